@@ -1,0 +1,92 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from redis.asyncio import Redis
+
+from shoplingo import __version__
+from shoplingo.catalog.controllers import ProductController
+from shoplingo.core.auth import ApiKeyAuthenticationMiddleware, provide_principal
+from shoplingo.core.db import create_engine, create_sessionmaker, provide_db_session
+from shoplingo.core.errors import EXCEPTION_HANDLERS
+from shoplingo.core.health import live, ready
+from shoplingo.core.i18n import Translator
+from shoplingo.core.logging import configure_logging
+from shoplingo.settings import Settings, get_settings
+from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
+
+PUBLIC_PATHS = ["^/health/", "^/schema"]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+
+    @asynccontextmanager
+    async def resources(app: Litestar) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        redis = Redis.from_url(settings.redis_url)
+        app.state.db_engine = engine
+        app.state.db_sessionmaker = create_sessionmaker(engine)
+        app.state.redis = redis
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    def provide_settings() -> Settings:
+        return settings
+
+    return Litestar(
+        route_handlers=[
+            live,
+            ready,
+            TenantController,
+            ApiKeyController,
+            MemberController,
+            ProductController,
+        ],
+        lifespan=[resources],
+        state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "principal": Provide(provide_principal),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+        },
+        middleware=[DefineMiddleware(ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
+        if settings.cors_allow_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="Shoplingo API",
+            version=__version__,
+            description="Localization for cross-border e-commerce: catalogs, translations, "
+            "glossaries, legal review, storefront delivery and support replies.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="Authorization: Bearer sl_<prefix>_<secret>",
+                    )
+                }
+            ),
+            security=[{"ApiKey": []}],
+        ),
+        debug=settings.debug,
+    )

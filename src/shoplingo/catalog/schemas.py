@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+
+class OptionValue(msgspec.Struct):
+    name: str
+    value: str
+
+
+class VariantIn(msgspec.Struct, forbid_unknown_fields=True):
+    sku: str | None = None
+    options: list[OptionValue] = []
+    price: Decimal | None = None
+
+
+class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A whole product for ``PUT /v1/products/{sku}`` (the SKU comes from the path)."""
+
+    title: str
+    source_locale: str | None = None
+    description_html: str = ""
+    seo_title: str | None = None
+    seo_description: str | None = None
+    vendor: str | None = None
+    tags: list[str] = []
+    attributes: dict[str, str] = {}
+    # legal field -> text, e.g. {"warranty": "...", "safety_warning": "..."}
+    legal: dict[str, str] = {}
+    price: Decimal | None = None
+    currency: str | None = None
+    variants: list[VariantIn] = []
+
+
+class ProductPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields present are changed; ``null`` clears an optional field."""
+
+    title: str | UnsetType = UNSET
+    source_locale: str | UnsetType | None = UNSET
+    description_html: str | UnsetType = UNSET
+    seo_title: str | UnsetType | None = UNSET
+    seo_description: str | UnsetType | None = UNSET
+    vendor: str | UnsetType | None = UNSET
+    tags: list[str] | UnsetType = UNSET
+    attributes: dict[str, str] | UnsetType = UNSET
+    legal: dict[str, str] | UnsetType = UNSET
+    price: Decimal | UnsetType | None = UNSET
+    currency: str | UnsetType | None = UNSET
+    variants: list[VariantIn] | UnsetType = UNSET
+
+
+class VariantOut(msgspec.Struct):
+    sku: str | None
+    options: list[OptionValue]
+    price: str | None
+
+
+class ProductOut(msgspec.Struct):
+    sku: str
+    source_locale: str
+    title: str
+    description_html: str
+    seo_title: str | None
+    seo_description: str | None
+    vendor: str | None
+    tags: list[str]
+    attributes: dict[str, str]
+    legal: dict[str, str]
+    # decimal string in the currency's minor units, e.g. "12.99"
+    price: str | None
+    currency: str | None
+    variants: list[VariantOut]
+    content_hash: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None

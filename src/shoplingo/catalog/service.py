@@ -1,0 +1,187 @@
+"""Products: create/replace, patch, soft delete, keyset listing. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplingo.catalog.rules import ProductData, validate_product
+from shoplingo.core.errors import NotFound, ValidationFailed
+from shoplingo.core.i18n import N_
+from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.models import Product, Tenant, Variant
+
+
+def product_not_found(sku: str) -> NotFound:
+    return NotFound(
+        N_("Product {sku} was not found."), code="product_not_found", params={"sku": sku}
+    )
+
+
+async def tenant_source_locale(session: AsyncSession, tenant_id: uuid.UUID) -> str:
+    locale = await session.scalar(select(Tenant.source_locale).where(Tenant.id == tenant_id))
+    if locale is None:
+        raise NotFound(
+            N_("Tenant {id} was not found."), code="tenant_not_found", params={"id": tenant_id}
+        )
+    return locale
+
+
+async def get_product(
+    session: AsyncSession, tenant_id: uuid.UUID, sku: str, *, include_deleted: bool = False
+) -> Product:
+    query = select(Product).where(Product.tenant_id == tenant_id, Product.sku == sku)
+    if not include_deleted:
+        query = query.where(Product.deleted_at.is_(None))
+    product = await session.scalar(query)
+    if product is None:
+        raise product_not_found(sku)
+    return product
+
+
+def _raw_from_product(product: Product) -> dict[str, Any]:
+    return {
+        "sku": product.sku,
+        "source_locale": product.source_locale,
+        "title": product.title,
+        "description_html": product.description_html,
+        "seo_title": product.seo_title,
+        "seo_description": product.seo_description,
+        "vendor": product.vendor,
+        "tags": list(product.tags),
+        "attributes": dict(product.attributes),
+        "legal": dict(product.legal),
+        "price": product.price,
+        "currency": product.currency,
+        "variants": [
+            {"sku": v.sku, "options": list(v.options), "price": v.price} for v in product.variants
+        ],
+    }
+
+
+def validate_or_raise(raw: dict[str, Any], default_locale: str) -> ProductData:
+    data, errors = validate_product(raw, default_locale=default_locale)
+    if data is None:
+        raise ValidationFailed(errors=errors)
+    return data
+
+
+def _apply(product: Product, data: ProductData, content_hash: str) -> None:
+    product.source_locale = data.source_locale
+    product.title = data.title
+    product.description_html = data.description_html
+    product.seo_title = data.seo_title
+    product.seo_description = data.seo_description
+    product.vendor = data.vendor
+    product.tags = list(data.tags)
+    product.attributes = data.attributes
+    product.legal = data.legal
+    product.price = data.price
+    product.currency = data.currency
+    product.content_hash = content_hash
+    product.variants = [
+        Variant(
+            tenant_id=product.tenant_id,
+            position=position,
+            sku=v.sku,
+            options=[{"name": n, "value": val} for n, val in v.options],
+            price=v.price,
+        )
+        for position, v in enumerate(data.variants)
+    ]
+
+
+async def put_product(
+    session: AsyncSession, tenant_id: uuid.UUID, sku: str, raw: dict[str, Any]
+) -> tuple[Product, bool]:
+    """Create or replace a product by SKU. Returns (product, created).
+
+    An identical payload changes nothing (same version, same updated_at); a soft-deleted
+    product is brought back.
+    """
+    data = validate_or_raise({**raw, "sku": sku}, await tenant_source_locale(session, tenant_id))
+    return await save(session, tenant_id, data)
+
+
+async def save(
+    session: AsyncSession, tenant_id: uuid.UUID, data: ProductData
+) -> tuple[Product, bool]:
+    content_hash = data.content_hash()
+    product = await session.scalar(
+        select(Product)
+        .where(Product.tenant_id == tenant_id, Product.sku == data.sku)
+        .with_for_update()
+    )
+    if product is None:
+        product = Product(tenant_id=tenant_id, sku=data.sku, version=1)
+        _apply(product, data, content_hash)
+        session.add(product)
+        await session.flush()
+        await session.refresh(product)
+        return product, True
+    if product.content_hash == content_hash and product.deleted_at is None:
+        return product, False
+    _apply(product, data, content_hash)
+    product.version += 1
+    product.deleted_at = None
+    product.updated_at = func.now()
+    await session.flush()
+    await session.refresh(product)
+    return product, False
+
+
+async def patch_product(
+    session: AsyncSession, tenant_id: uuid.UUID, sku: str, changes: dict[str, Any]
+) -> Product:
+    product = await get_product(session, tenant_id, sku)
+    raw = {**_raw_from_product(product), **changes, "sku": sku}
+    data = validate_or_raise(raw, product.source_locale)
+    saved, _ = await save(session, tenant_id, data)
+    return saved
+
+
+async def delete_product(session: AsyncSession, tenant_id: uuid.UUID, sku: str) -> None:
+    product = await get_product(session, tenant_id, sku)
+    product.deleted_at = func.now()
+    product.updated_at = func.now()
+    product.version += 1
+    await session.flush()
+
+
+async def list_products(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    updated_since: datetime | None = None,
+    include_deleted: bool = False,
+) -> tuple[list[Product], str | None]:
+    """Oldest change first, so a client can page to the end and keep its last cursor."""
+    query = select(Product).where(Product.tenant_id == tenant_id)
+    if not include_deleted:
+        query = query.where(Product.deleted_at.is_(None))
+    if updated_since is not None:
+        query = query.where(Product.updated_at > updated_since)
+    if cursor:
+        position = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Product.updated_at > position.at,
+                and_(Product.updated_at == position.at, Product.id > position.id),
+            )
+        )
+    rows = list(
+        (
+            await session.scalars(query.order_by(Product.updated_at, Product.id).limit(limit + 1))
+        ).all()
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id)
+    return rows, next_cursor

@@ -1,0 +1,165 @@
+"""API key authentication and scope guards.
+
+A key reads ``sl_<prefix>_<secret>``. The prefix is public (shown in listings, used to find the
+row); only a SHA-256 of the secret is stored. Secrets are 256 random bits, so a fast hash is the
+right tool here (a password hash would only slow every request down).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shoplingo.core.errors import Forbidden, Unauthenticated
+from shoplingo.core.i18n import N_
+from shoplingo.models import ApiKey, Member
+
+KEY_SCHEME = "sl"
+
+
+class Scope(StrEnum):
+    CATALOG_READ = "catalog:read"
+    CATALOG_WRITE = "catalog:write"
+    STOREFRONT_READ = "storefront:read"
+    TRANSLATIONS_WRITE = "translations:write"
+    REVIEW_APPROVE = "review:approve"
+    SUPPORT_WRITE = "support:write"
+    ADMIN = "admin"
+
+
+ALL_SCOPES: tuple[str, ...] = tuple(s.value for s in Scope)
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedKey:
+    prefix: str
+    secret_hash: bytes
+    plaintext: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a key of a tenant, and the person behind it when it is a member key."""
+
+    tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    member_id: uuid.UUID | None
+    role: str | None
+    scopes: frozenset[str]
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+# how a handler asks for the authenticated caller
+Caller = NamedDependency[Principal]
+
+
+def hash_secret(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def generate_key() -> GeneratedKey:
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return GeneratedKey(
+        prefix=prefix,
+        secret_hash=hash_secret(secret),
+        plaintext=f"{KEY_SCHEME}_{prefix}_{secret}",
+    )
+
+
+def split_key(token: str) -> tuple[str, str] | None:
+    """``sl_<prefix>_<secret>`` -> (prefix, secret); None when it is not of that form."""
+    scheme, sep, rest = token.partition("_")
+    prefix, sep2, secret = rest.partition("_")
+    if scheme != KEY_SCHEME or not sep or not sep2 or len(prefix) != 12 or len(secret) < 20:
+        return None
+    return prefix, secret
+
+
+async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | None:
+    parts = split_key(token)
+    if parts is None:
+        return None
+    prefix, secret = parts
+    query = (
+        select(
+            ApiKey.id,
+            ApiKey.tenant_id,
+            ApiKey.member_id,
+            ApiKey.scopes,
+            ApiKey.secret_hash,
+            ApiKey.revoked_at,
+            Member.role,
+            Member.deactivated_at,
+        )
+        .outerjoin(Member, (Member.tenant_id == ApiKey.tenant_id) & (Member.id == ApiKey.member_id))
+        .where(ApiKey.prefix == prefix)
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None or row.revoked_at is not None or row.deactivated_at is not None:
+        return None
+    if not hmac.compare_digest(row.secret_hash, hash_secret(secret)):
+        return None
+    return Principal(
+        tenant_id=row.tenant_id,
+        key_id=row.id,
+        member_id=row.member_id,
+        role=row.role,
+        scopes=frozenset(row.scopes),
+    )
+
+
+class ApiKeyAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated()
+        principal = await authenticate_token(connection.app.state.db_engine, token.strip())
+        if principal is None:
+            raise Unauthenticated(
+                N_("This API key is not valid or was revoked."), code="invalid_api_key"
+            )
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def requires(
+    *scopes: Scope,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """Guard: the calling key must hold every one of ``scopes``."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        missing = [s.value for s in scopes if not principal.has(s.value)]
+        if missing:
+            raise Forbidden(
+                N_("This API key lacks the scope {scopes}."),
+                code="missing_scope",
+                params={"scopes": ", ".join(missing)},
+                extra={"required_scopes": missing},
+            )
+
+    return guard
+
+
+async def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
+    return request.user

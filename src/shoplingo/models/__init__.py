@@ -1,0 +1,9 @@
+"""Every table, imported here so ``Base.metadata`` is complete for Alembic and the app."""
+
+from shoplingo.core.base import Base
+from shoplingo.models.api_key import ApiKey
+from shoplingo.models.audit import AuditEvent
+from shoplingo.models.product import Product, Variant
+from shoplingo.models.tenant import Member, Tenant
+
+__all__ = ["ApiKey", "AuditEvent", "Base", "Member", "Product", "Tenant", "Variant"]

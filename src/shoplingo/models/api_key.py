@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shoplingo.core.base import Base, TenantScoped, TimestampMixin
+
+
+class ApiKey(TenantScoped, TimestampMixin, Base):
+    """A bearer credential. Only a SHA-256 of the secret is stored; ``prefix`` is public."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "member_id"],
+            ["members.tenant_id", "members.id"],
+            ondelete="CASCADE",
+        ),
+        # Authentication looks a key up by its prefix before the tenant is known, so this is
+        # the one index that cannot lead with tenant_id (a reference table under Citus).
+        Index("uq_api_keys_prefix", "prefix", unique=True),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(32), nullable=False)
+    secret_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
