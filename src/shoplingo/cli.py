@@ -273,3 +273,7 @@ def demo(as_json: bool) -> None:
             f"demo key: [bold]{result['api_key']}[/bold]",
         ],
     )
+
+
+if __name__ == "__main__":
+    main()

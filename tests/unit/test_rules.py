@@ -71,7 +71,9 @@ def test_content_hash_ignores_how_a_price_is_written_but_not_what_it_is() -> Non
     a, _ = _validate(price="25", currency="EUR")
     b, _ = _validate(price=Decimal("25.00"), currency="EUR")
     c, _ = _validate(price="25.01", currency="EUR")
-    assert a is not None and b is not None and c is not None
+    assert a is not None
+    assert b is not None
+    assert c is not None
     assert a.content_hash() == b.content_hash()
     assert a.content_hash() != c.content_hash()
 

@@ -83,16 +83,25 @@ def _apply(product: Product, data: ProductData, content_hash: str) -> None:
     product.price = data.price
     product.currency = data.currency
     product.content_hash = content_hash
-    product.variants = [
-        Variant(
-            tenant_id=product.tenant_id,
-            position=position,
-            sku=v.sku,
-            options=[{"name": n, "value": val} for n, val in v.options],
-            price=v.price,
-        )
-        for position, v in enumerate(data.variants)
-    ]
+    # Update in place by position: rows keep their ids, and no unique (product, position)
+    # clash between an old row and its replacement within one flush.
+    existing = list(product.variants)
+    for position, v in enumerate(data.variants):
+        options = [{"name": n, "value": val} for n, val in v.options]
+        if position < len(existing):
+            row = existing[position]
+            row.sku, row.options, row.price = v.sku, options, v.price
+        else:
+            product.variants.append(
+                Variant(
+                    tenant_id=product.tenant_id,
+                    position=position,
+                    sku=v.sku,
+                    options=options,
+                    price=v.price,
+                )
+            )
+    del product.variants[len(data.variants) :]
 
 
 async def put_product(
@@ -117,7 +126,7 @@ async def save(
         .with_for_update()
     )
     if product is None:
-        product = Product(tenant_id=tenant_id, sku=data.sku, version=1)
+        product = Product(tenant_id=tenant_id, sku=data.sku, version=1, variants=[])
         _apply(product, data, content_hash)
         session.add(product)
         await session.flush()

@@ -6,6 +6,7 @@ request's Accept-Language, and, for validation, field-level ``errors``.
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -146,26 +147,38 @@ def handle_problem(request: Request[Any, Any, Any], exc: ProblemError) -> Respon
     )
 
 
+_UNKNOWN_FIELD = re.compile(r"unknown field `(?P<name>[^`]+)`")
+
+
+def _field_error(item: dict[str, Any]) -> FieldError:
+    reason = str(item.get("message", ""))
+    # "variants[0].price" -> "variants.0.price", the form our own errors use
+    field = re.sub(r"\[(\d+)\]", r".\1", str(item.get("key") or "body"))
+    if field == "data":
+        field = "body"
+    if unknown := _UNKNOWN_FIELD.search(reason):
+        prefix = "" if field == "body" else field + "."
+        return FieldError(
+            field=prefix + unknown["name"],
+            code="unknown_field",
+            message=N_("Unknown field {name}."),
+            params={"name": unknown["name"]},
+        )
+    return FieldError(
+        field=field,
+        code="invalid",
+        message=N_("Invalid value: {reason}"),
+        params={"reason": reason},
+    )
+
+
 def handle_validation(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> Response[dict[str, Any]]:
     """Litestar's own validation (msgspec decoding of body, query and path parameters)."""
-    errors = [
-        FieldError(
-            field=str(item.get("key") or "body"),
-            code="invalid",
-            message=N_("Invalid value: {reason}"),
-            params={"reason": str(item.get("message", ""))},
-        )
-        for item in (exc.extra if isinstance(exc.extra, list) else [])
-        if isinstance(item, dict)
-    ] or [
-        FieldError(
-            field="body",
-            code="invalid",
-            message=N_("Invalid value: {reason}"),
-            params={"reason": str(exc.detail)},
-        )
+    items = exc.extra if isinstance(exc.extra, list) else []
+    errors = [_field_error(item) for item in items if isinstance(item, dict)] or [
+        _field_error({"message": str(exc.detail)})
     ]
     return problem_response(
         request,
