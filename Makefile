@@ -53,6 +53,9 @@ typecheck: ## mypy, strict on src/
 
 check: lint typecheck test ## everything CI cares about
 
+bench-serve: ## granian vs uvicorn on the same app (needs wrk)
+	$(UV) run python bench/serve.py
+
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

@@ -46,7 +46,7 @@ def settings(database_url: str) -> Iterator[Settings]:
 
     async def forget_keys() -> None:
         redis = Redis.from_url(REDIS_URL)
-        async for key in redis.scan_iter(match=f"{prefix}*", count=1000):
+        async for key in redis.scan_iter(match=f"*{prefix}*", count=1000):
             await redis.delete(key)
         await redis.aclose()
 

@@ -13,16 +13,17 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from redis.asyncio import Redis
 
 from shoplingo import __version__
 from shoplingo.catalog.controllers import ProductController
+from shoplingo.catalog.import_controllers import ImportController
 from shoplingo.core.auth import ApiKeyAuthenticationMiddleware, provide_principal
 from shoplingo.core.db import create_engine, create_sessionmaker, provide_db_session
 from shoplingo.core.errors import EXCEPTION_HANDLERS
 from shoplingo.core.health import live, ready
 from shoplingo.core.i18n import Translator
 from shoplingo.core.logging import configure_logging
+from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings, get_settings
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 
@@ -36,14 +37,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
         engine = create_engine(settings)
-        redis = Redis.from_url(settings.redis_url)
+        queue = create_queue(settings)
         app.state.db_engine = engine
         app.state.db_sessionmaker = create_sessionmaker(engine)
-        app.state.redis = redis
+        app.state.queue = queue
+        app.state.redis = queue
         try:
             yield
         finally:
-            await redis.aclose()
+            await queue.aclose()
             await engine.dispose()
 
     def provide_settings() -> Settings:
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ApiKeyController,
             MemberController,
             ProductController,
+            ImportController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

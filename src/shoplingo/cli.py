@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -88,6 +89,51 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         factory=True,
         log_access=False,
     ).serve()
+
+
+@main.command()
+def worker() -> None:
+    """Run the arq worker (imports, translation batches, the job sweeper)."""
+    from arq.worker import run_worker
+
+    from shoplingo.worker import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "format_name", default=None, help="csv, jsonl, shopify, woocommerce")
+@click.option("--currency", default=None, help="for exports without one (Shopify, WooCommerce)")
+@click.option("--source-locale", default=None, help="default: the tenant's source locale")
+@click.option("--wait/--no-wait", default=True, help="follow the import until it ends")
+@click.option("--api-url", envvar="SHOPLINGO_API_URL", default=None, help="default: local API")
+@click.option("--key", envvar="SHOPLINGO_API_KEY", required=True, help="or SHOPLINGO_API_KEY")
+def import_file(
+    file: Path,
+    format_name: str | None,
+    currency: str | None,
+    source_locale: str | None,
+    wait: bool,
+    api_url: str | None,
+    key: str,
+) -> None:
+    """Upload a catalog file and show the import's progress until it is done."""
+    from shoplingo.catalog.import_client import upload_and_follow
+
+    settings = get_settings()
+    url = api_url or f"http://{settings.host}:{settings.port}"
+    ok = upload_and_follow(
+        console,
+        url,
+        key,
+        file,
+        params={k: v for k, v in {"format": format_name, "currency": currency,
+                                  "source_locale": source_locale}.items() if v},
+        wait=wait,
+    )  # fmt: skip
+    if not ok:
+        raise SystemExit(1)
 
 
 @main.group()

@@ -46,6 +46,17 @@ class Settings:
     max_page_size: int = 500
     locales_dir: Path = PROJECT_ROOT / "locales"
     cors_allow_origins: tuple[str, ...] = ()
+    # Catalog imports: uploads are streamed here until a worker has processed them. Workers on
+    # other machines need this folder shared (or object storage; see README).
+    import_dir: Path = PROJECT_ROOT / "var" / "imports"
+    import_max_bytes: int = 1024**3
+    import_chunk_rows: int = 5_000
+    import_max_attempts: int = 3
+    import_job_timeout_seconds: int = 3600
+    # a queued job older than this with no worker on it is sent to the queue again
+    sweep_requeue_after_seconds: int = 30
+    sweep_interval_seconds: int = 30
+    worker_max_jobs: int = 4
 
     @property
     def sync_database_url(self) -> str:

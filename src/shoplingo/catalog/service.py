@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplingo.catalog.changes import source_changed
 from shoplingo.catalog.rules import ProductData, validate_product
 from shoplingo.core.errors import NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
@@ -83,6 +84,7 @@ def _apply(product: Product, data: ProductData, content_hash: str) -> None:
     product.price = data.price
     product.currency = data.currency
     product.content_hash = content_hash
+    product.import_fingerprint = None
     # Update in place by position: rows keep their ids, and no unique (product, position)
     # clash between an old row and its replacement within one flush.
     existing = list(product.variants)
@@ -140,6 +142,7 @@ async def save(
     product.updated_at = func.now()
     await session.flush()
     await session.refresh(product)
+    await source_changed(await session.connection(), tenant_id, [product.id])
     return product, False
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from babel import Locale, UnknownLocaleError
 
 
@@ -24,6 +26,7 @@ def to_tag(locale: Locale) -> str:
     return str(locale).replace("_", "-")
 
 
+@lru_cache(maxsize=4096)
 def canonical_locale(tag: str) -> str:
     """``de_at`` -> ``de-AT``; ``zh-CN`` -> ``zh-Hans-CN``; raises InvalidLocaleError."""
     return to_tag(parse_locale(tag))

@@ -3,7 +3,18 @@
 from shoplingo.core.base import Base
 from shoplingo.models.api_key import ApiKey
 from shoplingo.models.audit import AuditEvent
+from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
 from shoplingo.models.tenant import Member, Tenant
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "Member", "Product", "Tenant", "Variant"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "ImportRowError",
+    "Job",
+    "Member",
+    "Product",
+    "Tenant",
+    "Variant",
+]

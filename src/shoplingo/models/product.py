@@ -46,6 +46,9 @@ class Product(TenantScoped, TimestampMixin, Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     # SHA-256 (hex) of everything the seller sent; an upsert skips rows whose hash is unchanged
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # hash of the raw import row this product last came from; a re-import of an identical row
+    # is skipped before validation. Any other write clears it.
+    import_fingerprint: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
+from litestar.response import Stream
+
+from shoplingo.catalog import imports
+from shoplingo.catalog.import_schemas import ImportCounts, ImportOut, ImportProgress
+from shoplingo.catalog.uploads import store_upload
+from shoplingo.core.auth import Caller, Scope, requires
+from shoplingo.core.db import DbSession
+from shoplingo.core.i18n import Translator
+from shoplingo.core.ids import uuid7
+from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.models import Job
+from shoplingo.settings import Settings
+
+
+def import_out(job: Job) -> ImportOut:
+    params = job.params
+    return ImportOut(
+        id=job.id,
+        status=job.status,
+        format=params["format"],
+        filename=params.get("filename"),
+        size_bytes=params.get("size_bytes", 0),
+        currency=params.get("currency"),
+        source_locale=params["source_locale"],
+        progress=msgspec.convert(imports.progress_of(job), ImportProgress),
+        counts=msgspec.convert(job.counts or {}, ImportCounts),
+        error=job.error,
+        attempts=job.attempts,
+        errors_url=f"/v1/imports/{job.id}/errors",
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+class ImportController(Controller):
+    path = "/v1/imports"
+    tags = ["imports"]
+
+    @post(
+        "/",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        request_max_body_size=None,  # enforced while streaming, with a clear 413
+        summary="Upload a catalog file (raw body or multipart); 202 with the import to poll",
+        description="Formats: csv, jsonl, shopify, woocommerce (detected from the header "
+        "unless ?format= is given). Shopify and WooCommerce exports carry no currency: give "
+        "?currency= (or set the tenant's). Send Idempotency-Key to make retries safe.",
+    )
+    async def create_import(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        format: FromQuery[str | None] = None,
+        currency: FromQuery[str | None] = None,
+        source_locale: FromQuery[str | None] = None,
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(header="Idempotency-Key", max_length=255)
+        ] = None,
+    ) -> Response[ImportOut]:
+        format_name, currency, source_locale = imports.check_options(
+            format, currency, source_locale
+        )
+        job_id = uuid7()
+        upload = await store_upload(
+            request,
+            imports.upload_path(settings, principal.tenant_id, job_id),
+            settings.import_max_bytes,
+        )
+        job, created = await imports.create_import(
+            db_session,
+            request.app.state.queue,
+            settings,
+            tenant_id=principal.tenant_id,
+            job_id=job_id,
+            upload=upload,
+            format_name=format_name,
+            currency=currency,
+            source_locale=source_locale,
+            idempotency_key=idempotency_key,
+        )
+        await db_session.flush()
+        await db_session.refresh(job)
+        headers = {"Location": f"/v1/imports/{job.id}"}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(import_out(job), status_code=202, headers=headers)
+
+    @get("/", guards=[requires(Scope.CATALOG_READ)], summary="Imports, newest first")
+    async def list_imports(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        cursor: FromQuery[uuid.UUID | None] = None,
+        limit: Annotated[int | None, QueryParameter(description="page size")] = None,
+    ) -> Page[ImportOut]:
+        size = clamp_limit(limit, settings.default_page_size, settings.max_page_size)
+        jobs = await imports.list_imports(
+            db_session, principal.tenant_id, limit=size + 1, before=cursor
+        )
+        page = [import_out(j) for j in jobs[:size]]
+        return Page(items=page, next_cursor=str(page[-1].id) if len(jobs) > size else None)
+
+    @get("/{import_id:uuid}", guards=[requires(Scope.CATALOG_READ)], summary="Status and progress")
+    async def get_import(
+        self, db_session: DbSession, principal: Caller, import_id: FromPath[uuid.UUID]
+    ) -> ImportOut:
+        return import_out(await imports.get_import(db_session, principal.tenant_id, import_id))
+
+    @get(
+        "/{import_id:uuid}/errors",
+        guards=[requires(Scope.CATALOG_READ)],
+        summary="The rejected rows as CSV: line, sku, column, code, message",
+        media_type="text/csv; charset=utf-8",
+    )
+    async def get_errors(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        import_id: FromPath[uuid.UUID],
+    ) -> Stream:
+        await imports.get_import(db_session, principal.tenant_id, import_id)
+        translator: Translator = request.app.state.translator
+        language = translator.language_for(request.headers.get("accept-language"))
+        return Stream(
+            imports.error_rows_csv(
+                request.app.state.db_sessionmaker,
+                translator,
+                language,
+                principal.tenant_id,
+                import_id,
+            ),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"',
+                "Content-Language": language,
+            },
+        )

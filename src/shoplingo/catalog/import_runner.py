@@ -1,0 +1,381 @@
+"""The bulk import pipeline a worker runs for one uploaded file.
+
+All catalog writes of an import happen in one transaction: rows are validated in chunks,
+COPYed into a temporary table and upserted from there (only rows whose content hash changed
+are written), so a worker that dies mid-file leaves nothing half-written. The job row is
+marked succeeded in that same transaction.
+
+A transaction-scoped advisory lock on the job id is held for the whole run: a second worker
+handed the same job skips it, and the sweeper recognises a dead run by the lock being free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shoplingo.catalog.changes import source_changed
+from shoplingo.catalog.importers import reader_for
+from shoplingo.catalog.importers.base import Reader, RowProblem, SourceProduct
+from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
+from shoplingo.core.i18n import N_
+from shoplingo.core.ids import uuid7
+from shoplingo.core.sweeper import job_lock_key
+
+log = structlog.get_logger(__name__)
+_json = msgspec.json.Encoder()
+
+STAGE_COLUMNS = (
+    "id", "sku", "source_locale", "title", "description_html", "seo_title", "seo_description",
+    "vendor", "tags", "attributes", "legal", "price", "currency", "content_hash",
+    "import_fingerprint", "variants",
+)  # fmt: skip
+ERROR_COLUMNS = ("tenant_id", "job_id", "seq", "line", "sku", "column", "code", "message", "params")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported; retrying will not help."""
+
+
+@dataclass(slots=True)
+class Chunk:
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    errors: list[tuple[int, str | None, str | None, str, str, dict[str, Any]]] = field(
+        default_factory=list
+    )
+    rows: int = 0
+    failed: int = 0
+    skipped_unchanged: int = 0
+
+
+@dataclass(slots=True)
+class Counts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+        }
+
+
+class ChunkBuilder:
+    """Turns reader items into COPY records and error rows, chunk by chunk (pure CPU work)."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        items: Iterator[SourceProduct | RowProblem],
+        *,
+        default_locale: str,
+        currency: str | None,
+        fingerprints: dict[str, str],
+        chunk_rows: int,
+    ) -> None:
+        self.reader = reader
+        self.items = items
+        self.default_locale = default_locale
+        self.currency = currency
+        self.fingerprints = fingerprints
+        self.chunk_rows = chunk_rows
+        self.context = f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}"
+        self.seen: set[str] = set()
+
+    def next_chunk(self) -> Chunk | None:
+        chunk = Chunk()
+        for item in self.items:
+            chunk.rows += item.rows
+            if isinstance(item, RowProblem):
+                chunk.failed += 1
+                chunk.errors.append(
+                    (item.line, item.sku, item.column, item.code, item.message, item.params)
+                )
+            else:
+                self._add(chunk, item)
+            if chunk.rows >= self.chunk_rows:
+                return chunk
+        return chunk if chunk.rows else None
+
+    def _add(self, chunk: Chunk, item: SourceProduct) -> None:
+        raw = item.raw
+        if self.currency and not raw.get("currency"):
+            raw["currency"] = self.currency
+        sku = str(raw.get("sku") or "").strip()
+        if sku and sku in self.seen:
+            chunk.failed += 1
+            chunk.errors.append(
+                (
+                    item.line,
+                    sku,
+                    self.reader.column_for("sku"),
+                    "duplicate_sku",
+                    N_("The SKU {sku} appears twice in this file; the first one was kept."),
+                    {"sku": sku},
+                )
+            )
+            return
+        self.seen.add(sku)
+        fingerprint = item.fingerprint(self.context)
+        if sku and self.fingerprints.get(sku) == fingerprint:
+            chunk.skipped_unchanged += 1
+            return
+        data, errors = validate_product(raw, default_locale=self.default_locale)
+        if data is None:
+            chunk.failed += 1
+            for error in errors:
+                chunk.errors.append(
+                    (
+                        self._line_for(item, error.field),
+                        sku or None,
+                        self.reader.column_for(error.field),
+                        error.code,
+                        error.message,
+                        error.params,
+                    )
+                )
+            return
+        chunk.records.append(_record(data, fingerprint))
+
+    @staticmethod
+    def _line_for(item: SourceProduct, field_path: str) -> int:
+        head, _, rest = field_path.partition(".")
+        if head == "variants":
+            index = rest.split(".", 1)[0]
+            if index.isdigit() and int(index) < len(item.variant_lines):
+                return item.variant_lines[int(index)]
+        return item.line
+
+
+def _record(data: ProductData, fingerprint: str) -> tuple[Any, ...]:
+    return (
+        uuid7(),
+        data.sku,
+        data.source_locale,
+        data.title,
+        data.description_html,
+        data.seo_title,
+        data.seo_description,
+        data.vendor,
+        list(data.tags),
+        _json.encode(data.attributes).decode(),
+        _json.encode(data.legal).decode(),
+        data.price,
+        data.currency,
+        data.content_hash(),
+        fingerprint,
+        _json.encode(
+            [
+                {
+                    "sku": v.sku,
+                    "options": [{"name": n, "value": x} for n, x in v.options],
+                    "price": None if v.price is None else str(v.price),
+                }
+                for v in data.variants
+            ]
+        ).decode(),
+    )
+
+
+CREATE_STAGE = """
+CREATE TEMPORARY TABLE import_stage (
+    id uuid, sku text, source_locale text, title text, description_html text, seo_title text,
+    seo_description text, vendor text, tags text[], attributes jsonb, legal jsonb,
+    price numeric(18, 4), currency text, content_hash text, import_fingerprint text,
+    variants jsonb
+) ON COMMIT DROP;
+CREATE TEMPORARY TABLE import_changed (id uuid, sku text, inserted boolean) ON COMMIT DROP;
+"""
+
+UPSERT = """
+WITH up AS (
+    INSERT INTO products AS p (
+        tenant_id, id, sku, source_locale, title, description_html, seo_title, seo_description,
+        vendor, tags, attributes, legal, price, currency, content_hash, import_fingerprint,
+        version)
+    SELECT $1, id, sku, source_locale, title, description_html, seo_title, seo_description,
+           vendor, tags, attributes, legal, price, currency, content_hash, import_fingerprint, 1
+    FROM import_stage
+    ON CONFLICT (tenant_id, sku) DO UPDATE SET
+        source_locale = EXCLUDED.source_locale, title = EXCLUDED.title,
+        description_html = EXCLUDED.description_html, seo_title = EXCLUDED.seo_title,
+        seo_description = EXCLUDED.seo_description, vendor = EXCLUDED.vendor,
+        tags = EXCLUDED.tags, attributes = EXCLUDED.attributes, legal = EXCLUDED.legal,
+        price = EXCLUDED.price, currency = EXCLUDED.currency,
+        content_hash = EXCLUDED.content_hash, import_fingerprint = EXCLUDED.import_fingerprint,
+        version = p.version + 1, updated_at = now(), deleted_at = NULL
+    WHERE p.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR p.deleted_at IS NOT NULL
+    RETURNING p.id, p.sku, (p.xmax = 0) AS inserted
+)
+INSERT INTO import_changed SELECT id, sku, inserted FROM up
+"""
+
+# same content, other raw row (or written through the API since): remember the new
+# fingerprint so the next identical upload skips validation, without a new version
+REMEMBER_FINGERPRINTS = """
+UPDATE products p SET import_fingerprint = s.import_fingerprint
+FROM import_stage s
+WHERE p.tenant_id = $1 AND p.sku = s.sku
+  AND p.import_fingerprint IS DISTINCT FROM s.import_fingerprint
+  AND NOT EXISTS (SELECT 1 FROM import_changed c WHERE c.sku = s.sku)
+"""
+
+DELETE_CHANGED_VARIANTS = """
+DELETE FROM variants v USING import_changed c
+WHERE v.tenant_id = $1 AND v.product_id = c.id AND NOT c.inserted
+"""
+
+INSERT_VARIANTS = """
+INSERT INTO variants (tenant_id, id, product_id, position, sku, options, price)
+SELECT $1, gen_random_uuid(), c.id, (e.ordinality - 1)::int, e.value ->> 'sku',
+       coalesce(e.value -> 'options', '[]'::jsonb), (e.value ->> 'price')::numeric
+FROM import_changed c
+JOIN import_stage s ON s.sku = c.sku
+CROSS JOIN LATERAL jsonb_array_elements(s.variants) WITH ORDINALITY AS e(value, ordinality)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportTask:
+    tenant_id: uuid.UUID
+    job_id: uuid.UUID
+    path: Path
+    format: str
+    currency: str | None
+    source_locale: str
+    chunk_rows: int
+
+
+async def _load_fingerprints(raw: Any, tenant_id: uuid.UUID) -> dict[str, str]:
+    rows = await raw.fetch(
+        "SELECT sku, import_fingerprint FROM products "
+        "WHERE tenant_id = $1 AND import_fingerprint IS NOT NULL AND deleted_at IS NULL",
+        tenant_id,
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def _write_chunk(
+    conn: AsyncConnection, raw: Any, task: ImportTask, chunk: Chunk, counts: Counts, seq: int
+) -> int:
+    counts.failed += chunk.failed
+    counts.unchanged += chunk.skipped_unchanged
+    if chunk.errors:
+        await raw.copy_records_to_table(
+            "import_row_errors",
+            records=[
+                (
+                    task.tenant_id,
+                    task.job_id,
+                    seq + i,
+                    line,
+                    sku,
+                    column,
+                    code,
+                    message,
+                    _json.encode(params).decode(),
+                )
+                for i, (line, sku, column, code, message, params) in enumerate(chunk.errors)
+            ],
+            columns=ERROR_COLUMNS,
+        )
+        seq += len(chunk.errors)
+    if not chunk.records:
+        return seq
+    await raw.copy_records_to_table("import_stage", records=chunk.records, columns=STAGE_COLUMNS)
+    await raw.execute(UPSERT, task.tenant_id)
+    await raw.execute(REMEMBER_FINGERPRINTS, task.tenant_id)
+    await raw.execute(DELETE_CHANGED_VARIANTS, task.tenant_id)
+    await raw.execute(INSERT_VARIANTS, task.tenant_id)
+    changed = await raw.fetch("SELECT id, inserted FROM import_changed")
+    inserted = sum(1 for row in changed if row["inserted"])
+    counts.inserted += inserted
+    counts.updated += len(changed) - inserted
+    counts.unchanged += len(chunk.records) - len(changed)
+    await source_changed(
+        conn, task.tenant_id, [row["id"] for row in changed if not row["inserted"]]
+    )
+    await raw.execute("TRUNCATE import_stage, import_changed")
+    return seq
+
+
+async def run_import(
+    engine: AsyncEngine,
+    job_id: uuid.UUID,
+    start: Callable[[], Awaitable[ImportTask | None]],
+    report_progress: Callable[[int], Awaitable[None]],
+) -> tuple[Counts, int] | None:
+    """Import one uploaded file; returns (counts, rows), or None when it did not run.
+
+    ``start`` is awaited once this run holds the job's lock and says what to import (None: the
+    job is no longer runnable). ``report_progress(rows)`` is awaited after each chunk; both use
+    their own connection, so the API sees them while this transaction is still open.
+    """
+    async with engine.connect() as conn, conn.begin():
+        # through SQLAlchemy first, so that its transaction is open before the raw asyncpg
+        # statements below (COPY, temporary tables) run on the same connection
+        locked = await conn.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": job_lock_key(job_id)}
+        )
+        if not locked:
+            return None  # another worker is on it
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        assert raw.is_in_transaction()
+        task = await start()
+        if task is None:
+            return None
+        if not task.path.exists():
+            raise ImportFileError("the uploaded file is no longer stored; upload it again")
+        reader = reader_for(task.format)
+        # errors of an earlier attempt that failed cleanly
+        await raw.execute(
+            "DELETE FROM import_row_errors WHERE tenant_id = $1 AND job_id = $2",
+            task.tenant_id,
+            task.job_id,
+        )
+        await raw.execute(CREATE_STAGE)
+        builder = ChunkBuilder(
+            reader,
+            iter(reader.read(task.path)),
+            default_locale=task.source_locale,
+            currency=task.currency,
+            fingerprints=await _load_fingerprints(raw, task.tenant_id),
+            chunk_rows=task.chunk_rows,
+        )
+        counts, rows, seq = Counts(), 0, 0
+        # Parse the next chunk in a thread while the database works on the current one.
+        pending = asyncio.ensure_future(asyncio.to_thread(builder.next_chunk))
+        try:
+            while (chunk := await pending) is not None:
+                pending = asyncio.ensure_future(asyncio.to_thread(builder.next_chunk))
+                seq = await _write_chunk(conn, raw, task, chunk, counts, seq)
+                rows += chunk.rows
+                await report_progress(rows)
+        finally:
+            if not pending.done():
+                # let the parsing thread finish its chunk before the file is closed
+                await asyncio.wait([pending])
+        await raw.execute(
+            "UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = $4, "
+            "total = $4, finished_at = now(), updated_at = now(), error = NULL "
+            "WHERE tenant_id = $1 AND id = $2",
+            task.tenant_id,
+            task.job_id,
+            _json.encode(counts.as_dict()).decode(),
+            rows,
+        )
+    log.info("import_done", job_id=str(job_id), rows=rows, **counts.as_dict())
+    return counts, rows

@@ -1,0 +1,137 @@
+"""What every catalog file reader produces, and the helpers they share.
+
+A reader turns a file into a stream of :class:`SourceProduct` (raw values, ready for
+``catalog.rules.validate_product``) and :class:`RowProblem` (a row that cannot even become a
+product: bad encoding, unreadable JSON, a variation without its parent).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import msgspec
+
+from shoplingo.core.i18n import N_
+
+# Field values an importer may hand to validate_product are bounded by the rules; this bound
+# only protects the CSV parser from a runaway quoted field.
+CSV_FIELD_LIMIT = 1024 * 1024
+csv.field_size_limit(CSV_FIELD_LIMIT)
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_ENCODER = msgspec.json.Encoder(order="sorted")
+
+
+@dataclass(slots=True)
+class SourceProduct:
+    line: int
+    raw: dict[str, Any]
+    # line of each variant's row, for errors about variants.N.*
+    variant_lines: list[int] = field(default_factory=list)
+    rows: int = 1
+
+    def fingerprint(self, context: str) -> str:
+        """Hash of the raw input (and the import's own settings, like the currency)."""
+        return hashlib.sha256(_ENCODER.encode(self.raw) + context.encode()).hexdigest()
+
+
+@dataclass(slots=True, frozen=True)
+class RowProblem:
+    line: int
+    code: str
+    message: str
+    column: str | None = None
+    sku: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    rows: int = 1
+
+
+Item = SourceProduct | RowProblem
+
+
+class Reader(Protocol):
+    name: str
+
+    def read(self, path: Path) -> Iterator[Item]: ...
+
+    def column_for(self, field: str) -> str:
+        """The file's column that holds a product field (``title`` -> ``Name``)."""
+        ...
+
+
+def open_text(path: Path) -> io.TextIOWrapper:
+    """UTF-8 with or without BOM, any line ending; bad bytes survive as surrogates to report."""
+    return io.TextIOWrapper(
+        path.open("rb"), encoding="utf-8-sig", errors="surrogateescape", newline=""
+    )
+
+
+def invalid_utf8(value: str) -> bool:
+    return _SURROGATE.search(value) is not None
+
+
+def read_header(path: Path) -> list[str]:
+    with open_text(path) as fh:
+        return next(csv.reader(fh), [])
+
+
+@dataclass(slots=True)
+class CsvRow:
+    line: int
+    values: dict[str, str]
+
+
+def csv_rows(
+    path: Path,
+    on_bad: Callable[[int, str], RowProblem],
+    *,
+    header_name: Callable[[str], str] = str.strip,
+) -> Iterator[CsvRow | RowProblem]:
+    """Data rows as {column: value}, with the line each row starts on.
+
+    Bad UTF-8 in any cell turns the whole row into a RowProblem naming the column.
+    """
+    with open_text(path) as fh:
+        reader = csv.reader(fh)
+        header = [header_name(h) for h in next(reader, [])]
+        width = len(header)
+        start = reader.line_num + 1
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            for index, cell in enumerate(row):
+                if invalid_utf8(cell):
+                    column = header[index] if index < width else f"column {index + 1}"
+                    yield on_bad(line, column)
+                    break
+            else:
+                if len(row) < width:
+                    row += [""] * (width - len(row))
+                yield CsvRow(line=line, values=dict(zip(header, row, strict=False)))
+
+
+def bad_utf8(line: int, column: str) -> RowProblem:
+    return RowProblem(
+        line=line,
+        code="invalid_utf8",
+        message=N_("This row is not valid UTF-8 (in {column}): save the file as UTF-8."),
+        column=column,
+        params={"column": column},
+    )
+
+
+def is_utf8(head: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True

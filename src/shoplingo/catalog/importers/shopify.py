@@ -1,0 +1,94 @@
+"""Shopify's product CSV: one product per Handle, one row per variant (or extra image).
+
+Only a product's first row fills the product columns; option names come from that row too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shoplingo.catalog.importers.base import (
+    CsvRow,
+    Item,
+    RowProblem,
+    SourceProduct,
+    bad_utf8,
+    csv_rows,
+)
+
+COLUMNS = {
+    "sku": "Handle",
+    "title": "Title",
+    "description_html": "Body (HTML)",
+    "vendor": "Vendor",
+    "tags": "Tags",
+    "seo_title": "SEO Title",
+    "seo_description": "SEO Description",
+}
+ATTRIBUTE_COLUMNS = ("Type", "Product Category")
+OPTION_SLOTS = (1, 2, 3)
+# Shopify's placeholder for a product without options
+DEFAULT_OPTION = ("Title", "Default Title")
+
+
+class ShopifyReader:
+    name = "shopify"
+
+    def column_for(self, field: str) -> str:
+        head, _, rest = field.partition(".")
+        if head == "attributes":
+            return rest
+        if head == "variants":
+            leaf = field.rsplit(".", 1)[-1]
+            return {"sku": "Variant SKU", "price": "Variant Price"}.get(leaf, "Option1 Value")
+        return COLUMNS.get(field, field)
+
+    def _start(self, row: CsvRow) -> tuple[SourceProduct, list[str]]:
+        values = row.values
+        raw: dict[str, Any] = {
+            field: values[column] for field, column in COLUMNS.items() if values.get(column)
+        }
+        raw["sku"] = values.get("Handle", "")
+        attributes = {c: values[c] for c in ATTRIBUTE_COLUMNS if values.get(c, "").strip()}
+        if attributes:
+            raw["attributes"] = attributes
+        option_names = [values.get(f"Option{n} Name", "").strip() for n in OPTION_SLOTS]
+        return SourceProduct(line=row.line, raw=raw), option_names
+
+    @staticmethod
+    def _add_variant(product: SourceProduct, option_names: list[str], row: CsvRow) -> None:
+        values = row.values
+        options = []
+        for n, name in zip(OPTION_SLOTS, option_names, strict=True):
+            value = values.get(f"Option{n} Value", "").strip()
+            if value and (name, value) != DEFAULT_OPTION:
+                options.append({"name": name or f"Option {n}", "value": value})
+        sku = values.get("Variant SKU", "").strip()
+        price = values.get("Variant Price", "").strip()
+        if not (options or sku or price):
+            return  # an image-only row
+        product.raw.setdefault("variants", []).append(
+            {"sku": sku or None, "options": options, "price": price or None}
+        )
+        product.variant_lines.append(row.line)
+
+    def read(self, path: Path) -> Iterator[Item]:
+        current: SourceProduct | None = None
+        option_names: list[str] = []
+        for item in csv_rows(path, bad_utf8):
+            if isinstance(item, RowProblem):
+                yield item
+                continue
+            handle = item.values.get("Handle", "").strip()
+            if current is not None and handle == current.raw["sku"].strip():
+                self._add_variant(current, option_names, item)
+                current.rows += 1
+                continue
+            if current is not None:
+                yield current
+            current, option_names = self._start(item)
+            self._add_variant(current, option_names, item)
+        if current is not None:
+            yield current

@@ -1,0 +1,253 @@
+"""Catalog imports as the API sees them: create (after the upload), read, list, errors.
+
+Never commits; the worker side is ``import_runner`` and ``jobs``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from arq.connections import ArqRedis
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shoplingo.catalog.importers import FORMATS, detect_format
+from shoplingo.catalog.rules import known_currency
+from shoplingo.catalog.uploads import StoredUpload
+from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from shoplingo.core.i18n import N_, Translator
+from shoplingo.core.locales import InvalidLocaleError, canonical_locale
+from shoplingo.core.queue import enqueue_after_commit
+from shoplingo.models import ImportRowError, Job, Tenant
+from shoplingo.settings import Settings
+
+KIND = "import"
+RUN_FUNCTION = "run_import"
+
+
+def upload_path(settings: Settings, tenant_id: uuid.UUID, job_id: uuid.UUID) -> Path:
+    return settings.import_dir / str(tenant_id) / f"{job_id}.upload"
+
+
+def arq_job_id(job_id: uuid.UUID, attempt: int) -> str:
+    """Deterministic per attempt: sending the same message twice runs the import once."""
+    return f"{KIND}:{job_id}:{attempt}"
+
+
+def import_not_found(job_id: uuid.UUID) -> NotFound:
+    return NotFound(
+        N_("Import {id} was not found."), code="import_not_found", params={"id": job_id}
+    )
+
+
+async def find_by_idempotency_key(
+    session: AsyncSession, tenant_id: uuid.UUID, key: str
+) -> Job | None:
+    return await session.scalar(
+        select(Job).where(Job.tenant_id == tenant_id, Job.kind == KIND, Job.idempotency_key == key)
+    )
+
+
+def _same_upload_or_conflict(job: Job, upload: StoredUpload) -> Job:
+    if job.params.get("sha256") != upload.sha256:
+        raise Conflict(
+            N_("This Idempotency-Key was already used for a different file."),
+            code="idempotency_key_reused",
+        )
+    return job
+
+
+def check_options(
+    format_name: str | None, currency: str | None, source_locale: str | None
+) -> tuple[str | None, str | None, str | None]:
+    errors: list[FieldError] = []
+    if format_name is not None and format_name not in FORMATS:
+        errors.append(
+            FieldError(
+                field="format",
+                code="unknown_format",
+                message=N_("Unknown format {value}; use one of: {formats}."),
+                params={"value": format_name, "formats": ", ".join(FORMATS)},
+            )
+        )
+    if currency is not None:
+        currency = currency.strip().upper()
+        if not known_currency(currency):
+            errors.append(
+                FieldError(
+                    field="currency",
+                    code="unknown_currency",
+                    message=N_("{value} is not an ISO 4217 currency code."),
+                    params={"value": currency},
+                )
+            )
+    if source_locale is not None:
+        try:
+            source_locale = canonical_locale(source_locale)
+        except InvalidLocaleError:
+            errors.append(
+                FieldError(
+                    field="source_locale",
+                    code="invalid_locale",
+                    message=N_("{value} is not a known locale (use a tag like de-AT)."),
+                    params={"value": source_locale},
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return format_name, currency, source_locale
+
+
+async def create_import(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    *,
+    tenant_id: uuid.UUID,
+    job_id: uuid.UUID,
+    upload: StoredUpload,
+    format_name: str | None,
+    currency: str | None,
+    source_locale: str | None,
+    idempotency_key: str | None,
+) -> tuple[Job, bool]:
+    """Record an uploaded file as a queued import. Returns (job, created).
+
+    With an Idempotency-Key seen before, the earlier import is returned (and the new copy of
+    the file dropped) if the file is the same; a different file is a 409.
+    """
+    if idempotency_key:
+        existing = await find_by_idempotency_key(session, tenant_id, idempotency_key)
+        if existing is not None:
+            upload.path.unlink(missing_ok=True)
+            return _same_upload_or_conflict(existing, upload), False
+
+    detected = format_name or detect_format(upload.path)
+    if detected is None:
+        upload.path.unlink(missing_ok=True)
+        raise ValidationFailed(
+            errors=[
+                FieldError(
+                    field="format",
+                    code="unknown_format",
+                    message=N_(
+                        "The file's format could not be recognised from its header; "
+                        "give ?format= (one of: {formats})."
+                    ),
+                    params={"formats": ", ".join(FORMATS)},
+                )
+            ]
+        )
+    tenant = await session.get(Tenant, tenant_id)
+    assert tenant is not None
+    job = Job(
+        tenant_id=tenant_id,
+        id=job_id,
+        kind=KIND,
+        status="queued",
+        idempotency_key=idempotency_key,
+        params={
+            "format": detected,
+            "filename": upload.filename,
+            "path": str(upload.path),
+            "size_bytes": upload.size,
+            "sha256": upload.sha256,
+            "currency": currency or tenant.settings.get("currency"),
+            "source_locale": source_locale or tenant.source_locale,
+        },
+        # line breaks minus the header: exact for most files, refined when the import ends
+        total=max(upload.newlines - (0 if detected == "jsonl" else 1), 0),
+        counts={},
+    )
+    try:
+        async with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        # the same Idempotency-Key raced us; the other request's import wins
+        if idempotency_key:
+            existing = await find_by_idempotency_key(session, tenant_id, idempotency_key)
+            if existing is not None:
+                upload.path.unlink(missing_ok=True)
+                return _same_upload_or_conflict(existing, upload), False
+        raise
+    enqueue_after_commit(
+        session, queue, settings, RUN_FUNCTION, str(tenant_id), str(job_id),
+        job_id=arq_job_id(job_id, 0),
+    )  # fmt: skip
+    return job, True
+
+
+async def get_import(session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    job = await session.get(Job, (tenant_id, job_id))
+    if job is None or job.kind != KIND:
+        raise import_not_found(job_id)
+    return job
+
+
+async def list_imports(
+    session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, before: uuid.UUID | None
+) -> Sequence[Job]:
+    query = select(Job).where(Job.tenant_id == tenant_id, Job.kind == KIND)
+    if before is not None:
+        query = query.where(Job.id < before)
+    return (await session.scalars(query.order_by(Job.id.desc()).limit(limit))).all()
+
+
+ERROR_CSV_HEADER = ("line", "sku", "column", "code", "message")
+
+
+async def error_rows_csv(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    translator: Translator,
+    language: str,
+    tenant_id: uuid.UUID,
+    job_id: uuid.UUID,
+    batch: int = 2_000,
+) -> AsyncIterator[bytes]:
+    """The failed rows as CSV, streamed in batches (a bad file can have many)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ERROR_CSV_HEADER)
+    yield buffer.getvalue().encode()
+    last_seq = -1
+    async with sessionmaker() as session:
+        while True:
+            rows = (
+                await session.scalars(
+                    select(ImportRowError)
+                    .where(
+                        ImportRowError.tenant_id == tenant_id,
+                        ImportRowError.job_id == job_id,
+                        ImportRowError.seq > last_seq,
+                    )
+                    .order_by(ImportRowError.seq)
+                    .limit(batch)
+                )
+            ).all()
+            if not rows:
+                return
+            buffer.seek(0)
+            buffer.truncate()
+            for row in rows:
+                writer.writerow(
+                    (row.line, row.sku or "", row.column or "", row.code,
+                     translator.translate(language, row.message, row.params))
+                )  # fmt: skip
+            last_seq = rows[-1].seq
+            yield buffer.getvalue().encode()
+
+
+def progress_of(job: Job) -> dict[str, Any]:
+    total = job.total
+    percent = None
+    if job.status == "succeeded":
+        percent = 100.0
+    elif total:
+        percent = round(min(job.processed / total, 1.0) * 100, 1)
+    return {"processed_rows": job.processed, "total_rows": total, "percent": percent}

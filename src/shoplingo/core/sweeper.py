@@ -1,0 +1,103 @@
+"""Re-sends lost job messages and recovers jobs whose worker died.
+
+Postgres is the record of every job; Redis only carries the message that wakes a worker. A
+queued job whose message was lost (Redis flushed or restarted) is sent again; a running job
+whose run no longer holds its advisory lock (the worker was killed) goes back to the queue,
+or fails once it has used up its attempts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from arq.connections import ArqRedis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shoplingo.core.queue import enqueue
+from shoplingo.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Runnable:
+    function: str
+    arq_job_id: Callable[[uuid.UUID, int], str]
+
+
+def job_lock_key(job_id: uuid.UUID) -> int:
+    """The advisory lock a run holds for its whole transaction (the first 8 bytes of the id)."""
+    return int.from_bytes(job_id.bytes[:8], "big", signed=True)
+
+
+async def _lock_is_free(engine: AsyncEngine, job_id: uuid.UUID) -> bool:
+    async with engine.begin() as conn:
+        free = await conn.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": job_lock_key(job_id)}
+        )
+    return bool(free)
+
+
+async def sweep(
+    engine: AsyncEngine, queue: ArqRedis, settings: Settings, kinds: dict[str, Runnable]
+) -> dict[str, int]:
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT tenant_id, id, kind, status, attempts, "
+                    "updated_at < now() - make_interval(secs => :after) AS quiet "
+                    "FROM jobs WHERE status IN ('queued', 'running') AND kind = ANY(:kinds)"
+                ),
+                {"after": settings.sweep_requeue_after_seconds, "kinds": list(kinds)},
+            )
+        ).all()
+    outcome = {"requeued": 0, "recovered": 0, "failed": 0}
+    for row in rows:
+        runnable = kinds[row.kind]
+        if row.status == "running":
+            if not await _lock_is_free(engine, row.id):
+                continue  # a worker is on it
+            if row.attempts >= settings.import_max_attempts:
+                await _set(
+                    engine,
+                    row,
+                    "failed",
+                    f"the worker stopped during each of {row.attempts} attempts",
+                )
+                outcome["failed"] += 1
+                continue
+            if not await _set(engine, row, "queued", "the worker stopped; retrying"):
+                continue
+            outcome["recovered"] += 1
+        elif not row.quiet:
+            continue
+        else:
+            outcome["requeued"] += 1
+        await enqueue(
+            queue, settings, runnable.function, str(row.tenant_id), str(row.id),
+            job_id=runnable.arq_job_id(row.id, row.attempts),
+        )  # fmt: skip
+    if any(outcome.values()):
+        log.info("sweep", **outcome)
+    return outcome
+
+
+async def _set(engine: AsyncEngine, row: Any, status: str, reason: str) -> bool:
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            text(
+                "UPDATE jobs SET status = CAST(:status AS text), error = :reason, "
+                "updated_at = now(), "
+                "finished_at = CASE WHEN CAST(:status AS text) = 'failed' THEN now() END "
+                "WHERE tenant_id = :t AND id = :j AND status = 'running' AND attempts = :attempts"
+            ),
+            {"status": status, "reason": reason, "t": row.tenant_id, "j": row.id,
+             "attempts": row.attempts},
+        )  # fmt: skip
+    return bool(result.rowcount)

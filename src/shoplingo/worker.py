@@ -1,0 +1,79 @@
+"""The arq worker: ``shoplingo worker`` (or ``arq shoplingo.worker.WorkerSettings``).
+
+arq reads settings from a class and ignores inherited attributes, so ``WorkerSettings`` spells
+out every option; :func:`worker_options` builds them for any Settings (the tests run an
+in-process worker against their own database and Redis prefix).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron
+from arq.worker import func
+
+from shoplingo.catalog import imports
+from shoplingo.catalog.jobs import run_import_job
+from shoplingo.core.db import create_engine, create_sessionmaker
+from shoplingo.core.logging import configure_logging
+from shoplingo.core.queue import queue_name, redis_settings
+from shoplingo.core.sweeper import Runnable, sweep
+from shoplingo.settings import Settings, get_settings
+
+RUNNABLE = {imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id)}
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    async def startup(ctx: dict[str, Any]) -> None:
+        configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+        ctx["settings"] = settings
+        ctx["engine"] = create_engine(settings)
+        ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["engine"].dispose()
+
+    async def sweep_jobs(ctx: dict[str, Any]) -> dict[str, int]:
+        return await sweep(ctx["engine"], ctx["redis"], ctx["settings"], RUNNABLE)
+
+    step = max(1, min(settings.sweep_interval_seconds, 60))
+    return {
+        "functions": [
+            func(run_import_job, name=imports.RUN_FUNCTION,
+                 timeout=settings.import_job_timeout_seconds),
+        ],
+        "cron_jobs": [
+            # named with the prefix: arq's cron job ids are global to the Redis server
+            cron(sweep_jobs, name=f"{settings.redis_prefix}:sweep_jobs",
+                 second=set(range(0, 60, step)), run_at_startup=True, unique=True, timeout=60,
+                 keep_result=0),
+        ],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": redis_settings(settings),
+        "queue_name": queue_name(settings),
+        "max_jobs": settings.worker_max_jobs,
+        "keep_result": 0,
+        "job_timeout": settings.import_job_timeout_seconds,
+        "max_tries": settings.import_max_attempts + 2,
+        "health_check_interval": 30,
+        "allow_abort_jobs": True,
+    }  # fmt: skip
+
+
+_options = worker_options(get_settings())
+
+
+class WorkerSettings:
+    functions = _options["functions"]
+    cron_jobs = _options["cron_jobs"]
+    on_startup = _options["on_startup"]
+    on_shutdown = _options["on_shutdown"]
+    redis_settings = _options["redis_settings"]
+    queue_name = _options["queue_name"]
+    max_jobs = _options["max_jobs"]
+    keep_result = _options["keep_result"]
+    job_timeout = _options["job_timeout"]
+    max_tries = _options["max_tries"]
+    health_check_interval = _options["health_check_interval"]
+    allow_abort_jobs = _options["allow_abort_jobs"]
