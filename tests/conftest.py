@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -42,7 +45,11 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Iterator[Settings]:
     prefix = f"shoplingo-test-{RUN_ID}"
-    yield Settings(database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix)
+    import_dir = Path(tempfile.mkdtemp(prefix="shoplingo-imports-"))
+    yield Settings(
+        database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix, import_dir=import_dir
+    )
+    shutil.rmtree(import_dir, ignore_errors=True)
 
     async def forget_keys() -> None:
         redis = Redis.from_url(REDIS_URL)
@@ -109,3 +116,18 @@ async def tenant(settings: Settings) -> TenantCtx:
 @pytest.fixture
 async def other_tenant(settings: Settings) -> TenantCtx:
     return await make_tenant(settings, "Shop B")
+
+
+async def drain_queue(settings: Settings) -> None:
+    """Run an in-process arq worker until the test's queue is empty (burst mode)."""
+    from arq.worker import Worker
+
+    from shoplingo.worker import worker_options
+
+    options = worker_options(settings)
+    options.pop("cron_jobs")
+    worker = Worker(**options, burst=True, poll_delay=0.05, handle_signals=False)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()

@@ -98,7 +98,7 @@ def worker() -> None:
 
     from shoplingo.worker import WorkerSettings
 
-    run_worker(WorkerSettings)  # type: ignore[arg-type]
+    run_worker(WorkerSettings)
 
 
 @main.command("import")

@@ -65,7 +65,7 @@ class ImportController(Controller):
         currency: FromQuery[str | None] = None,
         source_locale: FromQuery[str | None] = None,
         idempotency_key: Annotated[
-            str | None, HeaderParameter(header="Idempotency-Key", max_length=255)
+            str | None, HeaderParameter(name="Idempotency-Key", max_length=255)
         ] = None,
     ) -> Response[ImportOut]:
         format_name, currency, source_locale = imports.check_options(
