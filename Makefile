@@ -7,7 +7,7 @@ LOCALES := locales
 LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
-        test lint format typecheck check bench-serve clean
+        test lint format typecheck check bench-serve bench-import clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ check: lint typecheck test ## everything CI cares about
 
 bench-serve: ## granian vs uvicorn on the same app (needs wrk)
 	$(UV) run python bench/serve.py
+
+bench-import: ## catalog import vs raw COPY, and worker memory (100k rows; takes minutes)
+	$(UV) run python bench/import_bench.py
 
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete

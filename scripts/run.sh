@@ -31,6 +31,8 @@ trap cleanup EXIT INT TERM
 
 $UV run shoplingo serve --host "$HOST" --port "$PORT" &
 pids+=($!)
+$UV run shoplingo worker &
+pids+=($!)
 
 for _ in $(seq 1 60); do
     curl -fsS "http://$HOST:$PORT/health/live" >/dev/null 2>&1 && break
@@ -43,9 +45,11 @@ cat <<MSG
     API        http://$HOST:$PORT
     API docs   http://$HOST:$PORT/schema   (Swagger UI: /schema/swagger)
     Readiness  http://$HOST:$PORT/health/ready
+    Worker     arq, queue "${SHOPLINGO_REDIS_PREFIX:-shoplingo}:queue" (imports)
     Demo key   $KEY
 
   Try:  curl -H "Authorization: Bearer $KEY" http://$HOST:$PORT/v1/tenant
+        SHOPLINGO_API_KEY=$KEY uv run shoplingo import catalog.csv
   Ctrl-C stops everything.
 
 MSG
