@@ -18,11 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shoplingo.catalog.importers import FORMATS, detect_format
-from shoplingo.catalog.rules import known_currency
+from shoplingo.catalog.rules import currency_field_error, known_currency
 from shoplingo.catalog.uploads import StoredUpload
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_, Translator
-from shoplingo.core.locales import InvalidLocaleError, canonical_locale
+from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.models import ImportRowError, Job, Tenant
 from shoplingo.settings import Settings
@@ -79,26 +79,12 @@ def check_options(
     if currency is not None:
         currency = currency.strip().upper()
         if not known_currency(currency):
-            errors.append(
-                FieldError(
-                    field="currency",
-                    code="unknown_currency",
-                    message=N_("{value} is not an ISO 4217 currency code."),
-                    params={"value": currency},
-                )
-            )
+            errors.append(currency_field_error("currency", currency))
     if source_locale is not None:
         try:
             source_locale = canonical_locale(source_locale)
         except InvalidLocaleError:
-            errors.append(
-                FieldError(
-                    field="source_locale",
-                    code="invalid_locale",
-                    message=N_("{value} is not a known locale (use a tag like de-AT)."),
-                    params={"value": source_locale},
-                )
-            )
+            errors.append(locale_field_error("source_locale", source_locale))
     if errors:
         raise ValidationFailed(errors=errors)
     return format_name, currency, source_locale

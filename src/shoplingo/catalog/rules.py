@@ -19,7 +19,7 @@ from babel.numbers import get_currency_precision, is_currency
 
 from shoplingo.core.errors import FieldError
 from shoplingo.core.i18n import N_
-from shoplingo.core.locales import InvalidLocaleError, canonical_locale
+from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 
 # Bump when validation or normalisation changes what a raw row becomes: import fingerprints
 # taken under older rules then stop matching, so those rows are validated again.
@@ -101,6 +101,15 @@ def currency_digits(currency: str | None) -> int:
 @lru_cache(maxsize=512)
 def known_currency(code: str) -> bool:
     return len(code) == 3 and is_currency(code)
+
+
+def currency_field_error(field: str, value: str) -> FieldError:
+    return FieldError(
+        field=field,
+        code="unknown_currency",
+        message=N_("{value} is not an ISO 4217 currency code."),
+        params={"value": value},
+    )
 
 
 def format_price(price: Decimal | None, currency: str | None) -> str | None:
@@ -242,12 +251,7 @@ def validate_product(
     try:
         source_locale = canonical_locale(str(locale_raw))
     except InvalidLocaleError:
-        check.fail(
-            "source_locale",
-            "invalid_locale",
-            N_("{value} is not a known locale (use a tag like de-AT)."),
-            value=str(locale_raw),
-        )
+        check.errors.append(locale_field_error(check.prefix + "source_locale", str(locale_raw)))
 
     title = check.text(raw, "title", MAX_TITLE, required=True)
     description = raw.get("description_html") or ""
@@ -281,12 +285,7 @@ def validate_product(
         if known_currency(candidate):
             currency = candidate
         else:
-            check.fail(
-                "currency",
-                "unknown_currency",
-                N_("{value} is not an ISO 4217 currency code."),
-                value=str(currency_raw),
-            )
+            check.errors.append(currency_field_error(check.prefix + "currency", str(currency_raw)))
     price = check.price(raw.get("price"), "price", currency)
     variants = _variants(check, raw.get("variants"), currency)
     has_price = price is not None or any(v.price is not None for v in variants)

@@ -6,6 +6,9 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 
+from shoplingo.core.errors import FieldError
+from shoplingo.core.i18n import N_
+
 
 class InvalidLocaleError(ValueError):
     pass
@@ -30,3 +33,12 @@ def to_tag(locale: Locale) -> str:
 def canonical_locale(tag: str) -> str:
     """``de_at`` -> ``de-AT``; ``zh-CN`` -> ``zh-Hans-CN``; raises InvalidLocaleError."""
     return to_tag(parse_locale(tag))
+
+
+def locale_field_error(field: str, value: str) -> FieldError:
+    return FieldError(
+        field=field,
+        code="invalid_locale",
+        message=N_("{value} is not a known locale (use a tag like de-AT)."),
+        params={"value": value},
+    )

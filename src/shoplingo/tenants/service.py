@@ -13,7 +13,7 @@ from shoplingo.core import audit
 from shoplingo.core.auth import ALL_SCOPES, Principal, Scope, generate_key
 from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
-from shoplingo.core.locales import InvalidLocaleError, canonical_locale
+from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.models import ApiKey, Member, Tenant
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
@@ -36,16 +36,7 @@ def _locale_or_error(value: str, field: str) -> str:
     try:
         return canonical_locale(value)
     except InvalidLocaleError:
-        raise ValidationFailed(
-            errors=[
-                FieldError(
-                    field=field,
-                    code="invalid_locale",
-                    message=N_("{value} is not a known locale (use a tag like de-AT)."),
-                    params={"value": value},
-                )
-            ]
-        ) from None
+        raise ValidationFailed(errors=[locale_field_error(field, value)]) from None
 
 
 async def create_tenant(

@@ -119,6 +119,19 @@ def csv_rows(
                 yield CsvRow(line=line, values=dict(zip(header, row, strict=False)))
 
 
+def map_columns(
+    values: dict[str, str], columns: dict[str, str], attribute_columns: tuple[str, ...]
+) -> dict[str, Any]:
+    """Raw product values from a row: ``columns`` maps product fields to the file's columns;
+    ``attribute_columns`` are kept as attributes under their own names."""
+    raw: dict[str, Any] = {f: values[c] for f, c in columns.items() if values.get(c)}
+    raw["sku"] = values.get(columns["sku"], "")
+    attributes = {c: values[c] for c in attribute_columns if values.get(c, "").strip()}
+    if attributes:
+        raw["attributes"] = attributes
+    return raw
+
+
 def bad_utf8(line: int, column: str) -> RowProblem:
     return RowProblem(
         line=line,

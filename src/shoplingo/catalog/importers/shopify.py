@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from shoplingo.catalog.importers.base import (
     CsvRow,
@@ -16,6 +15,7 @@ from shoplingo.catalog.importers.base import (
     SourceProduct,
     bad_utf8,
     csv_rows,
+    map_columns,
 )
 
 COLUMNS = {
@@ -47,13 +47,7 @@ class ShopifyReader:
 
     def _start(self, row: CsvRow) -> tuple[SourceProduct, list[str]]:
         values = row.values
-        raw: dict[str, Any] = {
-            field: values[column] for field, column in COLUMNS.items() if values.get(column)
-        }
-        raw["sku"] = values.get("Handle", "")
-        attributes = {c: values[c] for c in ATTRIBUTE_COLUMNS if values.get(c, "").strip()}
-        if attributes:
-            raw["attributes"] = attributes
+        raw = map_columns(values, COLUMNS, ATTRIBUTE_COLUMNS)
         option_names = [values.get(f"Option{n} Name", "").strip() for n in OPTION_SLOTS]
         return SourceProduct(line=row.line, raw=raw), option_names
 

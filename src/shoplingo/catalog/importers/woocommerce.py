@@ -18,6 +18,7 @@ from shoplingo.catalog.importers.base import (
     SourceProduct,
     bad_utf8,
     csv_rows,
+    map_columns,
 )
 from shoplingo.core.i18n import N_
 
@@ -83,15 +84,9 @@ class WooCommerceReader:
         return by_parent, sku_by_id
 
     def _product(self, row: CsvRow) -> SourceProduct:
-        values = row.values
-        raw: dict[str, Any] = {
-            field: values[column] for field, column in COLUMNS.items() if values.get(column)
-        }
-        raw["sku"] = values.get("SKU", "")
-        attributes = {c: values[c] for c in ATTRIBUTE_COLUMNS if values.get(c, "").strip()}
-        attributes.update(_attributes(values))
-        if attributes:
-            raw["attributes"] = attributes
+        raw = map_columns(row.values, COLUMNS, ATTRIBUTE_COLUMNS)
+        if options := _attributes(row.values):
+            raw.setdefault("attributes", {}).update(options)
         return SourceProduct(line=row.line, raw=raw)
 
     def read(self, path: Path) -> Iterator[Item]:
