@@ -126,7 +126,8 @@ async def drain_queue(settings: Settings) -> None:
 
     options = worker_options(settings)
     options.pop("cron_jobs")
-    worker = Worker(**options, burst=True, poll_delay=0.05, handle_signals=False)
+    options["poll_delay"] = 0.05
+    worker = Worker(**options, burst=True, handle_signals=False)
     try:
         await worker.main()
     finally:

@@ -102,9 +102,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "job_id", "seq", name=op.f("pk_import_row_errors")),
     )
     op.add_column("products", sa.Column("import_fingerprint", sa.String(length=64), nullable=True))
+    # Time-ordered ids for rows created in SQL (bulk imports), like shoplingo.core.ids.uuid7:
+    # the first 48 bits are the Unix time in milliseconds, version nibble 7.
+    op.execute(
+        """
+        CREATE FUNCTION uuid7() RETURNS uuid LANGUAGE sql VOLATILE AS $$
+            SELECT encode(
+                set_bit(set_bit(
+                    overlay(uuid_send(gen_random_uuid()) placing substring(int8send(
+                        (extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)
+                        FROM 1 FOR 6),
+                    52, 1), 53, 1),
+                'hex')::uuid
+        $$
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION uuid7()")
     op.drop_column("products", "import_fingerprint")
     op.drop_table("import_row_errors")
     op.drop_index(

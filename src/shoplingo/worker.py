@@ -57,6 +57,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "job_timeout": settings.import_job_timeout_seconds,
         "max_tries": settings.import_max_attempts + 2,
         "health_check_interval": 30,
+        # how often an idle worker looks for work: the wait a new import sees at most
+        "poll_delay": 0.1,
         "allow_abort_jobs": True,
     }  # fmt: skip
 
@@ -77,3 +79,4 @@ class WorkerSettings:
     max_tries = _options["max_tries"]
     health_check_interval = _options["health_check_interval"]
     allow_abort_jobs = _options["allow_abort_jobs"]
+    poll_delay = _options["poll_delay"]

@@ -71,6 +71,7 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
             currency=params.get("currency"),
             source_locale=params["source_locale"],
             chunk_rows=settings.import_chunk_rows,
+            sha256=params["sha256"],
         )
 
     async def progress(rows: int) -> None:

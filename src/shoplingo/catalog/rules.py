@@ -72,25 +72,26 @@ class ProductData:
     variants: tuple[VariantData, ...] = ()
 
     def content_hash(self) -> str:
-        canonical = {
-            "sku": self.sku,
-            "source_locale": self.source_locale,
-            "title": self.title,
-            "description_html": self.description_html,
-            "seo_title": self.seo_title,
-            "seo_description": self.seo_description,
-            "vendor": self.vendor,
-            "tags": list(self.tags),
-            "attributes": dict(sorted(self.attributes.items())),
-            "legal": dict(sorted(self.legal.items())),
-            "price": format_price(self.price, self.currency),
-            "currency": self.currency,
-            "variants": [
-                [v.sku, [list(o) for o in v.options], format_price(v.price, self.currency)]
-                for v in self.variants
-            ],
-        }
-        return hashlib.sha256(msgspec.json.encode(canonical)).hexdigest()
+        """SHA-256 of everything stored, in a fixed order (how a price is written aside)."""
+        canonical = (
+            self.sku,
+            self.source_locale,
+            self.title,
+            self.description_html,
+            self.seo_title,
+            self.seo_description,
+            self.vendor,
+            self.tags,
+            sorted(self.attributes.items()) if self.attributes else (),
+            sorted(self.legal.items()) if self.legal else (),
+            format_price(self.price, self.currency),
+            self.currency,
+            [(v.sku, v.options, format_price(v.price, self.currency)) for v in self.variants],
+        )
+        return hashlib.sha256(_HASH_ENCODER.encode(canonical)).hexdigest()
+
+
+_HASH_ENCODER = msgspec.json.Encoder()
 
 
 @lru_cache(maxsize=512)
@@ -135,6 +136,12 @@ def _is_plain_markup(html: str) -> bool:
     tags = _SIMPLE_TAG.findall(html)
     if len(tags) != html.count("<") or len(tags) != html.count(">"):
         return False
+    return _well_nested(tuple(tags))
+
+
+@lru_cache(maxsize=8192)
+def _well_nested(tags: tuple[tuple[str, str], ...]) -> bool:
+    # cached: a catalog's descriptions tend to share a handful of templates
     stack: list[str] = []
     for closing, name in tags:
         if name == "br":

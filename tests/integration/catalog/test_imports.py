@@ -141,6 +141,12 @@ async def test_bad_rows_are_reported_precisely_while_good_rows_land(
     assert (await product(client, tenant, "OK-1"))["title"] == "Good one"  # first one kept
     assert (await product(client, tenant, "MULTI"))["title"] == "a title\nwith a line break"
 
+    # the same file again: nothing to write, and the same rows reported as failed
+    again = await import_file(client, settings, tenant, body)
+    assert again["counts"] == {"inserted": 0, "updated": 0, "unchanged": 3, "failed": 7}
+    again_errors = await client.get(f"/v1/imports/{again['id']}/errors", headers=tenant.headers)
+    assert again_errors.text == errors.text
+
 
 async def test_reimport_of_an_unchanged_file_writes_nothing(
     client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx
@@ -154,6 +160,13 @@ async def test_reimport_of_an_unchanged_file_writes_nothing(
     after = await product(client, tenant, "MUG-1")
     assert after["version"] == before["version"]
     assert after["updated_at"] == before["updated_at"]
+
+    # a product edited through the API since: the file's version is written back, the rest of
+    # the file is recognised row by row as unchanged
+    await client.patch("/v1/products/MUG-2", json={"title": "Edited"}, headers=tenant.headers)
+    reverted = await import_file(client, settings, tenant, GOOD.encode())
+    assert reverted["counts"] == {"inserted": 0, "updated": 1, "unchanged": 1, "failed": 0}
+    assert (await product(client, tenant, "MUG-2"))["title"] == "Tea mug"
 
     changed = await import_file(
         client, settings, tenant, GOOD.replace("Coffee mug", "Espresso mug").encode()

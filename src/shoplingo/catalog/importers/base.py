@@ -89,34 +89,65 @@ class CsvRow:
     values: dict[str, str]
 
 
+def file_is_utf8(path: Path, chunk_size: int = 1 << 20) -> bool:
+    """One fast pass in C; when it holds (the usual case) no cell needs checking."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(chunk_size):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def csv_records(
+    path: Path,
+    on_bad: Callable[[int, str], RowProblem],
+    header_name: Callable[[str], str] = str.strip,
+) -> tuple[list[str], Iterator[tuple[int, list[str]] | RowProblem]]:
+    """The header, and the data rows as (line the row starts on, cells padded to the header).
+
+    A row with bad UTF-8 in any cell becomes a RowProblem naming the column.
+    """
+    fh = open_text(path)
+    reader = csv.reader(fh)
+    header = [header_name(h) for h in next(reader, [])]
+    check_cells = not file_is_utf8(path)
+
+    def rows() -> Iterator[tuple[int, list[str]] | RowProblem]:
+        width = len(header)
+        start = reader.line_num + 1
+        with fh:
+            for row in reader:
+                line, start = start, reader.line_num + 1
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                if check_cells and invalid_utf8("".join(row)):
+                    index = next(i for i, cell in enumerate(row) if invalid_utf8(cell))
+                    yield on_bad(line, header[index] if index < width else f"column {index + 1}")
+                    continue
+                if len(row) < width:
+                    row += [""] * (width - len(row))
+                yield line, row
+
+    return header, rows()
+
+
 def csv_rows(
     path: Path,
     on_bad: Callable[[int, str], RowProblem],
     *,
     header_name: Callable[[str], str] = str.strip,
 ) -> Iterator[CsvRow | RowProblem]:
-    """Data rows as {column: value}, with the line each row starts on.
-
-    Bad UTF-8 in any cell turns the whole row into a RowProblem naming the column.
-    """
-    with open_text(path) as fh:
-        reader = csv.reader(fh)
-        header = [header_name(h) for h in next(reader, [])]
-        width = len(header)
-        start = reader.line_num + 1
-        for row in reader:
-            line, start = start, reader.line_num + 1
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            for index, cell in enumerate(row):
-                if invalid_utf8(cell):
-                    column = header[index] if index < width else f"column {index + 1}"
-                    yield on_bad(line, column)
-                    break
-            else:
-                if len(row) < width:
-                    row += [""] * (width - len(row))
-                yield CsvRow(line=line, values=dict(zip(header, row, strict=False)))
+    """Data rows as {column: value}, with the line each row starts on."""
+    header, records = csv_records(path, on_bad, header_name)
+    for item in records:
+        if isinstance(item, RowProblem):
+            yield item
+        else:
+            yield CsvRow(line=item[0], values=dict(zip(header, item[1], strict=False)))
 
 
 def map_columns(

@@ -19,12 +19,11 @@ from typing import Any
 import msgspec
 
 from shoplingo.catalog.importers.base import (
-    CsvRow,
     Item,
     RowProblem,
     SourceProduct,
     bad_utf8,
-    csv_rows,
+    csv_records,
 )
 from shoplingo.core.i18n import N_
 
@@ -46,23 +45,63 @@ PRODUCT_COLUMNS = {
 OPTION_SLOTS = (1, 2, 3)
 
 
-def _variant_from(values: dict[str, str]) -> dict[str, Any] | None:
-    options = [
-        {"name": values.get(f"option{n}_name", "").strip(), "value": value.strip()}
-        for n in OPTION_SLOTS
-        if (value := values.get(f"option{n}_value", "")).strip()
-    ]
-    sku = values.get("variant_sku", "").strip()
-    price = values.get("variant_price", "").strip()
-    if not (options or sku or price):
-        return None
-    return {"sku": sku or None, "options": options, "price": price or None}
-
-
 def _header_name(column: str) -> str:
     """Case-insensitive names, except what follows ``attribute:`` / ``legal:``."""
     prefix, colon, rest = column.strip().partition(":")
     return f"{prefix.strip().lower()}:{rest.strip()}" if colon else prefix.strip().lower()
+
+
+class _Layout:
+    """Where each product value sits in a native CSV row, worked out once from the header."""
+
+    def __init__(self, header: list[str]) -> None:
+        self.fields: list[tuple[int, str]] = []
+        self.attributes: list[tuple[int, str]] = []
+        self.legal: list[tuple[int, str]] = []
+        for index, column in enumerate(header):
+            if column in PRODUCT_COLUMNS:
+                self.fields.append((index, PRODUCT_COLUMNS[column]))
+            elif column.startswith("attribute:"):
+                self.attributes.append((index, column.split(":", 1)[1]))
+            elif column.startswith("legal:") or column in LEGAL_COLUMNS:
+                self.legal.append((index, column.split(":", 1)[-1]))
+        position = {column: index for index, column in enumerate(header)}
+        self.sku = position.get("sku")
+        self.variant_sku = position.get("variant_sku")
+        self.variant_price = position.get("variant_price")
+        self.options = [
+            (position.get(f"option{n}_name"), position[f"option{n}_value"])
+            for n in OPTION_SLOTS
+            if f"option{n}_value" in position
+        ]
+
+    def sku_of(self, row: list[str]) -> str:
+        return row[self.sku].strip() if self.sku is not None else ""
+
+    def product(self, line: int, row: list[str]) -> SourceProduct:
+        raw: dict[str, Any] = {key: row[i] for i, key in self.fields if row[i].strip()}
+        raw["sku"] = row[self.sku] if self.sku is not None else ""
+        if attributes := {key: row[i] for i, key in self.attributes if row[i].strip()}:
+            raw["attributes"] = attributes
+        if legal := {key: row[i] for i, key in self.legal if row[i].strip()}:
+            raw["legal"] = legal
+        product = SourceProduct(line=line, raw=raw)
+        self.add_variant(product, line, row)
+        return product
+
+    def add_variant(self, product: SourceProduct, line: int, row: list[str]) -> None:
+        options = [
+            {"name": row[n].strip() if n is not None else "", "value": row[v].strip()}
+            for n, v in self.options
+            if row[v].strip()
+        ]
+        sku = row[self.variant_sku].strip() if self.variant_sku is not None else ""
+        price = row[self.variant_price].strip() if self.variant_price is not None else ""
+        if options or sku or price:
+            product.raw.setdefault("variants", []).append(
+                {"sku": sku or None, "options": options, "price": price or None}
+            )
+            product.variant_lines.append(line)
 
 
 class NativeCsvReader:
@@ -79,50 +118,24 @@ class NativeCsvReader:
             return {"sku": "variant_sku", "price": "variant_price"}.get(leaf, "option1_value")
         return field
 
-    def _product(self, row: CsvRow) -> SourceProduct:
-        raw: dict[str, Any] = {}
-        attributes: dict[str, str] = {}
-        legal: dict[str, str] = {}
-        for column, value in row.values.items():
-            key = column
-            if key in PRODUCT_COLUMNS:
-                if value.strip():
-                    raw[PRODUCT_COLUMNS[key]] = value
-            elif key.startswith("attribute:"):
-                if value.strip():
-                    attributes[column.split(":", 1)[1]] = value
-            elif (key.startswith("legal:") or key in LEGAL_COLUMNS) and value.strip():
-                legal[key.split(":", 1)[-1]] = value
-        raw["sku"] = row.values.get("sku", raw.get("sku", ""))
-        if attributes:
-            raw["attributes"] = attributes
-        if legal:
-            raw["legal"] = legal
-        product = SourceProduct(line=row.line, raw=raw)
-        self._add_variant(product, row)
-        return product
-
-    @staticmethod
-    def _add_variant(product: SourceProduct, row: CsvRow) -> None:
-        variant = _variant_from(row.values)
-        if variant is not None:
-            product.raw.setdefault("variants", []).append(variant)
-            product.variant_lines.append(row.line)
-
     def read(self, path: Path) -> Iterator[Item]:
+        header, records = csv_records(path, bad_utf8, _header_name)
+        layout = _Layout(header)
         current: SourceProduct | None = None
-        for item in csv_rows(path, bad_utf8, header_name=_header_name):
+        current_sku = ""
+        for item in records:
             if isinstance(item, RowProblem):
                 yield item
                 continue
-            sku = item.values.get("sku", "").strip()
-            if current is not None and sku and sku == str(current.raw.get("sku", "")).strip():
-                self._add_variant(current, item)
+            line, row = item
+            sku = layout.sku_of(row)
+            if current is not None and sku and sku == current_sku:
+                layout.add_variant(current, line, row)
                 current.rows += 1
                 continue
             if current is not None:
                 yield current
-            current = self._product(item)
+            current, current_sku = layout.product(line, row), sku
         if current is not None:
             yield current
 

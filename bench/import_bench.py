@@ -1,0 +1,672 @@
+"""Catalog import throughput and worker memory, against a raw COPY of the same file.
+
+Run from the project root: ``uv run python bench/import_bench.py`` (or ``make bench-import``);
+``--rows N`` for a smaller file. It writes a deterministic native CSV (seeded), creates a
+throwaway database, Redis prefix and import folder, starts the API and one worker, then times:
+
+* a raw ``COPY`` of the file into a bare table (twice, the faster counts) as the reference;
+* the first import end to end (streamed upload until GET says succeeded), checked with SQL;
+* a second import of the same file (every row unchanged);
+* the worker's peak RSS (VmHWM); at the default size also a 25,000-row first import on a fresh
+  tenant and a fresh worker, to show whether memory stays flat as the file grows.
+
+Everything it created is removed at the end, also when it fails or is interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import csv
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from random import Random
+
+import asyncpg
+import httpx
+import redis
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/shoplingo"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+DEFAULT_ROWS = 100_000
+SMALL_ROWS = 25_000
+SEED = 42
+POLL_SECONDS = 0.05
+UPLOAD_CHUNK = 1024 * 1024
+IMPORT_TIMEOUT_SECONDS = 1800.0
+TARGET_FIRST = 3.0  # first import <= 3x raw COPY
+TARGET_UNCHANGED = 2.0  # unchanged re-import <= 2x raw COPY
+TARGET_RSS_MB = 300.0
+FLAT_FACTOR = 1.25  # "flat": the peak at 4x the rows is at most 25% higher
+HEADER = [
+    "sku", "title", "description_html", "price", "currency", "source_locale", "vendor", "tags",
+    "legal_notice",
+]  # fmt: skip
+RAW_TABLE_DDL = (
+    "CREATE TABLE bench_raw (sku text, title text, description_html text, price text, "
+    "currency text, source_locale text, vendor text, tags text, legal_notice text)"
+)
+
+# ----------------------------------------------------------------------------- the catalog
+
+ADJECTIVES = [
+    "Classic", "Compact", "Rugged", "Slim", "Premium", "Everyday", "Vintage", "Modern",
+    "Lightweight", "Heavy-Duty", "Foldable", "Ergonomic", "Minimalist", "Deluxe", "Portable",
+    "Waterproof", "Insulated", "Handcrafted", "Stackable", "Adjustable",
+]  # fmt: skip
+MATERIALS = [
+    "Oak", "Walnut", "Bamboo", "Steel", "Aluminium", "Cotton", "Linen", "Wool", "Leather",
+    "Ceramic", "Glass", "Copper", "Cork", "Recycled Plastic", "Stoneware", "Canvas", "Merino",
+    "Titanium", "Rattan", "Marble",
+]  # fmt: skip
+NOUNS = [
+    "Desk Lamp", "Water Bottle", "Backpack", "Coffee Mug", "Cutting Board", "Throw Blanket",
+    "Side Table", "Wall Clock", "Travel Pouch", "Plant Pot", "Serving Bowl", "Headphone Stand",
+    "Notebook Cover", "Bread Box", "Laundry Basket", "Pen Holder", "Candle Holder",
+    "Shower Caddy", "Key Organizer", "Picnic Blanket", "Lunch Box", "Wine Rack", "Phone Case",
+    "Bookend Set",
+]  # fmt: skip
+VENDORS = [
+    "Nordhaus", "Atelier Nove", "Greenleaf Goods", "Kobe Craft", "Maison Lumen", "Field & Forge",
+    "Tidewater Supply", "Berglund", "Casa Verde", "Hoshi Works", "Urban Nest", "Alder Lane",
+    "Brightmoor", "Solvik", "Kettle & Co", "Pinecrest", "Velour Home", "Ironbark", "Luma Studio",
+    "Oakridge Makers",
+]  # fmt: skip
+TAGS = [
+    "home", "kitchen", "office", "outdoor", "travel", "gift", "eco", "bestseller", "new",
+    "sale", "handmade", "organic", "bathroom", "living room", "bedroom", "storage", "lighting",
+    "decor", "kids", "premium",
+]  # fmt: skip
+OPENINGS = [
+    "Designed for daily use, this {noun} combines {material} with clean lines.",
+    "Our {noun} is made from responsibly sourced {material} and finished by hand.",
+    "Meet the {noun} that fits any room, crafted in durable {material}.",
+    "A thoughtful upgrade for your home: the {noun} in natural {material}.",
+    "Built to last, the {noun} pairs honest {material} with a timeless shape.",
+]  # fmt: skip
+HIGHLIGHTS = [
+    "Free shipping across the EU.", "Ships within 24 hours.", "Rated 4.8 by our customers.",
+    "Limited edition colour.", "Two-year warranty included.", "Climate-neutral delivery.",
+]  # fmt: skip
+SENTENCES = [
+    "The surface resists stains and wipes clean with a damp cloth.",
+    "Each piece is inspected before it leaves our workshop.",
+    "Its compact footprint saves space without giving up comfort.",
+    "The finish develops a rich patina over the years.",
+    "It makes a practical gift for birthdays, weddings and housewarmings.",
+    "Non-slip feet keep it steady on smooth surfaces.",
+    "Colours may vary slightly because every batch is unique.",
+    "We use plastic-free packaging that you can recycle at home.",
+    "Pair it with the matching pieces from the same collection.",
+    "The rounded edges make it safe for busy family homes.",
+]  # fmt: skip
+FEATURES = [
+    "Dimensions: {a} x {b} x {c} cm", "Weight: {w} g", "Dishwasher safe", "Food-safe finish",
+    "Made in Portugal", "Made in Germany", "Made in Japan", "Assembled in 5 minutes",
+    "Care: wipe with a soft cloth", "Capacity: {v} ml", "BPA free", "FSC certified wood",
+]  # fmt: skip
+CLOSINGS = [
+    "Enjoy it for years to come.", "Questions? Our team answers within a day.",
+    "Order today and see the difference.", "Loved by thousands of homes across Europe.",
+]  # fmt: skip
+LEGAL_NOTICES = [
+    "Warranty: this product comes with a 2-year limited manufacturer warranty covering defects "
+    "in materials and workmanship under normal use. Keep your receipt as proof of purchase.",
+    "Safety warning: not suitable for children under 3 years. Contains small parts that may "
+    "present a choking hazard. Keep away from open flames and heat sources.",
+    "Returns: you may return unused items in their original packaging within 30 days of "
+    "delivery for a full refund. Return shipping is free within the EU.",
+    "Safety notice: use only with the supplied power adapter. Do not immerse in water. Unplug "
+    "before cleaning and when not in use.",
+    "Warranty and returns: statutory warranty rights apply in addition to our 3-year "
+    "guarantee. Defective items are replaced free of charge.",
+]  # fmt: skip
+
+
+def _description(rng: Random, noun: str, material: str) -> str:
+    fill = {"noun": noun.lower(), "material": material.lower()}
+    features = [
+        f.format(
+            a=rng.randint(10, 80), b=rng.randint(10, 80), c=rng.randint(2, 40),
+            w=rng.randint(80, 4000), v=rng.randint(200, 2000),
+        )
+        for f in rng.sample(FEATURES, 3)
+    ]  # fmt: skip
+    parts = [
+        f"<p>{rng.choice(OPENINGS).format(**fill)} <strong>{rng.choice(HIGHLIGHTS)}</strong></p>",
+        "<ul>" + "".join(f"<li>{f}</li>" for f in features) + "</ul>",
+    ]
+    target = rng.randint(440, 520)
+    sentences = rng.sample(SENTENCES, len(SENTENCES))  # no sentence twice in one description
+    body: list[str] = []
+    while sentences and sum(map(len, parts)) + sum(map(len, body)) + 40 < target:
+        body.append(sentences.pop())
+    parts.append(f"<p>{' '.join(body)}<br><em>{rng.choice(CLOSINGS)}</em></p>")
+    return "".join(parts)
+
+
+def catalog_rows(rows: int) -> Iterator[list[str]]:
+    rng = Random(SEED)
+    for n in range(1, rows + 1):
+        adjective, material, noun = (
+            rng.choice(ADJECTIVES),
+            rng.choice(MATERIALS),
+            rng.choice(NOUNS),
+        )
+        code = "".join(rng.choices("ABCDEFGHJKLMNPRSTUVWXZ", k=2)) + f"-{rng.randint(100, 9999)}"
+        cents = rng.randint(499, 49_900)
+        tags = ", ".join(rng.sample(TAGS, rng.randint(1, 4)))
+        legal = rng.choice(LEGAL_NOTICES) if rng.random() < 0.10 else ""
+        yield [
+            f"BENCH-{n:07d}",
+            f"{adjective} {material} {noun} {code}",
+            _description(rng, noun, material),
+            f"{cents // 100}.{cents % 100:02d}",
+            "EUR",
+            "en-US",
+            rng.choice(VENDORS),
+            tags,
+            legal,
+        ]
+
+
+def write_catalog(path: Path, rows: int) -> None:
+    started = time.perf_counter()
+    described = legal = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        for row in catalog_rows(rows):
+            described += len(row[2])
+            legal += bool(row[8])
+            writer.writerow(row)
+    print(
+        f"catalog {path.name}: {rows:,} rows, {path.stat().st_size / 1e6:.1f} MB "
+        f"({path.stat().st_size:,} bytes), descriptions avg {described / rows:.0f} chars, "
+        f"{legal / rows:.1%} with legal_notice, written in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "shoplingo.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"shoplingo {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:  # the child keeps its own handle
+        return subprocess.Popen(
+            [sys.executable, "-m", "shoplingo.cli", *args],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order
+        )
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    # granian's workers live in the server's session: make sure none outlive it
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def tail(log: Path, lines: int = 40) -> str:
+    if not log.exists():
+        return ""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (all its threads)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status_mb(pid: int) -> dict[str, float]:
+    """VmRSS / VmHWM of a process in MB (1e6 bytes)."""
+    values: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) * 1024 / 1e6
+    return values
+
+
+def check_is_worker(pid: int) -> None:
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    if b"shoplingo.cli" not in argv or b"worker" not in argv:
+        raise RuntimeError(f"pid {pid} is not the worker: {argv!r}")
+    children = [
+        c
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for c in (task / "children").read_text().split()
+    ]
+    if children:
+        print(f"  note: worker {pid} has child processes {children}; their RSS is not counted")
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the API exited with {proc.returncode}:\n{tail(log)}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{base}/health/ready did not answer 200 within 60 s:\n{tail(log)}")
+
+
+def wait_worker(
+    rds: redis.Redis, health_key: str, proc: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Until arq has started and written its health-check key (it polls the queue from then)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the worker exited with {proc.returncode}:\n{tail(log)}")
+        if rds.exists(health_key):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the worker wrote no {health_key} within 60 s:\n{tail(log)}")
+
+
+# ----------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class ImportRun:
+    label: str
+    rows: int
+    seconds: float
+    upload_seconds: float
+    pickup_seconds: float  # upload answered -> the worker marked the job running
+    server_seconds: float  # the job's started_at -> finished_at, as the API reports them
+    last_progress_seconds: float  # upload answered -> all rows reported processed
+    counts: dict[str, int]
+    db_rows: int | None = None
+    rss_mb: float = 0.0  # VmHWM after the import
+    worker_cpu_seconds: float = 0.0  # CPU the worker used during the import
+    timeline: list[str] = field(default_factory=list)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(UPLOAD_CHUNK):
+            yield chunk
+
+
+def run_import(base: str, api_key: str, path: Path, rows: int, label: str) -> ImportRun:
+    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "text/csv"}
+    timeout = httpx.Timeout(30, read=300)
+    with httpx.Client(base_url=base, headers=headers, timeout=timeout) as client:
+        t0 = time.perf_counter()
+        response = client.post("/v1/imports", content=_chunks(path))
+        t_uploaded = time.perf_counter()
+        wall_uploaded = time.time()
+        if response.status_code != 202:
+            raise RuntimeError(f"upload answered {response.status_code}: {response.text[:500]}")
+        job_id = response.json()["id"]
+        deadline = t0 + IMPORT_TIMEOUT_SECONDS
+        last: tuple[str, int] | None = None
+        t_all_processed: float | None = None
+        timeline: list[str] = []
+        while True:
+            job = client.get(f"/v1/imports/{job_id}").raise_for_status().json()
+            now = time.perf_counter()
+            processed = job["progress"]["processed_rows"]
+            if (job["status"], processed) != last:
+                last = (job["status"], processed)
+                timeline.append(f"{now - t0:7.2f} s  {job['status']:<9} {processed:>8,} rows")
+            if t_all_processed is None and processed >= rows:
+                t_all_processed = now
+            if job["status"] == "succeeded":
+                break
+            if job["status"] == "failed":
+                raise RuntimeError(f"{label}: import failed: {job.get('error')}")
+            if now > deadline:
+                raise RuntimeError(f"{label}: not done after {IMPORT_TIMEOUT_SECONDS:.0f} s")
+            time.sleep(POLL_SECONDS)
+    seconds = now - t0
+    started_at = datetime.fromisoformat(job["started_at"]).timestamp()
+    return ImportRun(
+        label=label,
+        rows=rows,
+        seconds=seconds,
+        upload_seconds=t_uploaded - t0,
+        pickup_seconds=started_at - wall_uploaded,
+        server_seconds=datetime.fromisoformat(job["finished_at"]).timestamp() - started_at,
+        last_progress_seconds=(t_all_processed or now) - t_uploaded,
+        counts=job["counts"],
+        timeline=timeline,
+    )
+
+
+async def raw_copy(dsn: str, path: Path, rows: int) -> float:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP TABLE IF EXISTS bench_raw")
+        await conn.execute(RAW_TABLE_DDL)
+        started = time.perf_counter()
+        await conn.copy_to_table("bench_raw", source=path, format="csv", header=True)
+        seconds = time.perf_counter() - started
+        copied = await conn.fetchval("SELECT count(*) FROM bench_raw")
+        await conn.execute("DROP TABLE bench_raw")
+    finally:
+        await conn.close()
+    if copied != rows:
+        raise RuntimeError(f"raw COPY loaded {copied} rows, expected {rows}")
+    return seconds
+
+
+async def count_products(dsn: str, tenant_id: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM products WHERE tenant_id = $1", uuid.UUID(tenant_id)
+        )
+        return count
+    finally:
+        await conn.close()
+
+
+async def drop_database(admin_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Bench:
+    env: dict[str, str]
+    dsn: str  # plain asyncpg DSN of the bench database
+    base: str
+    logs: Path
+    rds: redis.Redis
+    health_key: str
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def new_tenant(self, name: str) -> tuple[str, str]:
+        args = ["tenants", "create", "--name", name, "--source-locale", "en-US", "--json"]
+        created = json.loads(run_cli(self.env, *args))
+        return created["tenant_id"], created["api_key"]
+
+    def fresh_worker(self) -> subprocess.Popen[bytes]:
+        for old in self.workers:
+            stop(old)
+        self.rds.delete(self.health_key)
+        log = self.logs / "worker.log"
+        proc = start(self.env, log, "worker")
+        self.workers.append(proc)
+        wait_worker(self.rds, self.health_key, proc, log)
+        check_is_worker(proc.pid)
+        return proc
+
+    def measure(
+        self, worker: subprocess.Popen[bytes], key: str, path: Path, rows: int, label: str
+    ) -> ImportRun:
+        print(f"{label}: {rows:,} rows ...", end=" ", flush=True)
+        try:
+            cpu_before = cpu_seconds(worker.pid)
+            run = run_import(self.base, key, path, rows, label)
+            run.worker_cpu_seconds = cpu_seconds(worker.pid) - cpu_before
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\nworker log:\n{tail(self.logs / 'worker.log')}") from exc
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker died:\n{tail(self.logs / 'worker.log')}")
+        run.rss_mb = proc_status_mb(worker.pid)["VmHWM"]
+        print(
+            f"{run.seconds:.2f} s, {run.rows_per_s:,.0f} rows/s, worker VmHWM {run.rss_mb:.0f} MB, "
+            f"worker CPU {run.worker_cpu_seconds:.1f} s"
+        )
+        print(f"  counts {run.counts}")
+        print(
+            f"  upload {run.upload_seconds:.2f} s, worker pickup {run.pickup_seconds:.2f} s, "
+            f"all rows reported processed at +{run.last_progress_seconds:.2f} s after upload; "
+            f"API started_at -> finished_at {run.server_seconds:.3f} s"
+        )
+        return run
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def table_row(name: str, value: str, rate: str = "", target: str = "", result: str = "") -> None:
+    print(f"{name:<36} {value:>10} {rate:>10}  {target:<28} {result}".rstrip())
+
+
+def report(
+    copies: list[float],
+    first: ImportRun,
+    again: ImportRun,
+    small: ImportRun | None,
+    baseline_mb: float,
+) -> None:
+    copy_s, rows = min(copies), first.rows
+    first_ratio, again_ratio = first.seconds / copy_s, again.seconds / copy_s
+    rss = f"< {TARGET_RSS_MB:.0f} MB"
+    print(f"\nSummary: {rows:,} rows; raw COPY runs {', '.join(f'{c:.2f} s' for c in copies)}")
+    table_row("measurement", "value", "rows/s", "target", "result")
+    print("-" * 96)
+    table_row("raw COPY (faster of 2)", f"{copy_s:.2f} s", f"{rows / copy_s:,.0f}", "reference")
+    table_row("first import, end to end", f"{first.seconds:.2f} s", f"{first.rows_per_s:,.0f}")
+    table_row(
+        "  ratio to raw COPY",
+        f"{first_ratio:.2f}x",
+        target=f"<= {TARGET_FIRST:.1f}x",
+        result=verdict(first_ratio <= TARGET_FIRST),
+    )
+    table_row("  worker CPU time during it", f"{first.worker_cpu_seconds:.1f} s")
+    table_row(
+        "unchanged re-import, end to end", f"{again.seconds:.2f} s", f"{again.rows_per_s:,.0f}"
+    )
+    table_row(
+        "  ratio to raw COPY",
+        f"{again_ratio:.2f}x",
+        target=f"<= {TARGET_UNCHANGED:.1f}x",
+        result=verdict(again_ratio <= TARGET_UNCHANGED),
+    )
+    table_row("  worker CPU time during it", f"{again.worker_cpu_seconds:.1f} s")
+    if small is not None:
+        table_row(
+            f"first import {small.rows:,} (own tenant)",
+            f"{small.seconds:.2f} s",
+            f"{small.rows_per_s:,.0f}",
+            f"ratio to COPY n/a ({small.rows // 1000}k file)",
+        )
+    table_row("worker RSS after start-up", f"{baseline_mb:.0f} MB")
+    if small is not None:
+        table_row(
+            f"worker peak RSS, {small.rows:,} rows",
+            f"{small.rss_mb:.0f} MB",
+            target=rss,
+            result=verdict(small.rss_mb < TARGET_RSS_MB),
+        )
+    for run, which in ((first, "1st"), (again, "2nd")):
+        table_row(
+            f"worker peak RSS, {rows:,} rows ({which})",
+            f"{run.rss_mb:.0f} MB",
+            target=rss,
+            result=verdict(run.rss_mb < TARGET_RSS_MB),
+        )
+    if small is not None:
+        growth = first.rss_mb / small.rss_mb
+        table_row(
+            f"  peak {small.rows // 1000}k -> {rows // 1000}k rows (1st import)",
+            f"{growth:.2f}x",
+            target=f"flat: <= {FLAT_FACTOR:.2f}x for {rows / small.rows:.0f}x rows",
+            result=verdict(growth <= FLAT_FACTOR),
+        )
+        table_row(
+            "  peak above start-up RSS",
+            f"+{small.rss_mb - baseline_mb:.0f} MB",
+            f"+{first.rss_mb - baseline_mb:.0f} MB",
+            f"({small.rows // 1000}k, then {rows // 1000}k rows)",
+        )
+    else:
+        table_row("  flat as the file grows", "n/a", target="measured at the default --rows")
+    for run in (*((small,) if small else ()), first, again):
+        print(f"\ntimeline of the {run.label} (seconds since the upload started, as polled):")
+        print("\n".join(f"  {entry}" for entry in run.timeline))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="catalog size")
+    args = parser.parse_args()
+    rows: int = args.rows
+    if rows < 1:
+        parser.error("--rows must be positive")
+
+    base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
+    db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
+    db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
+    dsn = base_url.set(drivername="postgresql", database=db_name)
+    admin = base_url.set(drivername="postgresql", database="postgres")
+    redis_url = os.environ.get("SHOPLINGO_REDIS_URL", DEFAULT_REDIS)
+    prefix = f"shoplingo-bench-{secrets.token_hex(4)}"
+    work = Path(tempfile.mkdtemp(prefix="shoplingo-import-bench-"))
+    (work / "imports").mkdir()
+    (work / "logs").mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "SHOPLINGO_DATABASE_URL": db_url,
+        "SHOPLINGO_REDIS_URL": redis_url,
+        "SHOPLINGO_REDIS_PREFIX": prefix,
+        "SHOPLINGO_IMPORT_DIR": str(work / "imports"),
+        "SHOPLINGO_PORT": str(port),
+        "SHOPLINGO_LOG_LEVEL": "WARNING",
+    }
+    rds = redis.Redis.from_url(redis_url)
+    api: subprocess.Popen[bytes] | None = None
+    bench: Bench | None = None
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on TERM too
+    try:
+        big = work / f"catalog-{rows}.csv"
+        write_catalog(big, rows)
+        small_file: Path | None = None
+        if rows == DEFAULT_ROWS:
+            small_file = work / f"catalog-{SMALL_ROWS}.csv"
+            write_catalog(small_file, SMALL_ROWS)
+
+        print(f"database {db_name}, redis prefix {prefix}: migrating", flush=True)
+        run_cli(env, "migrate")
+        plain_dsn = dsn.render_as_string(hide_password=False)
+
+        copies = []
+        for n in (1, 2):
+            copies.append(asyncio.run(raw_copy(plain_dsn, big, rows)))
+            print(f"raw COPY #{n}: {copies[-1]:.2f} s ({rows / copies[-1]:,.0f} rows/s)")
+
+        base = f"http://127.0.0.1:{port}"
+        api_log = work / "logs" / "api.log"
+        api = start(env, api_log, "serve", "--port", str(port))
+        wait_ready(base, api, api_log)
+        bench = Bench(env, plain_dsn, base, work / "logs", rds, f"{prefix}:queue:health-check")
+
+        small: ImportRun | None = None
+        if small_file is not None:
+            worker = bench.fresh_worker()
+            _, small_key = bench.new_tenant("Bench 25k")
+            small = bench.measure(worker, small_key, small_file, SMALL_ROWS, "first import 25k")
+            if small.counts.get("inserted") != SMALL_ROWS:
+                raise RuntimeError(f"25k import inserted {small.counts}, expected {SMALL_ROWS}")
+
+        worker = bench.fresh_worker()
+        baseline_mb = proc_status_mb(worker.pid)["VmRSS"]
+        tenant_id, api_key = bench.new_tenant("Bench")
+        first = bench.measure(worker, api_key, big, rows, f"first import {rows:,}")
+        first.db_rows = asyncio.run(count_products(plain_dsn, tenant_id))
+        print(f"  SQL: {first.db_rows:,} products for the tenant")
+        if first.counts.get("inserted") != rows or first.db_rows != rows:
+            raise RuntimeError(
+                f"first import: counts {first.counts}, {first.db_rows} rows in products; "
+                f"expected {rows} inserted"
+            )
+        again = bench.measure(worker, api_key, big, rows, f"unchanged re-import {rows:,}")
+        if again.counts.get("unchanged") != rows:
+            raise RuntimeError(f"re-import: counts {again.counts}, expected {rows} unchanged")
+        report(copies, first, again, small, baseline_mb)
+        return 0
+    except (RuntimeError, httpx.HTTPError, asyncpg.PostgresError, OSError) as exc:
+        print(f"\nbenchmark failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip clean-up
+        print("cleaning up ...", flush=True)
+        for proc in [*(bench.workers if bench else []), *([api] if api else [])]:
+            stop(proc)
+        try:
+            asyncio.run(drop_database(admin.render_as_string(hide_password=False), db_name))
+        except (OSError, asyncpg.PostgresError) as exc:
+            print(f"could not drop database {db_name}: {exc}", file=sys.stderr)
+        try:
+            keys = list(rds.scan_iter(match=f"*{prefix}*", count=1000))
+            if keys:
+                rds.delete(*keys)
+            rds.close()
+        except redis.RedisError as exc:
+            print(f"could not delete redis keys *{prefix}*: {exc}", file=sys.stderr)
+        shutil.rmtree(work, ignore_errors=True)
+        print(f"database {db_name} dropped, redis keys *{prefix}* deleted, {work} removed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
