@@ -101,6 +101,34 @@ def worker() -> None:
     run_worker(WorkerSettings)
 
 
+@main.command("fake-llm")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8090, show_default=True)
+@click.option("--latency-ms", type=int, default=None, help="sleep before every chat answer")
+def fake_llm(host: str, port: int, latency_ms: int | None) -> None:
+    """Serve the offline OpenAI-compatible fake LLM (the pseudo provider)."""
+    import os
+
+    from granian.constants import Interfaces, Loops
+    from granian.server import Server
+
+    # granian imports the factory in its worker process, which reads its config from here
+    if latency_ms is not None:
+        os.environ["SHOPLINGO_FAKE_LLM_LATENCY_MS"] = str(latency_ms)
+    console.print(f"fake LLM (pseudo provider) on http://{host}:{port}/v1  (any API key)")
+    Server(
+        "shoplingo.llm.fake_server:create_fake_llm_app_from_env",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        # one worker: fault counters and runtime /_control settings live in its memory
+        workers=1,
+        loop=Loops.uvloop,
+        factory=True,
+        log_access=False,
+    ).serve()
+
+
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "format_name", default=None, help="csv, jsonl, shopify, woocommerce")

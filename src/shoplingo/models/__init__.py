@@ -5,6 +5,7 @@ from shoplingo.models.api_key import ApiKey
 from shoplingo.models.audit import AuditEvent
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
+from shoplingo.models.segment import Segment, TranslationMemory
 from shoplingo.models.tenant import Member, Tenant
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "Job",
     "Member",
     "Product",
+    "Segment",
     "Tenant",
+    "TranslationMemory",
     "Variant",
 ]

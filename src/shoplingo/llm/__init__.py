@@ -1,0 +1,1 @@
+"""LLM access: client factory, retry policy and the offline fake server."""
