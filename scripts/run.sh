@@ -29,6 +29,18 @@ pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait || true; }
 trap cleanup EXIT INT TERM
 
+if [ -z "${SHOPLINGO_LLM_API_KEY:-}${DASHSCOPE_API_KEY:-}" ] && [ -z "${SHOPLINGO_LLM_PROVIDER:-}" ]; then
+    # no model account: translate offline with the built-in pseudo-localising server
+    FAKE_PORT=${SHOPLINGO_FAKE_LLM_PORT:-8090}
+    export SHOPLINGO_LLM_PROVIDER=pseudo
+    export SHOPLINGO_LLM_BASE_URL="http://127.0.0.1:$FAKE_PORT/v1"
+    $UV run shoplingo fake-llm --port "$FAKE_PORT" &
+    pids+=($!)
+    LLM="pseudo (offline fake LLM on :$FAKE_PORT)"
+else
+    LLM="${SHOPLINGO_LLM_PROVIDER:-qwen-mt}"
+fi
+
 $UV run shoplingo serve --host "$HOST" --port "$PORT" &
 pids+=($!)
 $UV run shoplingo worker &
@@ -45,7 +57,8 @@ cat <<MSG
     API        http://$HOST:$PORT
     API docs   http://$HOST:$PORT/schema   (Swagger UI: /schema/swagger)
     Readiness  http://$HOST:$PORT/health/ready
-    Worker     arq, queue "${SHOPLINGO_REDIS_PREFIX:-shoplingo}:queue" (imports)
+    Worker     arq, queue "${SHOPLINGO_REDIS_PREFIX:-shoplingo}:queue" (imports, translations)
+    LLM        $LLM
     Demo key   $KEY
 
   Try:  curl -H "Authorization: Bearer $KEY" http://$HOST:$PORT/v1/tenant

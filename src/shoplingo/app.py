@@ -26,6 +26,10 @@ from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings, get_settings
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
+from shoplingo.translation.controllers import (
+    ProductTranslationController,
+    TranslationJobController,
+)
 
 PUBLIC_PATHS = ["^/health/", "^/schema"]
 
@@ -60,6 +64,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MemberController,
             ProductController,
             ImportController,
+            TranslationJobController,
+            ProductTranslationController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

@@ -57,11 +57,49 @@ class Settings:
     sweep_requeue_after_seconds: int = 30
     sweep_interval_seconds: int = 30
     worker_max_jobs: int = 4
+    # Translation runs: segments a worker claims at a time, worker jobs a run starts with, and
+    # how long a claim holds before the sweeper hands the segments to another worker.
+    translation_batch_size: int = 50
+    translation_parallel_jobs: int = 4
+    translation_claim_lease_seconds: int = 300
+    translation_job_timeout_seconds: int = 1800
+    # LLM. Provider "qwen-mt", "chat" (JSON batches: qwen-plus, vLLM, Ollama, llama.cpp) or
+    # "pseudo" (the offline fake server); empty: "pseudo" without an API key, else "qwen-mt".
+    llm_provider: str = ""
+    # empty: the provider's default (DashScope intl for qwen-mt/chat, 127.0.0.1:8090 for pseudo)
+    llm_base_url: str = ""
+    # empty: the DASHSCOPE_API_KEY variable (see resolved_llm_api_key)
+    llm_api_key: str = ""
+    # empty: the provider's default (qwen-mt-flash, or qwen-plus for chat)
+    llm_model: str = ""
+    llm_timeout_seconds: float = 60
+    # one retry policy for every call: attempts in all, exponential backoff with full jitter
+    llm_max_attempts: int = 5
+    llm_backoff_base_seconds: float = 1.0
+    llm_backoff_max_seconds: float = 30.0
+    # In-flight calls across all workers, and per tenant (0 = no limit).
+    llm_concurrency: int = 8
+    llm_tenant_concurrency: int = 4
+    # Budgets across all workers (0 = none; never applied to pseudo). DashScope limits are per
+    # account and model; its published Singapore limits are 60 RPM / 100,000 TPM for
+    # qwen-mt-turbo (none found for qwen-mt-flash: the same is assumed) and 600 RPM /
+    # 1,000,000 TPM for qwen-plus. Raise them to your account's figures.
+    llm_requests_per_minute: int = 60
+    llm_tokens_per_minute: int = 100_000
+    # segments per request for the chat provider
+    llm_batch_size: int = 20
+    # send enable_thinking=false (DashScope, vLLM with Qwen3); off for servers that reject it
+    llm_enable_thinking_flag: bool = True
 
     @property
     def sync_database_url(self) -> str:
         """The same database through asyncpg's DSN form (no SQLAlchemy driver suffix)."""
         return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    @property
+    def resolved_llm_api_key(self) -> str:
+        """``llm_api_key``, else DashScope's own ``DASHSCOPE_API_KEY`` variable."""
+        return self.llm_api_key or os.environ.get("DASHSCOPE_API_KEY", "")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -17,8 +17,11 @@ from shoplingo.catalog.jobs import run_import_job
 from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import queue_name, redis_settings
-from shoplingo.core.sweeper import Runnable, sweep
+from shoplingo.core.sweeper import Runnable, sweep, sweep_segments
 from shoplingo.settings import Settings, get_settings
+from shoplingo.translation import runs
+from shoplingo.translation.jobs import translate_batch
+from shoplingo.translation.providers import build_provider
 
 RUNNABLE = {imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id)}
 
@@ -29,18 +32,25 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         ctx["settings"] = settings
         ctx["engine"] = create_engine(settings)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
+        ctx["provider"] = build_provider(settings, ctx["redis"])
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["engine"].dispose()
 
     async def sweep_jobs(ctx: dict[str, Any]) -> dict[str, int]:
-        return await sweep(ctx["engine"], ctx["redis"], ctx["settings"], RUNNABLE)
+        outcome = await sweep(ctx["engine"], ctx["redis"], ctx["settings"], RUNNABLE)
+        outcome.update(
+            await sweep_segments(ctx["engine"], ctx["redis"], ctx["settings"], runs.RUN_FUNCTION)
+        )
+        return outcome
 
     step = max(1, min(settings.sweep_interval_seconds, 60))
     return {
         "functions": [
             func(run_import_job, name=imports.RUN_FUNCTION,
                  timeout=settings.import_job_timeout_seconds),
+            func(translate_batch, name=runs.RUN_FUNCTION,
+                 timeout=settings.translation_job_timeout_seconds),
         ],
         "cron_jobs": [
             # named with the prefix: arq's cron job ids are global to the Redis server

@@ -27,6 +27,7 @@ from shoplingo.catalog.changes import source_changed
 from shoplingo.catalog.importers import reader_for
 from shoplingo.catalog.importers.base import Reader, RowProblem, SourceProduct
 from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
+from shoplingo.core.db import jsonb_value
 from shoplingo.core.i18n import N_
 from shoplingo.core.sweeper import job_lock_key
 
@@ -391,11 +392,6 @@ async def run_import(
     return counts, rows
 
 
-def _jsonb(value: Any) -> Any:
-    """A jsonb value read on the raw connection (decoded already when SQLAlchemy set it up)."""
-    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-
-
 async def _replay_identical_upload(raw: Any, task: ImportTask) -> tuple[Counts, int] | None:
     """The same file with the same options was imported before and no product changed since:
     the outcome is known without reading the file (a re-upload costs next to nothing)."""
@@ -410,12 +406,12 @@ async def _replay_identical_upload(raw: Any, task: ImportTask) -> tuple[Counts, 
     )
     if previous is None or previous["signature"] is None:
         return None
-    if _jsonb(previous["signature"]) != _jsonb(
+    if jsonb_value(previous["signature"]) != jsonb_value(
         await raw.fetchval(CATALOG_SIGNATURE, task.tenant_id)
     ):
         return None
     await raw.execute(COPY_PREVIOUS_ERRORS, task.tenant_id, task.job_id, previous["id"])
-    before = _jsonb(previous["counts"])
+    before = jsonb_value(previous["counts"])
     counts = Counts(
         unchanged=before["inserted"] + before["updated"] + before["unchanged"],
         failed=before["failed"],

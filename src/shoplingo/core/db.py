@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.engine import make_url
@@ -28,6 +29,12 @@ AfterCommit = Callable[[], Awaitable[Any]]
 # how a handler asks for the request's session
 DbSession = NamedDependency[AsyncSession]
 _AFTER_COMMIT_KEY = "after_commit"
+
+
+def jsonb_value(value: Any) -> Any:
+    """A jsonb column read through a raw asyncpg connection: already decoded when the
+    connection came from SQLAlchemy's pool (it registers a codec), text otherwise."""
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

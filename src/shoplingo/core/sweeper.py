@@ -8,6 +8,7 @@ or fails once it has used up its attempts.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,3 +102,46 @@ async def _set(engine: AsyncEngine, row: Any, status: str, reason: str) -> bool:
              "attempts": row.attempts},
         )  # fmt: skip
     return bool(result.rowcount)
+
+
+REQUEUE_EXPIRED_CLAIMS = """
+UPDATE segments SET status = 'queued', claimed_at = NULL, updated_at = now()
+WHERE status = 'translating' AND claimed_at < now() - make_interval(secs => $1)
+"""
+
+RUNS_WAITING = """
+SELECT s.tenant_id, s.job_id, count(*) AS waiting
+FROM segments s JOIN jobs j ON j.tenant_id = s.tenant_id AND j.id = s.job_id
+WHERE s.status = 'queued' AND s.queued_at < now() - make_interval(secs => $1)
+  AND j.status IN ('queued', 'running')
+GROUP BY s.tenant_id, s.job_id
+"""
+
+
+async def sweep_segments(
+    engine: AsyncEngine, queue: ArqRedis, settings: Settings, function: str
+) -> dict[str, int]:
+    """Take back claims whose worker died, and wake workers for runs with waiting segments."""
+    async with engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        taken_back = int(
+            (
+                await raw.execute(REQUEUE_EXPIRED_CLAIMS, settings.translation_claim_lease_seconds)
+            ).split()[-1]
+        )
+        runs = await raw.fetch(RUNS_WAITING, settings.sweep_requeue_after_seconds)
+    tick = int(time.time()) // max(settings.sweep_interval_seconds, 1)
+    for run in runs:
+        wakeups = min(
+            -(-run["waiting"] // settings.translation_batch_size),
+            settings.translation_parallel_jobs,
+        )
+        for k in range(wakeups):
+            await enqueue(
+                queue, settings, function, str(run["tenant_id"]), str(run["job_id"]),
+                job_id=f"translation:{run['job_id']}:sweep{tick}:{k}",
+            )  # fmt: skip
+    outcome = {"claims_taken_back": taken_back, "runs_woken": len(runs)}
+    if taken_back or runs:
+        log.info("sweep_segments", **outcome)
+    return outcome

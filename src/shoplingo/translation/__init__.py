@@ -1,0 +1,1 @@
+"""Translation: segments, runs, translation memory, the pipeline and the model providers."""

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from shoplingo.core.auth import Caller, Scope, requires
+from shoplingo.core.db import DbSession
+from shoplingo.models import Job
+from shoplingo.settings import Settings
+from shoplingo.translation import runs
+from shoplingo.translation.schemas import (
+    ProductTranslations,
+    SegmentOut,
+    TranslationJobCreate,
+    TranslationJobOut,
+    TranslationProgress,
+    TranslationUsage,
+)
+
+
+def job_out(job: Job, stats: runs.RunStats) -> TranslationJobOut:
+    total = job.total or 0
+    done = total - stats.unfinished
+    status = job.status
+    if status in ("queued", "running") and total and stats.unfinished == 0:
+        status = "succeeded"
+    return TranslationJobOut(
+        id=job.id,
+        status=status,
+        target_locales=job.params["target_locales"],
+        fields=job.params["fields"],
+        counts=stats.by_status,
+        up_to_date=int(job.counts.get("up_to_date", 0)),
+        progress=TranslationProgress(
+            done=done, total=total, percent=round(done / total * 100, 1) if total else 100.0
+        ),
+        usage=TranslationUsage(
+            prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens
+        ),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+class TranslationJobController(Controller):
+    path = "/v1/translation-jobs"
+    tags = ["translations"]
+
+    @post(
+        "/",
+        guards=[requires(Scope.TRANSLATIONS_WRITE)],
+        summary="Translate products into target locales; 202 with the job to follow",
+    )
+    async def create_job(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[TranslationJobCreate],
+    ) -> Response[TranslationJobOut]:
+        job = await runs.create_run(
+            db_session,
+            request.app.state.queue,
+            settings,
+            principal.tenant_id,
+            runs.RunRequest(
+                target_locales=data.target_locales,
+                skus=data.skus,
+                all=data.all,
+                changed_since=data.changed_since,
+                fields=data.fields,
+            ),
+        )
+        stats = await runs.run_stats(db_session, principal.tenant_id, job.id)
+        return Response(
+            job_out(job, stats),
+            status_code=202,
+            headers={"Location": f"/v1/translation-jobs/{job.id}"},
+        )
+
+    @get("/{job_id:uuid}", guards=[requires(Scope.CATALOG_READ)], summary="Counts and progress")
+    async def get_job(
+        self, db_session: DbSession, principal: Caller, job_id: FromPath[uuid.UUID]
+    ) -> TranslationJobOut:
+        job = await runs.get_run(db_session, principal.tenant_id, job_id)
+        return job_out(job, await runs.run_stats(db_session, principal.tenant_id, job_id))
+
+    @post(
+        "/{job_id:uuid}/cancel",
+        guards=[requires(Scope.TRANSLATIONS_WRITE)],
+        status_code=200,
+        summary="Stop the job: segments not yet started are left for a later run",
+    )
+    async def cancel_job(
+        self, db_session: DbSession, principal: Caller, job_id: FromPath[uuid.UUID]
+    ) -> TranslationJobOut:
+        job = await runs.cancel_run(db_session, principal.tenant_id, job_id)
+        return job_out(job, await runs.run_stats(db_session, principal.tenant_id, job_id))
+
+
+class ProductTranslationController(Controller):
+    path = "/v1/products/{sku:str}/translations"
+    tags = ["translations"]
+
+    @get("/", guards=[requires(Scope.CATALOG_READ)], summary="Every segment of a product")
+    async def list_segments(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        sku: FromPath[str],
+        locale: FromQuery[str | None] = None,
+    ) -> ProductTranslations:
+        product, segments = await runs.product_segments(
+            db_session, principal.tenant_id, sku, locale
+        )
+        variant_names = {v.id: v.sku or f"#{v.position + 1}" for v in product.variants}
+        return ProductTranslations(
+            sku=product.sku,
+            segments=[
+                SegmentOut(
+                    id=s.id,
+                    owner="product"
+                    if s.owner_kind == "product"
+                    else f"variant:{variant_names.get(s.owner_id, s.owner_id)}",
+                    field=s.field,
+                    source_locale=s.source_locale,
+                    target_locale=s.target_locale,
+                    source_text=s.source_text,
+                    target_text=s.target_text,
+                    status=s.status,
+                    legal=s.legal,
+                    legal_reason=s.legal_reason,
+                    issues=s.qa_issues,
+                    provider=s.provider,
+                    model=s.model,
+                    attempts=s.attempts,
+                    last_error=s.last_error,
+                    updated_at=s.updated_at,
+                )
+                for s in segments
+            ],
+        )
+
+
+__all__ = ["ProductTranslationController", "TranslationJobController"]

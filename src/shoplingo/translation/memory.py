@@ -1,0 +1,95 @@
+"""Translation memory: exact reuse (no LLM call) and similar examples for the prompt."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+# the same characters PostgreSQL's regexes call space, so SQL and Python normalise alike
+_SPACE = re.compile(r"[ \t\n\r\f\v]+")
+# fewer examples keep prompts short; below this similarity they mislead more than help
+MAX_EXAMPLES = 3
+MIN_SIMILARITY = 0.45
+
+
+def normalize(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def source_hash(text: str) -> str:
+    return hashlib.sha256(normalize(text).encode()).hexdigest()
+
+
+EXACT = """
+SELECT DISTINCT ON (source_hash) source_hash, target_text, origin
+FROM translation_memory
+WHERE tenant_id = $1 AND source_locale = $2 AND target_locale = $3 AND source_hash = ANY($4)
+ORDER BY source_hash, (origin = 'human' AND approved) DESC, (origin = 'human') DESC,
+         updated_at DESC
+"""
+
+SIMILAR = """
+SELECT source_text, target_text
+FROM translation_memory
+WHERE tenant_id = $1 AND source_locale = $2 AND target_locale = $3
+  AND source_text % $4 AND similarity(source_text, $4) >= $5 AND source_hash <> $6
+ORDER BY similarity(source_text, $4) DESC, (origin = 'human') DESC
+LIMIT $7
+"""
+
+REMEMBER = """
+INSERT INTO translation_memory AS tm
+    (tenant_id, id, source_locale, target_locale, source_hash, source_text, target_text,
+     origin, approved)
+SELECT $1, uuid7(), $2, $3, h, s, t, $4, $5
+FROM unnest($6::text[], $7::text[], $8::text[]) AS x(h, s, t)
+ON CONFLICT (tenant_id, source_locale, target_locale, source_hash, origin) DO UPDATE
+SET target_text = EXCLUDED.target_text, approved = EXCLUDED.approved, updated_at = now()
+"""
+
+
+async def exact_matches(
+    conn: Any, tenant_id: uuid.UUID, source: str, target: str, hashes: Sequence[str]
+) -> dict[str, str]:
+    """source hash -> reusable translation (an approved human one beats a machine one)."""
+    rows = await conn.fetch(EXACT, tenant_id, source, target, list(set(hashes)))
+    return {row["source_hash"]: row["target_text"] for row in rows}
+
+
+async def similar_examples(
+    conn: Any, tenant_id: uuid.UUID, source: str, target: str, text: str, text_hash: str
+) -> list[tuple[str, str]]:
+    rows = await conn.fetch(
+        SIMILAR, tenant_id, source, target, text, MIN_SIMILARITY, text_hash, MAX_EXAMPLES
+    )
+    return [(row["source_text"], row["target_text"]) for row in rows]
+
+
+async def remember(
+    conn: Any,
+    tenant_id: uuid.UUID,
+    source: str,
+    target: str,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    origin: str,
+    approved: bool,
+) -> None:
+    # one entry per normalised source (the same text may occur twice in a batch)
+    entries = {source_hash(s): (normalize(s), t) for s, t in pairs}
+    if not entries:
+        return
+    await conn.execute(
+        REMEMBER,
+        tenant_id,
+        source,
+        target,
+        origin,
+        approved,
+        list(entries),
+        [s for s, _ in entries.values()],
+        [t for _, t in entries.values()],
+    )

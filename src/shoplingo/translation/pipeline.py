@@ -1,0 +1,210 @@
+"""What a worker does with a translation run: claim queued segments in batches, translate.
+
+Per segment: an exact translation-memory hit is reused without a model call; otherwise the
+provider gets the text with similar memory entries as examples. The state machine decides
+where each result goes. Claims are leases: a worker that dies leaves its segments
+``translating`` until the sweeper puts them back in the queue.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shoplingo.translation import memory
+from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
+from shoplingo.translation.states import UNFINISHED, Status, after_machine_translation, sql_list
+
+log = structlog.get_logger(__name__)
+
+CLAIM = """
+UPDATE segments AS s SET status = 'translating', claimed_at = clock_timestamp(),
+    attempts = s.attempts + 1, updated_at = now()
+FROM (
+    SELECT tenant_id, id FROM segments
+    WHERE tenant_id = $1 AND job_id = $2 AND status = 'queued'
+    ORDER BY queued_at, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+) AS c
+WHERE s.tenant_id = c.tenant_id AND s.id = c.id
+RETURNING s.id, s.source_locale, s.target_locale, s.source_text, s.source_hash, s.legal,
+          s.instruction, s.claimed_at
+"""
+
+# Only the claim that is still current may write: a claim the sweeper took back (and maybe
+# gave to another worker) is discarded.
+SAVE = """
+UPDATE segments AS s SET
+    status = r.status, target_text = coalesce(r.target_text, s.target_text),
+    last_error = r.error, provider = r.provider, model = r.model,
+    prompt_tokens = s.prompt_tokens + r.prompt_tokens,
+    completion_tokens = s.completion_tokens + r.completion_tokens,
+    translated_at = CASE WHEN r.target_text IS NULL THEN s.translated_at ELSE now() END,
+    published_at = CASE WHEN r.status = 'published' THEN now() ELSE s.published_at END,
+    claimed_at = NULL, updated_at = now()
+FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
+            $9::int[], $10::timestamptz[])
+     AS r(id, status, target_text, error, provider, model, prompt_tokens, completion_tokens,
+          claimed_at)
+WHERE s.tenant_id = $1 AND s.id = r.id AND s.status = 'translating'
+  AND s.claimed_at = r.claimed_at
+"""
+
+FINISH_RUN = f"""
+UPDATE jobs SET status = 'succeeded', finished_at = now(), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
+  AND NOT EXISTS (
+      SELECT 1 FROM segments
+      WHERE tenant_id = $1 AND job_id = $2 AND status IN {sql_list(UNFINISHED)})
+"""
+
+TENANT_DOMAIN = "SELECT settings ->> 'domain' FROM tenants WHERE id = $1"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status
+    target_text: str | None
+    error: str | None
+    provider: str | None
+    model: str | None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def _outcome(claimed: Any, result: SegmentResult, provider: Provider) -> Outcome:
+    if result.status == "ok" and result.text is not None:
+        status = after_machine_translation(legal=claimed["legal"], blocking_issues=False)
+    elif result.status == "blocked":
+        status = Status.BLOCKED
+    else:
+        status = Status.FAILED
+    return Outcome(
+        status=status,
+        target_text=result.text,
+        error=result.reason,
+        provider=provider.name,
+        model=provider.model,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+    )
+
+
+async def _translate(
+    raw: Any, provider: Provider, tenant_id: uuid.UUID, claimed: Sequence[Any], domain: str | None
+) -> dict[uuid.UUID, Outcome]:
+    outcomes: dict[uuid.UUID, Outcome] = {}
+    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in claimed:
+        groups[(row["source_locale"], row["target_locale"])].append(row)
+    for (source, target), rows in groups.items():
+        reusable = await memory.exact_matches(
+            raw, tenant_id, source, target, [row["source_hash"] for row in rows]
+        )
+        requests: list[SegmentRequest] = []
+        for row in rows:
+            # a reviewer's instruction asks for something the memory does not have
+            if row["source_hash"] in reusable and not row["instruction"]:
+                outcomes[row["id"]] = Outcome(
+                    status=after_machine_translation(legal=row["legal"], blocking_issues=False),
+                    target_text=reusable[row["source_hash"]],
+                    error=None,
+                    provider="memory",
+                    model=None,
+                )
+                continue
+            examples = await memory.similar_examples(
+                raw, tenant_id, source, target, row["source_text"], row["source_hash"]
+            )
+            requests.append(
+                SegmentRequest(
+                    id=str(row["id"]),
+                    text=row["source_text"],
+                    source_locale=source,
+                    target_locale=target,
+                    examples=tuple(examples),
+                    instruction=row["instruction"],
+                    domain=domain,
+                )
+            )
+        if not requests:
+            continue
+        by_id = {str(row["id"]): row for row in rows}
+        results = await provider.translate(str(tenant_id), requests)
+        learned: list[tuple[str, str]] = []
+        for result in results:
+            row = by_id[result.id]
+            outcomes[row["id"]] = _outcome(row, result, provider)
+            if result.status == "ok" and result.text is not None:
+                learned.append((row["source_text"], result.text))
+        await memory.remember(
+            raw, tenant_id, source, target, learned, origin="machine", approved=False
+        )
+    return outcomes
+
+
+async def _save(
+    raw: Any, tenant_id: uuid.UUID, claimed: Sequence[Any], outcomes: dict[uuid.UUID, Outcome]
+) -> None:
+    rows = [(row, outcomes[row["id"]]) for row in claimed if row["id"] in outcomes]
+    await raw.execute(
+        SAVE,
+        tenant_id,
+        [row["id"] for row, _ in rows],
+        [o.status.value for _, o in rows],
+        [o.target_text for _, o in rows],
+        [o.error for _, o in rows],
+        [o.provider for _, o in rows],
+        [o.model for _, o in rows],
+        [o.prompt_tokens for _, o in rows],
+        [o.completion_tokens for _, o in rows],
+        [row["claimed_at"] for row, _ in rows],
+    )
+
+
+async def translate_run(
+    engine: AsyncEngine,
+    provider: Provider,
+    tenant_id: uuid.UUID,
+    run_id: uuid.UUID,
+    *,
+    batch_size: int,
+    time_budget_seconds: float,
+) -> int:
+    """Claim and translate batches of the run until none is left (or the time budget is
+    spent; the sweeper wakes another job for the rest). Returns segments handled."""
+    handled = 0
+    deadline = time.monotonic() + time_budget_seconds
+    async with engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        status = await raw.fetchval(
+            "SELECT status FROM jobs WHERE tenant_id = $1 AND id = $2", tenant_id, run_id
+        )
+        if status not in ("queued", "running"):
+            return 0
+        await raw.execute(
+            "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, now()), "
+            "updated_at = now() WHERE tenant_id = $1 AND id = $2 AND status = 'queued'",
+            tenant_id,
+            run_id,
+        )
+        domain = await raw.fetchval(TENANT_DOMAIN, tenant_id)
+        while time.monotonic() < deadline:
+            # each statement commits on its own: a claim is visible to others at once
+            claimed = await raw.fetch(CLAIM, tenant_id, run_id, batch_size)
+            if not claimed:
+                break
+            outcomes = await _translate(raw, provider, tenant_id, claimed, domain)
+            await _save(raw, tenant_id, claimed, outcomes)
+            handled += len(claimed)
+        await raw.execute(FINISH_RUN, tenant_id, run_id)
+    log.info("translate_batch", run_id=str(run_id), segments=handled)
+    return handled

@@ -1,0 +1,112 @@
+"""What the pipeline hands a provider and gets back, and what every provider shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal, Protocol
+
+import openai
+from babel import Locale, UnknownLocaleError
+from openai.types.chat import ChatCompletion
+
+from shoplingo.llm.limits import Limiter
+from shoplingo.llm.policy import RetryPolicy
+
+Status = Literal["ok", "blocked", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRequest:
+    id: str  # opaque, echoed back
+    text: str
+    source_locale: str  # BCP 47, e.g. "en-US", "zh-Hant-TW"
+    target_locale: str
+    terms: tuple[tuple[str, str], ...] = ()  # (source term, required target) found in this text
+    examples: tuple[tuple[str, str], ...] = ()  # fuzzy translation-memory pairs (source, target)
+    instruction: str | None = None  # e.g. a reviewer's rejection comment
+    domain: str | None = None  # tenant's English domain hint
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentResult:
+    id: str
+    text: str | None  # None when blocked or failed
+    status: Status
+    reason: str | None = None  # moderation reason / last error
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Provider(Protocol):
+    name: str  # "qwen-mt" | "chat" | "pseudo"
+    model: str
+
+    async def translate(
+        self, tenant_id: str, requests: Sequence[SegmentRequest]
+    ) -> list[SegmentResult]:
+        """One result per request, in order; per-segment trouble is a status, never raised."""
+        ...
+
+
+@lru_cache(maxsize=512)
+def language_name(tag: str) -> str:
+    """The English language name Qwen expects: ``zh-TW`` -> ``Traditional Chinese``,
+    ``pt-BR`` -> ``Portuguese`` (no territory). An unknown tag is passed on as it is."""
+    try:
+        locale = Locale.parse(tag.strip().replace("_", "-"), sep="-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return tag
+    if locale.language == "zh":
+        # Babel fills in the likely script: zh-TW, zh-HK and zh-MO come back as Hant
+        return "Traditional Chinese" if locale.script == "Hant" else "Chinese"
+    return Locale(locale.language).get_display_name("en") or tag
+
+
+def split_usage(
+    prompt_tokens: int, completion_tokens: int, texts: Sequence[str]
+) -> list[tuple[int, int]]:
+    """Share one call's usage among its segments by text length; the shares add up exactly."""
+    weights = [len(text) for text in texts] if any(texts) else [1] * len(texts)
+    prompts = _apportion(prompt_tokens, weights)
+    completions = _apportion(completion_tokens, weights)
+    return list(zip(prompts, completions, strict=True))
+
+
+def _apportion(total: int, weights: Sequence[int]) -> list[int]:
+    if not weights:
+        return []
+    whole = sum(weights)
+    shares = [total * w // whole for w in weights]
+    # the remainder goes to the largest fractional parts (largest-remainder method)
+    order = sorted(range(len(weights)), key=lambda i: -(total * weights[i] % whole))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+async def complete(
+    client: openai.AsyncOpenAI,
+    policy: RetryPolicy,
+    limiter: Limiter,
+    tenant_id: str,
+    estimated_tokens: int,
+    **request: Any,
+) -> ChatCompletion:
+    """One chat completion under the retry policy; every attempt takes its own limiter slot,
+    so a backoff never holds a slot and every attempt counts against the budgets."""
+
+    async def attempt() -> ChatCompletion:
+        async with limiter.slot(tenant_id, estimated_tokens) as lease:
+            completion: ChatCompletion = await client.chat.completions.create(**request)
+            if completion.usage is not None:
+                await lease.record_usage(completion.usage.total_tokens)
+            return completion
+
+    return await policy.run(attempt)
+
+
+def usage_of(completion: ChatCompletion) -> tuple[int, int]:
+    usage = completion.usage
+    return (usage.prompt_tokens, usage.completion_tokens) if usage is not None else (0, 0)

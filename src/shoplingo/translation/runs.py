@@ -1,0 +1,382 @@
+"""Translation runs: which segments to (re)translate, and how a run is doing. Never commits.
+
+A run writes ``queued`` segments (Postgres is the queue of record) and, after commit, wakes
+workers that claim them in batches; see ``translation.pipeline``.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from arq.connections import ArqRedis
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import selectinload
+
+from shoplingo.catalog.changes import on_source_changed
+from shoplingo.core.db import jsonb_value
+from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
+from shoplingo.core.i18n import N_
+from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
+from shoplingo.core.queue import enqueue_after_commit
+from shoplingo.models import Job, Product, Segment
+from shoplingo.settings import Settings
+from shoplingo.translation.memory import source_hash
+from shoplingo.translation.sources import FIELDS, SourceText, product_sources
+from shoplingo.translation.states import REQUEUE_ON_RUN, UNFINISHED, Status, sql_list
+
+KIND = "translation"
+RUN_FUNCTION = "translate_batch"
+PAGE = 500
+
+CANDIDATE_COLUMNS = (
+    "owner_kind", "owner_id", "field", "source_locale", "target_locale", "source_text",
+    "source_hash", "legal", "legal_reason",
+)  # fmt: skip
+
+CREATE_CANDIDATES = """
+CREATE TEMPORARY TABLE run_candidates (
+    owner_kind text, owner_id uuid, field text, source_locale text, target_locale text,
+    source_text text, source_hash text, legal boolean, legal_reason text
+) ON COMMIT DROP
+"""
+
+# New segments are queued; existing ones only when their source changed or they are waiting
+# for a new attempt. A segment already translated from the same source is left alone, which
+# is why running the same catalog twice calls no model.
+QUEUE_SEGMENTS = f"""
+INSERT INTO segments AS s (
+    tenant_id, id, owner_kind, owner_id, field, source_locale, target_locale, source_text,
+    source_hash, status, legal, legal_reason, job_id, queued_at)
+SELECT $1, uuid7(), owner_kind, owner_id, field, source_locale, target_locale, source_text,
+       source_hash, 'queued', legal, legal_reason, $2, now()
+FROM run_candidates
+ON CONFLICT (tenant_id, owner_kind, owner_id, field, target_locale) DO UPDATE SET
+    source_locale = EXCLUDED.source_locale, source_text = EXCLUDED.source_text,
+    source_hash = EXCLUDED.source_hash, legal = EXCLUDED.legal,
+    legal_reason = EXCLUDED.legal_reason, status = 'queued', job_id = EXCLUDED.job_id,
+    queued_at = now(), claimed_at = NULL, attempts = 0, last_error = NULL,
+    approved_by = NULL, approved_at = NULL, updated_at = now()
+WHERE s.source_hash IS DISTINCT FROM EXCLUDED.source_hash
+   OR s.status IN {sql_list(REQUEUE_ON_RUN)}
+"""
+
+
+def arq_job_id(run_id: uuid.UUID, key: str) -> str:
+    return f"{KIND}:{run_id}:{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    target_locales: Sequence[str]
+    skus: Sequence[str] | None = None
+    all: bool = False
+    changed_since: datetime | None = None
+    fields: Sequence[str] | None = None
+
+
+def run_not_found(run_id: uuid.UUID) -> NotFound:
+    return NotFound(
+        N_("Translation job {id} was not found."),
+        code="translation_job_not_found",
+        params={"id": run_id},
+    )
+
+
+def _check(request: RunRequest) -> tuple[list[str], list[str]]:
+    errors: list[FieldError] = []
+    locales: list[str] = []
+    for index, tag in enumerate(request.target_locales):
+        try:
+            locales.append(canonical_locale(tag))
+        except InvalidLocaleError:
+            errors.append(locale_field_error(f"target_locales.{index}", tag))
+    if not request.target_locales:
+        errors.append(
+            FieldError(
+                field="target_locales", code="required", message=N_("Give at least one locale.")
+            )
+        )
+    chosen = sum([request.skus is not None, request.all, request.changed_since is not None])
+    if chosen != 1:
+        errors.append(
+            FieldError(
+                field="skus",
+                code="one_selection",
+                message=N_("Choose the products with exactly one of skus, all or changed_since."),
+            )
+        )
+    fields = list(request.fields) if request.fields else list(FIELDS)
+    for index, name in enumerate(fields):
+        if name not in FIELDS:
+            errors.append(
+                FieldError(
+                    field=f"fields.{index}",
+                    code="unknown_field",
+                    message=N_("Unknown field {name}; translatable fields: {fields}."),
+                    params={"name": name, "fields": ", ".join(FIELDS)},
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return list(dict.fromkeys(locales)), fields
+
+
+async def _missing_skus(
+    session: AsyncSession, tenant_id: uuid.UUID, skus: Sequence[str]
+) -> list[str]:
+    found = set(
+        (
+            await session.scalars(
+                select(Product.sku).where(
+                    Product.tenant_id == tenant_id,
+                    Product.sku.in_(skus),
+                    Product.deleted_at.is_(None),
+                )
+            )
+        ).all()
+    )
+    return [sku for sku in skus if sku not in found]
+
+
+def _candidates(source: SourceText, product_locale: str, target: str) -> tuple[Any, ...]:
+    return (
+        source.owner_kind,
+        source.owner_id,
+        source.field,
+        product_locale,
+        target,
+        source.text,
+        source_hash(source.text),
+        source.legal,
+        source.legal_reason,
+    )
+
+
+async def create_run(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    request: RunRequest,
+) -> Job:
+    locales, fields = _check(request)
+    if request.skus is not None:
+        missing = await _missing_skus(session, tenant_id, request.skus)
+        if missing:
+            raise ValidationFailed(
+                errors=[
+                    FieldError(
+                        field="skus",
+                        code="unknown_sku",
+                        message=N_("No product with the SKU {skus}."),
+                        params={"skus": ", ".join(missing[:20])},
+                    )
+                ]
+            )
+    job = Job(
+        tenant_id=tenant_id,
+        kind=KIND,
+        status="queued",
+        params={
+            "target_locales": locales,
+            "fields": fields,
+            "skus": list(request.skus) if request.skus is not None else None,
+            "all": request.all,
+            "changed_since": request.changed_since.isoformat() if request.changed_since else None,
+        },
+        counts={},
+    )
+    session.add(job)
+    await session.flush()
+
+    raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+    await raw.execute(CREATE_CANDIDATES)
+    candidates = 0
+    query = (
+        select(Product)
+        .options(selectinload(Product.variants))
+        .where(Product.tenant_id == tenant_id, Product.deleted_at.is_(None))
+        .order_by(Product.id)
+        .limit(PAGE)
+    )
+    if request.skus is not None:
+        query = query.where(Product.sku.in_(request.skus))
+    if request.changed_since is not None:
+        query = query.where(Product.updated_at > request.changed_since)
+    last_id: uuid.UUID | None = None
+    while True:
+        page_query = query if last_id is None else query.where(Product.id > last_id)
+        products = (await session.scalars(page_query)).all()
+        if not products:
+            break
+        records = [
+            _candidates(source, product.source_locale, target)
+            for product in products
+            for target in locales
+            if target != product.source_locale
+            for source in product_sources(product, fields)
+        ]
+        if records:
+            await raw.copy_records_to_table(
+                "run_candidates", records=records, columns=CANDIDATE_COLUMNS
+            )
+        candidates += len(records)
+        last_id = products[-1].id
+        session.expunge_all()  # a large catalog must not pile up in the identity map
+    queued = int((await raw.execute(QUEUE_SEGMENTS, tenant_id, job.id)).split()[-1])
+
+    job = await session.get_one(Job, (tenant_id, job.id))
+    job.total = queued
+    job.counts = {"candidates": candidates, "up_to_date": candidates - queued}
+    if queued == 0:
+        job.status = "succeeded"
+        job.finished_at = func.now()
+    else:
+        for k in range(min(math.ceil(queued / settings.translation_batch_size),
+                           settings.translation_parallel_jobs)):  # fmt: skip
+            enqueue_after_commit(
+                session, queue, settings, RUN_FUNCTION, str(tenant_id), str(job.id),
+                job_id=arq_job_id(job.id, f"start:{k}"),
+            )  # fmt: skip
+    await session.flush()
+    await session.refresh(job)
+    return job
+
+
+async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Job:
+    job = await session.get(Job, (tenant_id, run_id))
+    if job is None or job.kind != KIND:
+        raise run_not_found(run_id)
+    return job
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    by_status: dict[str, int]
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def unfinished(self) -> int:
+        return sum(self.by_status.get(s.value, 0) for s in UNFINISHED)
+
+
+async def run_stats(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunStats:
+    rows = (
+        await session.execute(
+            select(
+                Segment.status,
+                func.count(),
+                func.coalesce(func.sum(Segment.prompt_tokens), 0),
+                func.coalesce(func.sum(Segment.completion_tokens), 0),
+            )
+            .where(Segment.tenant_id == tenant_id, Segment.job_id == run_id)
+            .group_by(Segment.status)
+        )
+    ).all()
+    return RunStats(
+        by_status={status: count for status, count, _, _ in rows},
+        prompt_tokens=sum(int(p) for _, _, p, _ in rows),
+        completion_tokens=sum(int(c) for _, _, _, c in rows),
+    )
+
+
+async def cancel_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Job:
+    """Stop a run: its waiting segments become stale (translated by a later run)."""
+    job = await get_run(session, tenant_id, run_id)
+    if job.status in ("succeeded", "failed", "cancelled"):
+        return job
+    await session.execute(
+        update(Segment)
+        .where(
+            Segment.tenant_id == tenant_id,
+            Segment.job_id == run_id,
+            Segment.status == Status.QUEUED.value,
+        )
+        .values(status=Status.STALE.value, updated_at=func.now())
+    )
+    job.status = "cancelled"
+    job.finished_at = func.now()
+    await session.flush()
+    await session.refresh(job)
+    return job
+
+
+async def product_segments(
+    session: AsyncSession, tenant_id: uuid.UUID, sku: str, locale: str | None
+) -> tuple[Product, Sequence[Segment]]:
+    product = await session.scalar(
+        select(Product)
+        .options(selectinload(Product.variants))
+        .where(Product.tenant_id == tenant_id, Product.sku == sku, Product.deleted_at.is_(None))
+    )
+    if product is None:
+        raise NotFound(
+            N_("Product {sku} was not found."), code="product_not_found", params={"sku": sku}
+        )
+    owners = [product.id, *(v.id for v in product.variants)]
+    query = select(Segment).where(Segment.tenant_id == tenant_id, Segment.owner_id.in_(owners))
+    if locale is not None:
+        try:
+            query = query.where(Segment.target_locale == canonical_locale(locale))
+        except InvalidLocaleError:
+            raise ValidationFailed(errors=[locale_field_error("locale", locale)]) from None
+    segments = (
+        await session.scalars(
+            query.order_by(Segment.target_locale, Segment.owner_kind, Segment.field)
+        )
+    ).all()
+    return product, segments
+
+
+MARK_STALE = """
+UPDATE segments AS s SET status = 'stale', approved_by = NULL, approved_at = NULL,
+    updated_at = now()
+FROM unnest($2::uuid[], $3::text[], $4::text[]) AS c(owner_id, field, source_hash)
+WHERE s.tenant_id = $1 AND s.owner_id = c.owner_id AND s.field = c.field
+  AND s.source_hash <> c.source_hash AND s.status <> 'stale'
+"""
+
+
+PRODUCT_TEXTS = """
+SELECT id, title, description_html, seo_title, seo_description, tags, attributes, legal
+FROM products WHERE tenant_id = $1 AND id = ANY($2::uuid[])
+"""
+VARIANT_OPTIONS = """
+SELECT id, product_id, options FROM variants
+WHERE tenant_id = $1 AND product_id = ANY($2::uuid[]) ORDER BY product_id, position
+"""
+
+
+@on_source_changed
+async def mark_stale(
+    conn: AsyncConnection, tenant_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
+) -> None:
+    """Segments whose source text changed lose their translation's standing (and approval)."""
+    raw: Any = (await conn.get_raw_connection()).driver_connection
+    ids = list(product_ids)
+    variants: dict[uuid.UUID, list[SimpleNamespace]] = {}
+    for row in await raw.fetch(VARIANT_OPTIONS, tenant_id, ids):
+        variants.setdefault(row["product_id"], []).append(
+            SimpleNamespace(id=row["id"], options=jsonb_value(row["options"]))
+        )
+    current = [
+        (source.owner_id, source.field, source_hash(source.text))
+        for row in await raw.fetch(PRODUCT_TEXTS, tenant_id, ids)
+        for source in product_sources(
+            SimpleNamespace(
+                **{**dict(row), "attributes": jsonb_value(row["attributes"]),
+                   "legal": jsonb_value(row["legal"]), "variants": variants.get(row["id"], [])}
+            )
+        )
+    ]  # fmt: skip
+    if current:
+        owners, fields, hashes = zip(*current, strict=True)
+        await raw.execute(MARK_STALE, tenant_id, list(owners), list(fields), list(hashes))

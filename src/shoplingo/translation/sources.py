@@ -1,0 +1,68 @@
+"""What of a product gets translated: one source text per (owner, field)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+FIELDS = (
+    "title",
+    "description_html",
+    "seo_title",
+    "seo_description",
+    "tags",
+    "attributes",
+    "legal",
+    "options",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    owner_kind: str  # product | variant
+    owner_id: uuid.UUID
+    field: str
+    text: str
+    legal: bool
+    legal_reason: str | None
+
+
+def product_sources(product: Any, fields: Iterable[str] = FIELDS) -> Iterator[SourceText]:
+    """The translatable texts of a product row (with ``variants`` loaded), empty ones skipped."""
+    wanted = set(fields)
+
+    def text(
+        field: str, value: str | None, *, legal_reason: str | None = None
+    ) -> Iterator[SourceText]:
+        if value and value.strip():
+            yield SourceText(
+                "product", product.id, field, value, legal_reason is not None, legal_reason
+            )
+
+    if "title" in wanted:
+        yield from text("title", product.title)
+    if "description_html" in wanted:
+        yield from text("description_html", product.description_html)
+    if "seo_title" in wanted:
+        yield from text("seo_title", product.seo_title)
+    if "seo_description" in wanted:
+        yield from text("seo_description", product.seo_description)
+    if "tags" in wanted and product.tags:
+        yield from text("tags", ", ".join(product.tags))
+    if "attributes" in wanted:
+        for name, value in sorted(product.attributes.items()):
+            yield from text(f"attributes.{name}", value)
+    if "legal" in wanted:
+        for name, value in sorted(product.legal.items()):
+            yield from text(f"legal.{name}", value, legal_reason=f"legal field {name}")
+    if "options" in wanted:
+        for variant in product.variants:
+            for index, option in enumerate(variant.options):
+                for part in ("name", "value"):
+                    value = option.get(part)
+                    if value and value.strip():
+                        yield SourceText(
+                            "variant", variant.id, f"options.{index}.{part}", value, False, None
+                        )

@@ -1,0 +1,76 @@
+"""The segment state machine: the only place that knows which status may follow which.
+
+    queued -> translating -> machine_translated -> published          (clean, not legal)
+                                               \\-> needs_review       (legal, or QA error)
+    needs_review -> approved -> published;  needs_review -> rejected -> queued
+    any -> stale (source changed: approval void) -> queued
+    translating -> failed (retries exhausted) | blocked (moderation refusal: never retried)
+
+Bulk SQL (claims, the sweeper, runs) uses the status sets defined here; single changes go
+through :func:`transition`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shoplingo.core.errors import Conflict
+from shoplingo.core.i18n import N_
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    TRANSLATING = "translating"
+    MACHINE_TRANSLATED = "machine_translated"
+    NEEDS_REVIEW = "needs_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    STALE = "stale"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+
+
+S = Status
+ALLOWED: dict[Status, frozenset[Status]] = {
+    S.QUEUED: frozenset({S.TRANSLATING, S.STALE}),
+    # back to queued when the worker holding it died (its claim expired)
+    S.TRANSLATING: frozenset({S.MACHINE_TRANSLATED, S.FAILED, S.BLOCKED, S.QUEUED, S.STALE}),
+    S.MACHINE_TRANSLATED: frozenset({S.PUBLISHED, S.NEEDS_REVIEW, S.STALE}),
+    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.STALE}),
+    S.APPROVED: frozenset({S.PUBLISHED, S.STALE}),
+    S.REJECTED: frozenset({S.QUEUED, S.STALE}),
+    S.PUBLISHED: frozenset({S.STALE, S.NEEDS_REVIEW}),
+    S.STALE: frozenset({S.QUEUED}),
+    S.FAILED: frozenset({S.QUEUED, S.STALE}),
+    S.BLOCKED: frozenset({S.STALE}),
+}
+
+# statuses a translation run (re)queues even when the source text is unchanged
+REQUEUE_ON_RUN = (S.STALE, S.FAILED, S.REJECTED)
+# work still to do
+UNFINISHED = (S.QUEUED, S.TRANSLATING)
+# what a shopper may see
+SERVABLE = (S.PUBLISHED,)
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    message = N_("A segment in status {current} cannot become {target}.")
+
+
+def transition(current: str, target: Status) -> Status:
+    """Check a single status change; raises InvalidTransition (a 409) when it is not allowed."""
+    if target not in ALLOWED[Status(current)]:
+        raise InvalidTransition(params={"current": current, "target": target.value})
+    return target
+
+
+def after_machine_translation(*, legal: bool, blocking_issues: bool) -> Status:
+    """Where a fresh machine translation goes: legal text and QA errors wait for a person."""
+    return S.NEEDS_REVIEW if legal or blocking_issues else S.PUBLISHED
+
+
+def sql_list(statuses: tuple[Status, ...]) -> str:
+    """``('queued', 'translating')`` for a SQL IN list (values are enum members, not input)."""
+    return "(" + ", ".join(f"'{s.value}'" for s in statuses) + ")"

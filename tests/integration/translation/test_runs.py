@@ -1,0 +1,261 @@
+"""Translation runs end to end: API, Postgres queue, arq worker, real openai client, fake LLM."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from shoplingo.settings import Settings
+from tests.conftest import TenantCtx, drain_queue
+
+PRODUCTS: dict[str, dict[str, Any]] = {
+    "TEE": {
+        "title": "Organic cotton T-shirt",
+        "description_html": "<p>Soft <b>organic</b> cotton, {count} colours, 12.99 EUR.</p>",
+        "tags": ["organic", "summer"],
+        "attributes": {"Material": "Cotton"},
+        "legal": {"warranty": "Two-year limited warranty."},
+        "variants": [
+            {"sku": "TEE-S", "options": [{"name": "Size", "value": "Small"}]},
+            {"sku": "TEE-M", "options": [{"name": "Size", "value": "Medium"}]},
+        ],
+    },
+    "MUG": {"title": "Stoneware mug", "description_html": "<p>Holds 350 ml.</p>"},
+}
+
+
+@pytest.fixture
+def llm_settings(settings: Settings, fake_llm: str) -> Settings:
+    return dataclasses.replace(
+        settings,
+        llm_provider="pseudo",
+        llm_base_url=f"{fake_llm}/v1",
+        llm_backoff_base_seconds=0.01,
+        llm_backoff_max_seconds=0.05,
+        llm_timeout_seconds=2,
+        llm_max_attempts=10,
+        llm_requests_per_minute=100_000,
+        llm_tokens_per_minute=100_000_000,
+    )
+
+
+async def _seed(client: AsyncTestClient[Litestar], tenant: TenantCtx) -> None:
+    for sku, body in PRODUCTS.items():
+        response = await client.put(f"/v1/products/{sku}", json=body, headers=tenant.headers)
+        assert response.status_code == 201, response.text
+
+
+async def _run(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, settings: Settings, **body: Any
+) -> dict[str, Any]:
+    response = await client.post("/v1/translation-jobs", json=body, headers=tenant.headers)
+    assert response.status_code == 202, response.text
+    await drain_queue(settings)
+    job = await client.get(f"/v1/translation-jobs/{response.json()['id']}", headers=tenant.headers)
+    return dict(job.json())
+
+
+async def _segments(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, sku: str, locale: str
+) -> dict[str, dict[str, Any]]:
+    response = await client.get(
+        f"/v1/products/{sku}/translations", params={"locale": locale}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    return {f"{s['owner']}:{s['field']}": s for s in response.json()["segments"]}
+
+
+async def _llm_requests(fake_llm: str) -> int:
+    async with httpx.AsyncClient(base_url=fake_llm) as http:
+        return int((await http.get("/_stats")).json()["requests"])
+
+
+async def test_a_catalog_translates_into_every_locale_and_legal_text_waits_for_review(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    await _seed(client, tenant)
+    job = await _run(client, tenant, llm_settings, target_locales=["de-DE", "ja-JP"], all=True)
+
+    assert job["status"] == "succeeded"
+    # TEE: title, description, tags, Material, warranty + 2 variants x (name, value); MUG: 2
+    assert job["progress"] == {"done": 22, "total": 22, "percent": 100.0}
+    assert job["counts"] == {"published": 20, "needs_review": 2}
+    assert job["usage"]["prompt_tokens"] > 0
+
+    german = await _segments(client, tenant, "TEE", "de-DE")
+    title = german["product:title"]
+    assert title["status"] == "published"
+    assert title["target_text"].startswith("[")
+    assert title["target_text"] != title["source_text"]
+    assert title["provider"] == "pseudo"
+    description = german["product:description_html"]["target_text"]
+    for kept in ("<p>", "<b>", "</b>", "{count}", "12.99"):
+        assert kept in description
+    warranty = german["product:legal.warranty"]
+    assert warranty["status"] == "needs_review"
+    assert warranty["legal"] is True
+    assert german["variant:TEE-S:options.0.value"]["status"] == "published"
+
+
+async def test_running_the_same_catalog_again_calls_no_model(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    await _seed(client, tenant)
+    await _run(client, tenant, llm_settings, target_locales=["fr-FR"], all=True)
+    calls = await _llm_requests(fake_llm)
+
+    again = await _run(client, tenant, llm_settings, target_locales=["fr-FR"], all=True)
+    assert again["status"] == "succeeded"
+    assert again["progress"]["total"] == 0
+    assert again["up_to_date"] == 11
+    assert await _llm_requests(fake_llm) == calls
+
+
+async def test_a_changed_source_makes_its_segment_stale_and_only_it_is_retranslated(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    await _seed(client, tenant)
+    await _run(client, tenant, llm_settings, target_locales=["de-DE"], all=True)
+    await client.patch("/v1/products/MUG", json={"title": "Big mug"}, headers=tenant.headers)
+
+    mug = await _segments(client, tenant, "MUG", "de-DE")
+    assert mug["product:title"]["status"] == "stale"
+    assert mug["product:description_html"]["status"] == "published"
+
+    calls = await _llm_requests(fake_llm)
+    job = await _run(client, tenant, llm_settings, target_locales=["de-DE"], skus=["MUG"])
+    assert job["progress"]["total"] == 1
+    assert await _llm_requests(fake_llm) == calls + 1
+    mug = await _segments(client, tenant, "MUG", "de-DE")
+    assert mug["product:title"]["status"] == "published"
+    assert "Big" not in mug["product:title"]["target_text"]  # pseudo-localized
+
+
+async def test_an_exact_memory_hit_needs_no_model_call(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    await client.put("/v1/products/A", json={"title": "Linen napkin"}, headers=tenant.headers)
+    await _run(client, tenant, llm_settings, target_locales=["es-ES"], skus=["A"])
+    calls = await _llm_requests(fake_llm)
+
+    await client.put("/v1/products/B", json={"title": "Linen  napkin "}, headers=tenant.headers)
+    job = await _run(client, tenant, llm_settings, target_locales=["es-ES"], skus=["B"])
+    assert job["counts"] == {"published": 1}
+    assert await _llm_requests(fake_llm) == calls
+    b = await _segments(client, tenant, "B", "es-ES")
+    a = await _segments(client, tenant, "A", "es-ES")
+    assert b["product:title"]["provider"] == "memory"
+    assert b["product:title"]["target_text"] == a["product:title"]["target_text"]
+
+
+async def test_a_moderation_refusal_blocks_only_that_segment(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    await client.put("/v1/products/OK", json={"title": "Garden hose"}, headers=tenant.headers)
+    await client.put("/v1/products/NO", json={"title": "Forbidden thing"}, headers=tenant.headers)
+    async with httpx.AsyncClient(base_url=fake_llm) as http:
+        await http.post("/_control", json={"refuse_pattern": "Forbidden"})
+    try:
+        job = await _run(client, tenant, llm_settings, target_locales=["it-IT"], all=True)
+    finally:
+        async with httpx.AsyncClient(base_url=fake_llm) as http:
+            await http.post("/_control", json={"refuse_pattern": None})
+    assert job["counts"] == {"published": 1, "blocked": 1}
+    blocked = (await _segments(client, tenant, "NO", "it-IT"))["product:title"]
+    assert blocked["status"] == "blocked"
+    assert "inappropriate" in blocked["last_error"]
+    assert blocked["target_text"] is None
+
+
+async def test_a_storm_of_429_and_500_ends_with_every_segment_translated(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    await _seed(client, tenant)
+    async with httpx.AsyncClient(base_url=fake_llm) as http:
+        await http.post(
+            "/_control", json={"fail_every_429": 3, "retry_after_s": 0.01, "fail_every_500": 4}
+        )
+    try:
+        job = await _run(client, tenant, llm_settings, target_locales=["nl-NL"], all=True)
+    finally:
+        async with httpx.AsyncClient(base_url=fake_llm) as http:
+            await http.post("/_control", json={"fail_every_429": 0, "fail_every_500": 0})
+    assert job["status"] == "succeeded"
+    assert job["counts"] == {"published": 10, "needs_review": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"target_locales": ["xx-YY"], "all": True}, "target_locales.0"),
+        ({"target_locales": [], "all": True}, "target_locales"),
+        ({"target_locales": ["de-DE"], "all": True, "skus": ["TEE"]}, "skus"),
+        ({"target_locales": ["de-DE"]}, "skus"),
+        ({"target_locales": ["de-DE"], "skus": ["NOPE"]}, "skus"),
+        ({"target_locales": ["de-DE"], "all": True, "fields": ["price"]}, "fields.0"),
+    ],
+)
+async def test_bad_requests_name_the_field(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, body: dict[str, Any], field: str
+) -> None:
+    response = await client.post("/v1/translation-jobs", json=body, headers=tenant.headers)
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+async def test_cancel_leaves_unstarted_segments_for_a_later_run(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
+) -> None:
+    await _seed(client, tenant)
+    created = await client.post(
+        "/v1/translation-jobs", json={"target_locales": ["de-DE"], "all": True},
+        headers=tenant.headers,
+    )  # fmt: skip
+    job_id = created.json()["id"]
+    cancelled = await client.post(f"/v1/translation-jobs/{job_id}/cancel", headers=tenant.headers)
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["counts"] == {"stale": 11}
+
+
+async def test_translation_jobs_of_another_tenant_are_invisible(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, other_tenant: TenantCtx
+) -> None:
+    await _seed(client, other_tenant)
+    created = await client.post(
+        "/v1/translation-jobs", json={"target_locales": ["de-DE"], "all": True},
+        headers=other_tenant.headers,
+    )  # fmt: skip
+    job_id = created.json()["id"]
+    for method, path in (
+        ("GET", f"/v1/translation-jobs/{job_id}"),
+        ("POST", f"/v1/translation-jobs/{job_id}/cancel"),
+        ("GET", "/v1/products/TEE/translations"),
+    ):
+        response = await client.request(method, path, headers=tenant.headers)
+        assert response.status_code == 404, path
+    # leave no queued work behind for the tests that count model calls
+    await client.post(f"/v1/translation-jobs/{job_id}/cancel", headers=other_tenant.headers)
