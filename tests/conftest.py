@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,11 +73,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def fake_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``shoplingo fake-llm`` as a real process for the whole run; yields its root URL."""
+@contextmanager
+def running_fake_llm(log_dir: Path) -> Iterator[str]:
+    """``shoplingo fake-llm`` as a real process; yields its root URL (the API is at /v1)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("fake-llm") / "server.log"
+    log = log_dir / "fake-llm.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "shoplingo.cli", "fake-llm", "--port", str(port)],
@@ -102,6 +103,13 @@ def fake_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def fake_llm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One fake LLM for the whole run (tests that inject faults reset them afterwards)."""
+    with running_fake_llm(tmp_path_factory.mktemp("fake-llm")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

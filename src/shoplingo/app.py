@@ -29,6 +29,7 @@ from shoplingo.tenants.controllers import ApiKeyController, MemberController, Te
 from shoplingo.translation.controllers import (
     ProductTranslationController,
     TranslationJobController,
+    UsageController,
 )
 
 PUBLIC_PATHS = ["^/health/", "^/schema"]
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ImportController,
             TranslationJobController,
             ProductTranslationController,
+            UsageController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

@@ -90,6 +90,11 @@ class Settings:
     llm_batch_size: int = 20
     # send enable_thinking=false (DashScope, vLLM with Qwen3); off for servers that reject it
     llm_enable_thinking_flag: bool = True
+    # For cost estimates: USD per million input and output tokens by model, as JSON, e.g.
+    # {"qwen-mt-flash": [0.16, 0.49]}. Models not listed are reported without a cost. Put
+    # your contract's prices here; the defaults (translation.usage.DEFAULT_PRICES) are
+    # approximate international list prices.
+    llm_prices: str = ""
 
     @property
     def sync_database_url(self) -> str:

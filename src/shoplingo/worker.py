@@ -35,6 +35,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         ctx["provider"] = build_provider(settings, ctx["redis"])
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        await ctx["provider"].aclose()
         await ctx["engine"].dispose()
 
     async def sweep_jobs(ctx: dict[str, Any]) -> dict[str, int]:

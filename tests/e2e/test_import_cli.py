@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,18 +14,12 @@ import httpx
 import pytest
 
 from shoplingo.settings import Settings
-from tests.conftest import TenantCtx
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import TenantCtx, free_port
 
 
 @pytest.fixture
 def service(settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SHOPLINGO_DATABASE_URL": settings.database_url,

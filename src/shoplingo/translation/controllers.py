@@ -1,28 +1,33 @@
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.models import Job
 from shoplingo.settings import Settings
-from shoplingo.translation import runs
+from shoplingo.translation import runs, usage
 from shoplingo.translation.schemas import (
+    ModelUsageOut,
     ProductTranslations,
     SegmentOut,
     TranslationJobCreate,
     TranslationJobOut,
     TranslationProgress,
     TranslationUsage,
+    UsageOut,
 )
 
 
-def job_out(job: Job, stats: runs.RunStats) -> TranslationJobOut:
+def job_out(job: Job, stats: runs.RunStats, cost: float | None) -> TranslationJobOut:
     total = job.total or 0
     done = total - stats.unfinished
     status = job.status
@@ -39,12 +44,20 @@ def job_out(job: Job, stats: runs.RunStats) -> TranslationJobOut:
             done=done, total=total, percent=round(done / total * 100, 1) if total else 100.0
         ),
         usage=TranslationUsage(
-            prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens
+            prompt_tokens=stats.prompt_tokens,
+            completion_tokens=stats.completion_tokens,
+            estimated_cost_usd=cost,
         ),
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
     )
+
+
+async def _job_view(session: AsyncSession, settings: Settings, job: Job) -> TranslationJobOut:
+    stats = await runs.run_stats(session, job.tenant_id, job.id)
+    models = await usage.usage_by_model(session, job.tenant_id, settings.llm_prices, job_id=job.id)
+    return job_out(job, stats, usage.total_cost(models))
 
 
 class TranslationJobController(Controller):
@@ -77,19 +90,22 @@ class TranslationJobController(Controller):
                 fields=data.fields,
             ),
         )
-        stats = await runs.run_stats(db_session, principal.tenant_id, job.id)
         return Response(
-            job_out(job, stats),
+            await _job_view(db_session, settings, job),
             status_code=202,
             headers={"Location": f"/v1/translation-jobs/{job.id}"},
         )
 
     @get("/{job_id:uuid}", guards=[requires(Scope.CATALOG_READ)], summary="Counts and progress")
     async def get_job(
-        self, db_session: DbSession, principal: Caller, job_id: FromPath[uuid.UUID]
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        job_id: FromPath[uuid.UUID],
     ) -> TranslationJobOut:
         job = await runs.get_run(db_session, principal.tenant_id, job_id)
-        return job_out(job, await runs.run_stats(db_session, principal.tenant_id, job_id))
+        return await _job_view(db_session, settings, job)
 
     @post(
         "/{job_id:uuid}/cancel",
@@ -98,10 +114,40 @@ class TranslationJobController(Controller):
         summary="Stop the job: segments not yet started are left for a later run",
     )
     async def cancel_job(
-        self, db_session: DbSession, principal: Caller, job_id: FromPath[uuid.UUID]
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        job_id: FromPath[uuid.UUID],
     ) -> TranslationJobOut:
         job = await runs.cancel_run(db_session, principal.tenant_id, job_id)
-        return job_out(job, await runs.run_stats(db_session, principal.tenant_id, job_id))
+        return await _job_view(db_session, settings, job)
+
+
+class UsageController(Controller):
+    path = "/v1/usage"
+    tags = ["translations"]
+
+    @get("/", guards=[requires(Scope.CATALOG_READ)], summary="Tokens and estimated cost by model")
+    async def get_usage(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
+    ) -> UsageOut:
+        models = await usage.usage_by_model(
+            db_session, principal.tenant_id, settings.llm_prices, since=since, until=until
+        )
+        return UsageOut(
+            since=since,
+            until=until,
+            models=[ModelUsageOut(**dataclasses.asdict(m)) for m in models],
+            prompt_tokens=sum(m.prompt_tokens for m in models),
+            completion_tokens=sum(m.completion_tokens for m in models),
+            estimated_cost_usd=usage.total_cost(models),
+        )
 
 
 class ProductTranslationController(Controller):
@@ -148,4 +194,4 @@ class ProductTranslationController(Controller):
         )
 
 
-__all__ = ["ProductTranslationController", "TranslationJobController"]
+__all__ = ["ProductTranslationController", "TranslationJobController", "UsageController"]

@@ -62,6 +62,7 @@ ON CONFLICT (tenant_id, owner_kind, owner_id, field, target_locale) DO UPDATE SE
     source_hash = EXCLUDED.source_hash, legal = EXCLUDED.legal,
     legal_reason = EXCLUDED.legal_reason, status = 'queued', job_id = EXCLUDED.job_id,
     queued_at = now(), claimed_at = NULL, attempts = 0, last_error = NULL,
+    prompt_tokens = 0, completion_tokens = 0,
     approved_by = NULL, approved_at = NULL, updated_at = now()
 WHERE s.source_hash IS DISTINCT FROM EXCLUDED.source_hash
    OR s.status IN {sql_list(REQUEUE_ON_RUN)}

@@ -26,6 +26,26 @@ class TranslationProgress(msgspec.Struct):
 class TranslationUsage(msgspec.Struct):
     prompt_tokens: int
     completion_tokens: int
+    # null when a model used has no price configured (SHOPLINGO_LLM_PRICES)
+    estimated_cost_usd: float | None
+
+
+class ModelUsageOut(msgspec.Struct):
+    provider: str
+    model: str | None
+    segments: int
+    prompt_tokens: int
+    completion_tokens: int
+    estimated_cost_usd: float | None
+
+
+class UsageOut(msgspec.Struct):
+    since: datetime | None
+    until: datetime | None
+    models: list[ModelUsageOut]
+    prompt_tokens: int
+    completion_tokens: int
+    estimated_cost_usd: float | None
 
 
 class TranslationJobOut(msgspec.Struct):

@@ -259,3 +259,31 @@ async def test_translation_jobs_of_another_tenant_are_invisible(
         assert response.status_code == 404, path
     # leave no queued work behind for the tests that count model calls
     await client.post(f"/v1/translation-jobs/{job_id}/cancel", headers=other_tenant.headers)
+
+
+async def test_usage_is_summed_per_job_and_tenant_with_an_estimated_cost(
+    client: AsyncTestClient[Litestar], llm_settings: Settings, tenant: TenantCtx
+) -> None:
+    await _seed(client, tenant)
+    job = await _run(client, tenant, llm_settings, target_locales=["sv-SE"], all=True)
+    assert job["usage"]["prompt_tokens"] > 0
+    assert job["usage"]["estimated_cost_usd"] == 0.0  # the offline server costs nothing
+
+    usage = (await client.get("/v1/usage", headers=tenant.headers)).json()
+    pseudo = next(m for m in usage["models"] if m["provider"] == "pseudo")
+    assert pseudo["segments"] >= 1
+    assert usage["prompt_tokens"] == sum(m["prompt_tokens"] for m in usage["models"])
+    assert usage["prompt_tokens"] >= job["usage"]["prompt_tokens"]
+    later = await client.get(
+        "/v1/usage", params={"since": "2999-01-01T00:00:00Z"}, headers=tenant.headers
+    )
+    assert later.json()["models"] == []
+
+
+def test_cost_estimate_uses_the_price_table() -> None:
+    from shoplingo.translation.usage import _cost, price_table
+
+    prices = price_table('{"my-model": [1.0, 2.0]}')
+    assert _cost(prices, "chat", "my-model", 1_000_000, 500_000) == 2.0
+    assert _cost(prices, "qwen-mt", "unpriced-model", 10, 10) is None
+    assert _cost(prices, "memory", None, 0, 0) == 0.0

@@ -49,6 +49,10 @@ class Provider(Protocol):
         """One result per request, in order; per-segment trouble is a status, never raised."""
         ...
 
+    async def aclose(self) -> None:
+        """Close the HTTP client (worker shutdown)."""
+        ...
+
 
 @lru_cache(maxsize=512)
 def language_name(tag: str) -> str:
