@@ -163,6 +163,18 @@ def map_columns(
     return raw
 
 
+def export_column(field: str, columns: dict[str, str], variant_columns: dict[str, str]) -> str:
+    """The column of a platform export (Shopify, WooCommerce) that holds a product field:
+    ``variant_columns`` maps ``sku``, ``price`` and ``options`` of a variant."""
+    head, _, rest = field.partition(".")
+    if head == "attributes":
+        return rest
+    if head == "variants":
+        leaf = field.rsplit(".", 1)[-1]
+        return variant_columns.get(leaf, variant_columns["options"])
+    return columns.get(field, field)
+
+
 def bad_utf8(line: int, column: str) -> RowProblem:
     return RowProblem(
         line=line,

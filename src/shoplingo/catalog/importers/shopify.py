@@ -15,9 +15,11 @@ from shoplingo.catalog.importers.base import (
     SourceProduct,
     bad_utf8,
     csv_rows,
+    export_column,
     map_columns,
 )
 
+VARIANT_COLUMNS = {"sku": "Variant SKU", "price": "Variant Price", "options": "Option1 Value"}
 COLUMNS = {
     "sku": "Handle",
     "title": "Title",
@@ -37,13 +39,7 @@ class ShopifyReader:
     name = "shopify"
 
     def column_for(self, field: str) -> str:
-        head, _, rest = field.partition(".")
-        if head == "attributes":
-            return rest
-        if head == "variants":
-            leaf = field.rsplit(".", 1)[-1]
-            return {"sku": "Variant SKU", "price": "Variant Price"}.get(leaf, "Option1 Value")
-        return COLUMNS.get(field, field)
+        return export_column(field, COLUMNS, VARIANT_COLUMNS)
 
     def _start(self, row: CsvRow) -> tuple[SourceProduct, list[str]]:
         values = row.values

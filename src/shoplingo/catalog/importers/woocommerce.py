@@ -18,10 +18,12 @@ from shoplingo.catalog.importers.base import (
     SourceProduct,
     bad_utf8,
     csv_rows,
+    export_column,
     map_columns,
 )
 from shoplingo.core.i18n import N_
 
+VARIANT_COLUMNS = {"sku": "SKU", "price": "Regular price", "options": "Attribute 1 value(s)"}
 COLUMNS = {
     "sku": "SKU",
     "title": "Name",
@@ -54,13 +56,7 @@ class WooCommerceReader:
     name = "woocommerce"
 
     def column_for(self, field: str) -> str:
-        head, _, rest = field.partition(".")
-        if head == "attributes":
-            return rest
-        if head == "variants":
-            leaf = field.rsplit(".", 1)[-1]
-            return {"sku": "SKU", "price": "Regular price"}.get(leaf, "Attribute 1 value(s)")
-        return COLUMNS.get(field, field)
+        return export_column(field, COLUMNS, VARIANT_COLUMNS)
 
     def _collect_variations(
         self, path: Path
