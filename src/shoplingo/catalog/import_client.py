@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,8 +46,6 @@ def upload_and_follow(
     headers = {
         "Authorization": f"Bearer {key}",
         "Content-Type": CONTENT_TYPES.get(path.suffix.lower(), "text/csv"),
-        # a retried upload of this file by this command returns the same import
-        "Idempotency-Key": f"cli-{uuid.uuid4()}",
     }
     with httpx.Client(base_url=api_url, timeout=httpx.Timeout(30, read=300)) as client:
         with Progress(
