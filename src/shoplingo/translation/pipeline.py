@@ -8,6 +8,7 @@ where each result goes. Claims are leases: a worker that dies leaves its segment
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections import defaultdict
@@ -30,7 +31,8 @@ UPDATE segments AS s SET status = 'translating', claimed_at = clock_timestamp(),
 FROM (
     SELECT tenant_id, id FROM segments
     WHERE tenant_id = $1 AND job_id = $2 AND status = 'queued'
-    ORDER BY queued_at, id
+    -- one language pair at a time: a batch then fills whole multi-segment calls
+    ORDER BY target_locale, queued_at, id
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ) AS c
@@ -105,11 +107,13 @@ async def _translate(
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in claimed:
         groups[(row["source_locale"], row["target_locale"])].append(row)
+    work: list[tuple[str, str, list[Any], list[SegmentRequest]]] = []
+    # the database first (one connection: one query at a time), then every call at once
     for (source, target), rows in groups.items():
         reusable = await memory.exact_matches(
             raw, tenant_id, source, target, [row["source_hash"] for row in rows]
         )
-        requests: list[SegmentRequest] = []
+        misses = []
         for row in rows:
             # a reviewer's instruction asks for something the memory does not have
             if row["source_hash"] in reusable and not row["instruction"]:
@@ -120,25 +124,31 @@ async def _translate(
                     provider="memory",
                     model=None,
                 )
-                continue
-            examples = await memory.similar_examples(
-                raw, tenant_id, source, target, row["source_text"], row["source_hash"]
-            )
-            requests.append(
-                SegmentRequest(
-                    id=str(row["id"]),
-                    text=row["source_text"],
-                    source_locale=source,
-                    target_locale=target,
-                    examples=tuple(examples),
-                    instruction=row["instruction"],
-                    domain=domain,
-                )
-            )
-        if not requests:
+            else:
+                misses.append(row)
+        if not misses:
             continue
+        examples = await memory.similar_examples(
+            raw, tenant_id, source, target, [row["source_text"] for row in misses]
+        )
+        requests = [
+            SegmentRequest(
+                id=str(row["id"]),
+                text=row["source_text"],
+                source_locale=source,
+                target_locale=target,
+                examples=tuple(found),
+                instruction=row["instruction"],
+                domain=domain,
+            )
+            for row, found in zip(misses, examples, strict=True)
+        ]
+        work.append((source, target, misses, requests))
+    answers = await asyncio.gather(
+        *(provider.translate(str(tenant_id), requests) for *_, requests in work)
+    )
+    for (source, target, rows, _), results in zip(work, answers, strict=True):
         by_id = {str(row["id"]): row for row in rows}
-        results = await provider.translate(str(tenant_id), requests)
         learned: list[tuple[str, str]] = []
         for result in results:
             row = by_id[result.id]
