@@ -73,7 +73,8 @@ def upgrade() -> None:
             "owner_kind IN ('product', 'variant')", name=op.f("ck_segments_owner_kind")
         ),
         sa.CheckConstraint(
-            "status IN ('queued', 'translating', 'machine_translated', 'needs_review', 'approved', 'rejected', 'published', 'stale', 'failed', 'blocked')",
+            "status IN ('queued', 'translating', 'machine_translated', 'needs_review', "
+            "'approved', 'rejected', 'published', 'stale', 'failed', 'blocked')",
             name=op.f("ck_segments_status"),
         ),
         sa.ForeignKeyConstraint(
