@@ -18,10 +18,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # trigram similarity for fuzzy translation-memory matches; btree_gin lets tenant_id lead
-    # the trigram index
+    # trigram similarity for fuzzy translation-memory matches; btree_gist lets tenant_id and
+    # the locales lead the (nearest-first) trigram index
     op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     op.create_table(
         "segments",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
@@ -155,8 +155,8 @@ def upgrade() -> None:
         "translation_memory",
         ["tenant_id", "source_locale", "target_locale", "source_text"],
         unique=False,
-        postgresql_using="gin",
-        postgresql_ops={"source_text": "gin_trgm_ops"},
+        postgresql_using="gist",
+        postgresql_ops={"source_text": "gist_trgm_ops"},
     )
 
 
@@ -164,8 +164,8 @@ def downgrade() -> None:
     op.drop_index(
         "ix_translation_memory_source_text_trgm",
         table_name="translation_memory",
-        postgresql_using="gin",
-        postgresql_ops={"source_text": "gin_trgm_ops"},
+        postgresql_using="gist",
+        postgresql_ops={"source_text": "gist_trgm_ops"},
     )
     op.drop_table("translation_memory")
     op.drop_index(
@@ -175,5 +175,5 @@ def downgrade() -> None:
     )
     op.drop_index("ix_segments_tenant_id_job_id_status", table_name="segments")
     op.drop_table("segments")
-    op.execute("DROP EXTENSION IF EXISTS btree_gin")
+    op.execute("DROP EXTENSION IF EXISTS btree_gist")
     op.execute("DROP EXTENSION IF EXISTS pg_trgm")

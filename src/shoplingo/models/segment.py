@@ -98,14 +98,15 @@ class TranslationMemory(TenantScoped, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("origin IN ('machine', 'human')", name="origin"),
         UniqueConstraint("tenant_id", "source_locale", "target_locale", "source_hash", "origin"),
+        # nearest-first (KNN) trigram search within a tenant's language pair
         Index(
             "ix_translation_memory_source_text_trgm",
             "tenant_id",
             "source_locale",
             "target_locale",
             "source_text",
-            postgresql_using="gin",
-            postgresql_ops={"source_text": "gin_trgm_ops"},
+            postgresql_using="gist",
+            postgresql_ops={"source_text": "gist_trgm_ops"},
         ),
     )
 

@@ -31,18 +31,21 @@ ORDER BY source_hash, (origin = 'human' AND approved) DESC, (origin = 'human') D
          updated_at DESC
 """
 
+# nearest first through the GiST trigram index; the similarity floor is applied to the few
+# rows the index hands back
 SIMILAR = """
 SELECT x.i, m.source_text, m.target_text
 FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS x(text, hash, i)
 CROSS JOIN LATERAL (
-    SELECT source_text, target_text
+    SELECT source_text, target_text, similarity(source_text, x.text) AS score
     FROM translation_memory
     WHERE tenant_id = $1 AND source_locale = $2 AND target_locale = $3
-      AND source_text % x.text AND source_hash <> x.hash
-    ORDER BY similarity(source_text, x.text) DESC, (origin = 'human') DESC
+      AND source_hash <> x.hash
+    ORDER BY source_text <-> x.text
     LIMIT $6
 ) AS m
-ORDER BY x.i
+WHERE m.score >= $7
+ORDER BY x.i, m.score DESC
 """
 
 REMEMBER = """
@@ -68,23 +71,16 @@ async def similar_examples(
     conn: Any, tenant_id: uuid.UUID, source: str, target: str, texts: Sequence[str]
 ) -> list[list[tuple[str, str]]]:
     """For each text, up to MAX_EXAMPLES similar entries (trigram similarity), in one query."""
-    async with conn.transaction():
-        # The planner prices the trigram index above a scan of the pair's entries, and the
-        # scan costs ~10x more per text at a few thousand entries; the threshold makes `%`
-        # mean MIN_SIMILARITY instead of pg_trgm's default 0.3.
-        await conn.execute(
-            "SET LOCAL enable_seqscan = off; "
-            f"SET LOCAL pg_trgm.similarity_threshold = {MIN_SIMILARITY}"
-        )
-        rows = await conn.fetch(
-            SIMILAR,
-            tenant_id,
-            source,
-            target,
-            list(texts),
-            [source_hash(t) for t in texts],
-            MAX_EXAMPLES,
-        )
+    rows = await conn.fetch(
+        SIMILAR,
+        tenant_id,
+        source,
+        target,
+        list(texts),
+        [source_hash(t) for t in texts],
+        MAX_EXAMPLES,
+        MIN_SIMILARITY,
+    )
     examples: list[list[tuple[str, str]]] = [[] for _ in texts]
     for row in rows:
         examples[row["i"] - 1].append((row["source_text"], row["target_text"]))
