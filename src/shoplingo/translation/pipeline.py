@@ -100,15 +100,23 @@ def _outcome(claimed: Any, result: SegmentResult, provider: Provider) -> Outcome
     )
 
 
-async def _translate(
-    raw: Any, provider: Provider, tenant_id: uuid.UUID, claimed: Sequence[Any], domain: str | None
-) -> dict[uuid.UUID, Outcome]:
-    outcomes: dict[uuid.UUID, Outcome] = {}
+@dataclass(slots=True)
+class Batch:
+    """A claimed batch, ready for the model: memory hits decided, the rest as requests."""
+
+    claimed: Sequence[Any]
+    outcomes: dict[uuid.UUID, Outcome]
+    # (source locale, target locale, rows, requests) per language pair
+    work: list[tuple[str, str, list[Any], list[SegmentRequest]]]
+
+
+async def _prepare(
+    raw: Any, tenant_id: uuid.UUID, claimed: Sequence[Any], domain: str | None
+) -> Batch:
+    batch = Batch(claimed=claimed, outcomes={}, work=[])
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in claimed:
         groups[(row["source_locale"], row["target_locale"])].append(row)
-    work: list[tuple[str, str, list[Any], list[SegmentRequest]]] = []
-    # the database first (one connection: one query at a time), then every call at once
     for (source, target), rows in groups.items():
         reusable = await memory.exact_matches(
             raw, tenant_id, source, target, [row["source_hash"] for row in rows]
@@ -117,7 +125,7 @@ async def _translate(
         for row in rows:
             # a reviewer's instruction asks for something the memory does not have
             if row["source_hash"] in reusable and not row["instruction"]:
-                outcomes[row["id"]] = Outcome(
+                batch.outcomes[row["id"]] = Outcome(
                     status=after_machine_translation(legal=row["legal"], blocking_issues=False),
                     target_text=reusable[row["source_hash"]],
                     error=None,
@@ -143,22 +151,40 @@ async def _translate(
             )
             for row, found in zip(misses, examples, strict=True)
         ]
-        work.append((source, target, misses, requests))
-    answers = await asyncio.gather(
-        *(provider.translate(str(tenant_id), requests) for *_, requests in work)
+        batch.work.append((source, target, misses, requests))
+    return batch
+
+
+async def _call(
+    provider: Provider, tenant_id: uuid.UUID, batch: Batch
+) -> list[list[SegmentResult]]:
+    """Every language pair's calls at once (no database work here)."""
+    return list(
+        await asyncio.gather(
+            *(provider.translate(str(tenant_id), requests) for *_, requests in batch.work)
+        )
     )
-    for (source, target, rows, _), results in zip(work, answers, strict=True):
+
+
+async def _finish(
+    raw: Any,
+    provider: Provider,
+    tenant_id: uuid.UUID,
+    batch: Batch,
+    answers: list[list[SegmentResult]],
+) -> None:
+    for (source, target, rows, _), results in zip(batch.work, answers, strict=True):
         by_id = {str(row["id"]): row for row in rows}
         learned: list[tuple[str, str]] = []
         for result in results:
             row = by_id[result.id]
-            outcomes[row["id"]] = _outcome(row, result, provider)
+            batch.outcomes[row["id"]] = _outcome(row, result, provider)
             if result.status == "ok" and result.text is not None:
                 learned.append((row["source_text"], result.text))
         await memory.remember(
             raw, tenant_id, source, target, learned, origin="machine", approved=False
         )
-    return outcomes
+    await _save(raw, tenant_id, batch.claimed, batch.outcomes)
 
 
 async def _save(
@@ -207,14 +233,26 @@ async def translate_run(
             run_id,
         )
         domain = await raw.fetchval(TENANT_DOMAIN, tenant_id)
-        while time.monotonic() < deadline:
-            # each statement commits on its own: a claim is visible to others at once
+
+        # A pipeline of two batches: while one batch's calls are out, the next is claimed and
+        # prepared on the connection, so the model is never waiting for the database.
+        # (Each statement commits on its own: a claim is visible to others at once.)
+        async def claim() -> Batch | None:
+            if time.monotonic() >= deadline:
+                return None
             claimed = await raw.fetch(CLAIM, tenant_id, run_id, batch_size)
-            if not claimed:
-                break
-            outcomes = await _translate(raw, provider, tenant_id, claimed, domain)
-            await _save(raw, tenant_id, claimed, outcomes)
-            handled += len(claimed)
+            return await _prepare(raw, tenant_id, claimed, domain) if claimed else None
+
+        current = await claim()
+        while current is not None:
+            calls = asyncio.ensure_future(_call(provider, tenant_id, current))
+            try:
+                upcoming = await claim()
+            finally:
+                answers = await calls
+            await _finish(raw, provider, tenant_id, current, answers)
+            handled += len(current.claimed)
+            current = upcoming
         await raw.execute(FINISH_RUN, tenant_id, run_id)
     log.info("translate_batch", run_id=str(run_id), segments=handled)
     return handled
