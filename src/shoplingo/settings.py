@@ -97,11 +97,6 @@ class Settings:
     llm_prices: str = ""
 
     @property
-    def sync_database_url(self) -> str:
-        """The same database through asyncpg's DSN form (no SQLAlchemy driver suffix)."""
-        return self.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-    @property
     def resolved_llm_api_key(self) -> str:
         """``llm_api_key``, else DashScope's own ``DASHSCOPE_API_KEY`` variable."""
         return self.llm_api_key or os.environ.get("DASHSCOPE_API_KEY", "")

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import (
     ClientException,
     HTTPException,
@@ -254,7 +254,6 @@ __all__ = [
     "Conflict",
     "FieldError",
     "Forbidden",
-    "MediaType",
     "NotFound",
     "ProblemError",
     "Unauthenticated",

@@ -230,10 +230,12 @@ async def create_run(
             )
         candidates += len(records)
         last_id = products[-1].id
-        session.expunge_all()  # a large catalog must not pile up in the identity map
+        for product in products:  # a large catalog must not pile up in the identity map
+            for variant in product.variants:
+                session.expunge(variant)
+            session.expunge(product)
     queued = int((await raw.execute(QUEUE_SEGMENTS, tenant_id, job.id)).split()[-1])
 
-    job = await session.get_one(Job, (tenant_id, job.id))
     job.total = queued
     job.counts = {"candidates": candidates, "up_to_date": candidates - queued}
     if queued == 0:

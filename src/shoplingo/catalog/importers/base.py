@@ -183,11 +183,3 @@ def bad_utf8(line: int, column: str) -> RowProblem:
         column=column,
         params={"column": column},
     )
-
-
-def is_utf8(head: bytes) -> bool:
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return False
-    return True
