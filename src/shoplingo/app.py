@@ -24,6 +24,7 @@ from shoplingo.core.health import live, ready
 from shoplingo.core.i18n import Translator
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import create_queue
+from shoplingo.glossary.controllers import GlossaryController
 from shoplingo.settings import Settings, get_settings
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 from shoplingo.translation.controllers import (
@@ -31,6 +32,7 @@ from shoplingo.translation.controllers import (
     TranslationJobController,
     UsageController,
 )
+from shoplingo.translation.qa.controllers import QaController
 
 PUBLIC_PATHS = ["^/health/", "^/schema"]
 
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TranslationJobController,
             ProductTranslationController,
             UsageController,
+            GlossaryController,
+            QaController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

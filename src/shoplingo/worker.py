@@ -18,12 +18,17 @@ from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import queue_name, redis_settings
 from shoplingo.core.sweeper import Runnable, sweep, sweep_segments
+from shoplingo.glossary import service as glossary
+from shoplingo.glossary.jobs import recheck_glossary
 from shoplingo.settings import Settings, get_settings
 from shoplingo.translation import runs
 from shoplingo.translation.jobs import translate_batch
 from shoplingo.translation.providers import build_provider
 
-RUNNABLE = {imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id)}
+RUNNABLE = {
+    imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id),
+    glossary.RECHECK_KIND: Runnable(glossary.RECHECK_FUNCTION, glossary.recheck_arq_job_id),
+}
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:
@@ -52,6 +57,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.import_job_timeout_seconds),
             func(translate_batch, name=runs.RUN_FUNCTION,
                  timeout=settings.translation_job_timeout_seconds),
+            func(recheck_glossary, name=glossary.RECHECK_FUNCTION,
+                 timeout=settings.import_job_timeout_seconds),
         ],
         "cron_jobs": [
             # named with the prefix: arq's cron job ids are global to the Redis server

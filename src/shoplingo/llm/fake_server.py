@@ -3,8 +3,11 @@
 It answers the two request styles the real providers send (Qwen-MT ``translation_options``,
 and JSON mode with a task document in the last user message) and injects the faults the retry
 policy has to survive: latency, 429 + Retry-After, 500, hangs, malformed JSON and moderation
-refusals. Faults come from :class:`FakeLLMConfig` at start (``SHOPLINGO_FAKE_LLM_*`` variables
-for the ``shoplingo fake-llm`` command) and can be changed at runtime with ``POST /_control``.
+refusals; it can also play a model that ignores the glossary (``glossary``: ``follow``,
+``ignore``, or ``ignore_first``: ignored unless the request carries an instruction, as a
+repair request does). Faults come from :class:`FakeLLMConfig` at start
+(``SHOPLINGO_FAKE_LLM_*`` variables for the ``shoplingo fake-llm`` command) and can be
+changed at runtime with ``POST /_control``.
 
 Every "every Nth" fault counts all chat requests since the start or the last
 ``POST /_stats/reset``; the count and the config snapshot are taken before the first ``await``,
@@ -44,6 +47,7 @@ Outcome = Literal[
     "ok", "malformed", "rate_limited", "server_error", "timeout", "refused", "bad_request"
 ]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+GlossaryMode = Literal["follow", "ignore", "ignore_first"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,7 @@ class FakeLLMConfig:
     hang_s: float = 30.0
     malformed_every: int = 0
     refuse_pattern: str | None = None
+    glossary: GlossaryMode = "follow"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FakeLLMConfig:
@@ -85,6 +90,7 @@ class _ControlUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     hang_s: NonNegativeFloat | msgspec.UnsetType = msgspec.UNSET
     malformed_every: NonNegativeInt | msgspec.UnsetType = msgspec.UNSET
     refuse_pattern: str | msgspec.UnsetType | None = msgspec.UNSET
+    glossary: GlossaryMode | msgspec.UnsetType = msgspec.UNSET
 
     def apply(self, config: FakeLLMConfig) -> FakeLLMConfig:
         changes = {
@@ -196,6 +202,7 @@ class _TranslateTask(msgspec.Struct, tag_field="task", tag="translate", kw_only=
     segments: list[_Segment]
     source_lang: str = "auto"
     terms: list[_Term] = []
+    instruction: str | None = None
 
 
 class _DraftReplyTask(msgspec.Struct, tag_field="task", tag="draft_reply", kw_only=True):
@@ -211,7 +218,7 @@ class _BadRequest(Exception):
 # --- answers
 
 
-def _answer(chat: _ChatRequest) -> str:
+def _answer(chat: _ChatRequest, glossary: GlossaryMode) -> str:
     """The assistant message for a valid request; :class:`_BadRequest` otherwise."""
     if chat.translation_options is not None:
         if len(chat.messages) != 1 or chat.messages[0].role != "user":
@@ -219,7 +226,10 @@ def _answer(chat: _ChatRequest) -> str:
                 "translation models take exactly one user message and no system message, "
                 f"got roles {[m.role for m in chat.messages]}"
             )
-        return pseudo_localize(chat.messages[0].text, terms=_terms(chat.translation_options.terms))
+        options = chat.translation_options
+        # Qwen-MT has no instruction field: an instruction travels in the domain hint
+        terms = _terms(options.terms, glossary, instructed=bool(options.domains))
+        return pseudo_localize(chat.messages[0].text, terms=terms)
     user = [m for m in chat.messages if m.role == "user"]
     if not user:
         raise _BadRequest("'messages' must contain a user message")
@@ -234,11 +244,12 @@ def _answer(chat: _ChatRequest) -> str:
         task = msgspec.json.decode(user[-1].text, type=_TranslateTask | _DraftReplyTask)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise _BadRequest(f"the last user message is not a known task document: {exc}") from None
-    return _encode(_run_task(task))
+    return _encode(_run_task(task, glossary))
 
 
-def _run_task(task: _TranslateTask | _DraftReplyTask) -> dict[str, Any]:
-    terms = _terms(task.terms)
+def _run_task(task: _TranslateTask | _DraftReplyTask, glossary: GlossaryMode) -> dict[str, Any]:
+    instructed = isinstance(task, _TranslateTask) and bool(task.instruction)
+    terms = _terms(task.terms, glossary, instructed=instructed)
     if isinstance(task, _TranslateTask):
         return {
             "translations": [
@@ -249,7 +260,9 @@ def _run_task(task: _TranslateTask | _DraftReplyTask) -> dict[str, Any]:
     return {"reply": reply.replace("{customer_message}", task.message[:QUOTE_CHARS], 1)}
 
 
-def _terms(terms: list[_Term]) -> dict[str, str]:
+def _terms(terms: list[_Term], glossary: GlossaryMode, *, instructed: bool) -> dict[str, str]:
+    if glossary == "ignore" or (glossary == "ignore_first" and not instructed):
+        return {}
     return {term.source: term.target for term in terms}
 
 
@@ -397,7 +410,7 @@ async def chat_completions(request: Request[Any, Any, Any], fake: FakeLLM) -> Re
         chat = msgspec.json.decode(body, type=_ChatRequest)
         pattern = config.refuse_pattern
         refused = any(pattern in m.text for m in chat.messages) if pattern else False
-        content = "" if refused else _answer(chat)
+        content = "" if refused else _answer(chat, config.glossary)
     except (msgspec.DecodeError, msgspec.ValidationError, _BadRequest) as exc:
         return _rejected(fake, hung, "bad_request", _bad_request(str(exc)))
     if refused:

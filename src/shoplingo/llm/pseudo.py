@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+from shoplingo.glossary.matcher import is_word_char
+
 _PLAIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ACCENTED = "áƀçđéƒĝĥíĵķľɱñóþǫŕšţúṽŵẋýžÅƁÇĐÉƑĜĤÎĴĶĽṀÑÖÞǪŔŠŢÛṼŴẊÝŽ"
 _ACCENTS = str.maketrans(_PLAIN, _ACCENTED)
@@ -36,10 +38,6 @@ _NUMBER = re.compile(r"[0-9](?:[0-9.,]*[0-9])?(?:\s?°[CF]?)?")
 _ICU_HEAD = re.compile(r"\s*[\w.]+\s*,\s*(?:plural|selectordinal|select)\s*,", re.ASCII)
 _ICU_OFFSET = re.compile(r"\s*offset\s*:\s*[0-9]+")
 _ICU_SELECTOR = re.compile(r"\s*(?:=[0-9]+|[^\s{}]+)\s*(?=\{)")
-# Scripts written without spaces between words: glossary terms match there without boundaries.
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-)
 
 
 def pseudo_localize(text: str, *, terms: Mapping[str, str] = {}) -> str:
@@ -74,15 +72,12 @@ class _TermMatcher:
 
 def _term_pattern(source: str) -> str:
     pattern = re.escape(source)
-    if _needs_boundary(source[0]):
+    # the glossary's own boundary rule: none in scripts written without spaces
+    if is_word_char(source[0]):
         pattern = r"(?<!\w)" + pattern
-    if _needs_boundary(source[-1]):
+    if is_word_char(source[-1]):
         pattern += r"(?!\w)"
     return pattern
-
-
-def _needs_boundary(char: str) -> bool:
-    return (char.isalnum() or char == "_") and not _UNSPACED.match(char)
 
 
 def _localize(text: str, terms: _TermMatcher) -> str:

@@ -3,6 +3,7 @@
 from shoplingo.core.base import Base
 from shoplingo.models.api_key import ApiKey
 from shoplingo.models.audit import AuditEvent
+from shoplingo.models.glossary import GlossaryTerm
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
 from shoplingo.models.segment import Segment, TranslationMemory
@@ -12,6 +13,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "GlossaryTerm",
     "ImportRowError",
     "Job",
     "Member",

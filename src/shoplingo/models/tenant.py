@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Integer, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +24,8 @@ class Tenant(TimestampMixin, Base):
         ARRAY(String(35)), nullable=False, server_default="{}"
     )
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
+    # bumped by every glossary change: compiled matchers are cached per version
+    glossary_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
 
 class Member(TenantScoped, TimestampMixin, Base):

@@ -1,19 +1,22 @@
 """What a worker does with a translation run: claim queued segments in batches, translate.
 
-Per segment: an exact translation-memory hit is reused without a model call; otherwise the
-provider gets the text with similar memory entries as examples. The state machine decides
-where each result goes. Claims are leases: a worker that dies leaves its segments
-``translating`` until the sweeper puts them back in the queue.
+Per segment: an exact translation-memory hit is reused without a model call (when it still
+passes the glossary and QA checks); otherwise the provider gets the text with the glossary
+terms it uses and similar memory entries as examples. Every output is checked; one with
+errors gets one repair request naming them, and what still fails is held for review with its
+issues. The state machine decides where each result goes. Claims are leases: a worker that
+dies leaves its segments ``translating`` until the sweeper puts them back in the queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -21,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shoplingo.translation import memory
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
+from shoplingo.translation.qa.issues import Issue, blocking
+from shoplingo.translation.qa.service import QaContext, load_context
 from shoplingo.translation.states import UNFINISHED, Status, after_machine_translation, sql_list
 
 log = structlog.get_logger(__name__)
@@ -37,8 +42,8 @@ FROM (
     FOR UPDATE SKIP LOCKED
 ) AS c
 WHERE s.tenant_id = c.tenant_id AND s.id = c.id
-RETURNING s.id, s.source_locale, s.target_locale, s.source_text, s.source_hash, s.legal,
-          s.instruction, s.claimed_at
+RETURNING s.id, s.field, s.source_locale, s.target_locale, s.source_text, s.source_hash,
+          s.legal, s.instruction, s.claimed_at
 """
 
 # Only the claim that is still current may write: a claim the sweeper took back (and maybe
@@ -46,16 +51,16 @@ RETURNING s.id, s.source_locale, s.target_locale, s.source_text, s.source_hash, 
 SAVE = """
 UPDATE segments AS s SET
     status = r.status, target_text = coalesce(r.target_text, s.target_text),
-    last_error = r.error, provider = r.provider, model = r.model,
+    qa_issues = r.qa_issues::jsonb, last_error = r.error, provider = r.provider, model = r.model,
     prompt_tokens = s.prompt_tokens + r.prompt_tokens,
     completion_tokens = s.completion_tokens + r.completion_tokens,
     translated_at = CASE WHEN r.target_text IS NULL THEN s.translated_at ELSE now() END,
     published_at = CASE WHEN r.status = 'published' THEN now() ELSE s.published_at END,
     claimed_at = NULL, updated_at = now()
 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
-            $9::int[], $10::timestamptz[])
+            $9::int[], $10::timestamptz[], $11::text[])
      AS r(id, status, target_text, error, provider, model, prompt_tokens, completion_tokens,
-          claimed_at)
+          claimed_at, qa_issues)
 WHERE s.tenant_id = $1 AND s.id = r.id AND s.status = 'translating'
   AND s.claimed_at = r.claimed_at
 """
@@ -80,11 +85,23 @@ class Outcome:
     model: str | None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    issues: tuple[Issue, ...] = ()
 
 
-def _outcome(claimed: Any, result: SegmentResult, provider: Provider) -> Outcome:
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A provider's answer for one segment after the checks (and the repair, if one ran)."""
+
+    result: SegmentResult
+    issues: tuple[Issue, ...] = ()
+
+
+def _outcome(claimed: Any, checked: Checked, provider: Provider) -> Outcome:
+    result = checked.result
     if result.status == "ok" and result.text is not None:
-        status = after_machine_translation(legal=claimed["legal"], blocking_issues=False)
+        status = after_machine_translation(
+            legal=claimed["legal"], blocking_issues=blocking(checked.issues)
+        )
     elif result.status == "blocked":
         status = Status.BLOCKED
     else:
@@ -97,6 +114,7 @@ def _outcome(claimed: Any, result: SegmentResult, provider: Provider) -> Outcome
         model=provider.model,
         prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens,
+        issues=checked.issues,
     )
 
 
@@ -105,15 +123,24 @@ class Batch:
     """A claimed batch, ready for the model: memory hits decided, the rest as requests."""
 
     claimed: Sequence[Any]
+    qa: QaContext
     outcomes: dict[uuid.UUID, Outcome]
     # (source locale, target locale, rows, requests) per language pair
     work: list[tuple[str, str, list[Any], list[SegmentRequest]]]
 
 
+def _inspect(qa: QaContext, row: Any, text: str) -> tuple[Issue, ...]:
+    return tuple(
+        qa.inspect(
+            row["source_text"], text, row["source_locale"], row["target_locale"], row["field"]
+        )
+    )
+
+
 async def _prepare(
-    raw: Any, tenant_id: uuid.UUID, claimed: Sequence[Any], domain: str | None
+    raw: Any, tenant_id: uuid.UUID, claimed: Sequence[Any], qa: QaContext, domain: str | None
 ) -> Batch:
-    batch = Batch(claimed=claimed, outcomes={}, work=[])
+    batch = Batch(claimed=claimed, qa=qa, outcomes={}, work=[])
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in claimed:
         groups[(row["source_locale"], row["target_locale"])].append(row)
@@ -123,14 +150,18 @@ async def _prepare(
         )
         misses = []
         for row in rows:
-            # a reviewer's instruction asks for something the memory does not have
-            if row["source_hash"] in reusable and not row["instruction"]:
+            # a reviewer's instruction asks for something the memory does not have, and a
+            # remembered text that breaks today's glossary is translated afresh
+            text = reusable.get(row["source_hash"])
+            issues = _inspect(qa, row, text) if text is not None else ()
+            if text is not None and not row["instruction"] and not blocking(issues):
                 batch.outcomes[row["id"]] = Outcome(
                     status=after_machine_translation(legal=row["legal"], blocking_issues=False),
-                    target_text=reusable[row["source_hash"]],
+                    target_text=text,
                     error=None,
                     provider="memory",
                     model=None,
+                    issues=issues,
                 )
             else:
                 misses.append(row)
@@ -145,6 +176,7 @@ async def _prepare(
                 text=row["source_text"],
                 source_locale=source,
                 target_locale=target,
+                terms=qa.glossary.provider_terms(row["source_text"], target),
                 examples=tuple(found),
                 instruction=row["instruction"],
                 domain=domain,
@@ -155,13 +187,63 @@ async def _prepare(
     return batch
 
 
-async def _call(
-    provider: Provider, tenant_id: uuid.UUID, batch: Batch
-) -> list[list[SegmentResult]]:
+def repair_instruction(issues: Sequence[Issue], instruction: str | None) -> str:
+    problems = " ".join(issue.message for issue in issues if issue.severity == "error")
+    repair = (
+        f"The previous translation broke these rules: {problems} Translate again following them."
+    )
+    return f"{instruction}\n{repair}" if instruction else repair
+
+
+async def _translate_checked(
+    provider: Provider,
+    tenant_id: uuid.UUID,
+    qa: QaContext,
+    rows: list[Any],
+    requests: list[SegmentRequest],
+) -> list[Checked]:
+    """One language pair: translate, check, and send what has errors back once."""
+    by_id = {str(row["id"]): row for row in rows}
+    checked: dict[str, Checked] = {}
+    repairs: list[SegmentRequest] = []
+    for request, result in zip(
+        requests, await provider.translate(str(tenant_id), requests), strict=True
+    ):
+        if result.status != "ok" or result.text is None:
+            checked[result.id] = Checked(result)
+            continue
+        issues = _inspect(qa, by_id[result.id], result.text)
+        checked[result.id] = Checked(result, issues)
+        if blocking(issues):
+            repairs.append(
+                replace(request, instruction=repair_instruction(issues, request.instruction))
+            )
+    if repairs:
+        for repaired in await provider.translate(str(tenant_id), repairs):
+            first = checked[repaired.id].result
+            spent = replace(
+                repaired,
+                prompt_tokens=first.prompt_tokens + repaired.prompt_tokens,
+                completion_tokens=first.completion_tokens + repaired.completion_tokens,
+            )
+            if repaired.status != "ok" or repaired.text is None:
+                # the first answer stands, held for review with its issues
+                checked[repaired.id] = replace(checked[repaired.id], result=replace(
+                    first, prompt_tokens=spent.prompt_tokens,
+                    completion_tokens=spent.completion_tokens))  # fmt: skip
+                continue
+            checked[repaired.id] = Checked(spent, _inspect(qa, by_id[repaired.id], repaired.text))
+    return [checked[request.id] for request in requests]
+
+
+async def _call(provider: Provider, tenant_id: uuid.UUID, batch: Batch) -> list[list[Checked]]:
     """Every language pair's calls at once (no database work here)."""
     return list(
         await asyncio.gather(
-            *(provider.translate(str(tenant_id), requests) for *_, requests in batch.work)
+            *(
+                _translate_checked(provider, tenant_id, batch.qa, rows, requests)
+                for _, _, rows, requests in batch.work
+            )
         )
     )
 
@@ -171,16 +253,15 @@ async def _finish(
     provider: Provider,
     tenant_id: uuid.UUID,
     batch: Batch,
-    answers: list[list[SegmentResult]],
+    answers: list[list[Checked]],
 ) -> None:
     for (source, target, rows, _), results in zip(batch.work, answers, strict=True):
-        by_id = {str(row["id"]): row for row in rows}
         learned: list[tuple[str, str]] = []
-        for result in results:
-            row = by_id[result.id]
-            batch.outcomes[row["id"]] = _outcome(row, result, provider)
-            if result.status == "ok" and result.text is not None:
-                learned.append((row["source_text"], result.text))
+        for row, checked in zip(rows, results, strict=True):
+            batch.outcomes[row["id"]] = outcome = _outcome(row, checked, provider)
+            # only a clean translation is worth reusing
+            if outcome.target_text is not None and not blocking(outcome.issues):
+                learned.append((row["source_text"], outcome.target_text))
         await memory.remember(
             raw, tenant_id, source, target, learned, origin="machine", approved=False
         )
@@ -203,6 +284,7 @@ async def _save(
         [o.prompt_tokens for _, o in rows],
         [o.completion_tokens for _, o in rows],
         [row["claimed_at"] for row, _ in rows],
+        [json.dumps([issue.as_dict() for issue in o.issues]) for _, o in rows],
     )
 
 
@@ -241,7 +323,11 @@ async def translate_run(
             if time.monotonic() >= deadline:
                 return None
             claimed = await raw.fetch(CLAIM, tenant_id, run_id, batch_size)
-            return await _prepare(raw, tenant_id, claimed, domain) if claimed else None
+            if not claimed:
+                return None
+            # the glossary as it is now (a change bumps its version: the cache misses)
+            qa = await load_context(raw, tenant_id)
+            return await _prepare(raw, tenant_id, claimed, qa, domain)
 
         current = await claim()
         while current is not None:

@@ -1,0 +1,1 @@
+"""Tenant glossaries: terms, matching, and enforcement on every translation."""

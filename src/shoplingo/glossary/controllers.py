@@ -1,0 +1,224 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from shoplingo.core.auth import Caller, Principal, Scope, requires
+from shoplingo.core.db import DbSession
+from shoplingo.core.errors import FieldError, ValidationFailed
+from shoplingo.core.i18n import N_, Translator
+from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.glossary import exchange, service
+from shoplingo.glossary.schemas import (
+    GlossaryOut,
+    ImportReport,
+    ImportRowErrorOut,
+    Kind,
+    RecheckOut,
+    TargetIn,
+    TermIn,
+    TermOut,
+)
+from shoplingo.models import GlossaryTerm
+from shoplingo.settings import Settings
+from shoplingo.tenants.service import get_tenant
+
+Format = Literal["csv", "tbx"]
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "tbx": "application/x-tbx+xml"}
+
+
+def term_out(term: GlossaryTerm) -> TermOut:
+    return TermOut(
+        id=term.id,
+        term=term.term,
+        kind=term.kind,  # type: ignore[arg-type]  # the table's CHECK constraint
+        case_sensitive=term.case_sensitive,
+        targets={
+            locale: TargetIn(text=value.get("text"), variants=list(value.get("variants") or ()))
+            for locale, value in term.targets.items()
+        },
+        note=term.note,
+        created_at=term.created_at,
+        updated_at=term.updated_at,
+    )
+
+
+def _change(
+    request: Request[Any, Any, Any], db_session: Any, settings: Settings, principal: Principal
+) -> service.Change:
+    return service.Change(db_session, request.app.state.queue, settings, principal)
+
+
+def _format_of(request: Request[Any, Any, Any], given: Format | None) -> Format:
+    if given is not None:
+        return given
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("text/csv", "application/csv"):
+        return "csv"
+    if content_type.endswith("xml") or "tbx" in content_type:
+        return "tbx"
+    raise ValidationFailed(
+        errors=[
+            FieldError(
+                "format",
+                "unknown_format",
+                N_("Say which format the file is in: ?format=csv or ?format=tbx."),
+            )
+        ]
+    )
+
+
+class GlossaryController(Controller):
+    path = "/v1/glossary"
+    tags = ["glossary"]
+
+    @get("/", guards=[requires(Scope.CATALOG_READ)], summary="Version, term counts, re-check")
+    async def get_glossary(self, db_session: DbSession, principal: Caller) -> GlossaryOut:
+        version, counts, recheck = await service.summary(db_session, principal.tenant_id)
+        return GlossaryOut(
+            version=version,
+            terms=counts,
+            recheck=RecheckOut(
+                id=recheck.id,
+                status=recheck.status,
+                processed=recheck.processed,
+                total=recheck.total,
+                counts=recheck.counts,
+            )
+            if recheck
+            else None,
+        )
+
+    @get("/terms", guards=[requires(Scope.CATALOG_READ)], summary="List terms, oldest first")
+    async def list_terms(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
+        kind: FromQuery[Kind | None] = None,
+        q: Annotated[str | None, QueryParameter(description="term contains (any case)")] = None,
+    ) -> Page[TermOut]:
+        rows, next_cursor = await service.list_terms(
+            db_session,
+            principal.tenant_id,
+            limit=clamp_limit(limit, settings.default_page_size, settings.max_page_size),
+            cursor=cursor,
+            kind=kind,
+            contains=q,
+        )
+        return Page(items=[term_out(t) for t in rows], next_cursor=next_cursor)
+
+    @post("/terms", guards=[requires(Scope.CATALOG_WRITE)], summary="Add a term")
+    async def create_term(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[TermIn],
+    ) -> Response[TermOut]:
+        change = _change(request, db_session, settings, principal)
+        term = await service.create_term(change, data)
+        return Response(
+            term_out(term),
+            status_code=201,
+            headers={"Location": f"/v1/glossary/terms/{term.id}"},
+        )
+
+    @get("/terms/{term_id:uuid}", guards=[requires(Scope.CATALOG_READ)], summary="One term")
+    async def get_term(
+        self, db_session: DbSession, principal: Caller, term_id: FromPath[uuid.UUID]
+    ) -> TermOut:
+        return term_out(await service.get_term(db_session, principal.tenant_id, term_id))
+
+    @put("/terms/{term_id:uuid}", guards=[requires(Scope.CATALOG_WRITE)], summary="Replace")
+    async def replace_term(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        term_id: FromPath[uuid.UUID],
+        data: JSONBody[TermIn],
+    ) -> TermOut:
+        change = _change(request, db_session, settings, principal)
+        return term_out(await service.replace_term(change, term_id, data))
+
+    @delete("/terms/{term_id:uuid}", guards=[requires(Scope.CATALOG_WRITE)], summary="Delete")
+    async def delete_term(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        term_id: FromPath[uuid.UUID],
+    ) -> None:
+        await service.delete_term(_change(request, db_session, settings, principal), term_id)
+
+    @post(
+        "/import",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        status_code=200,
+        summary="Add or update terms from CSV or TBX (raw body); bad rows are reported",
+    )
+    async def import_terms(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        format: FromQuery[Format | None] = None,
+    ) -> ImportReport:
+        kind = _format_of(request, format)
+        text = exchange.decode(await request.body())
+        if kind == "csv":
+            rows = list(exchange.read_csv(text))
+            column: Callable[[str], str] = exchange.csv_column
+        else:
+            tenant = await get_tenant(db_session, principal.tenant_id)
+            rows = list(exchange.read_tbx(text, tenant.source_locale.split("-")[0]))
+            column = exchange.tbx_column
+        outcome = await service.import_terms(
+            _change(request, db_session, settings, principal), rows
+        )
+        translator: Translator = request.app.state.translator
+        language = translator.language_for(request.headers.get("accept-language"))
+        return ImportReport(
+            version=outcome.version,
+            created=outcome.created,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+            failed=outcome.failed,
+            errors=[
+                ImportRowErrorOut(
+                    row=row,
+                    column=column(error.field),
+                    code=error.code,
+                    message=translator.translate(language, error.message, error.params),
+                )
+                for row, error in outcome.errors
+            ],
+        )
+
+    @get("/export", guards=[requires(Scope.CATALOG_READ)], summary="Every term as CSV or TBX")
+    async def export_terms(
+        self, db_session: DbSession, principal: Caller, format: FromQuery[Format] = "csv"
+    ) -> Response[str]:
+        terms = await service.all_terms(db_session, principal.tenant_id)
+        if format == "csv":
+            body = exchange.write_csv(terms)
+        else:
+            tenant = await get_tenant(db_session, principal.tenant_id)
+            body = exchange.write_tbx(terms, tenant.source_locale)
+        return Response(
+            body,
+            media_type=MEDIA_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="glossary.{format}"'},
+        )

@@ -1,0 +1,1 @@
+"""Quality checks on translations: the glossary plus a registry of small rule functions."""

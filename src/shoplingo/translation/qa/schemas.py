@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+
+class QaCheckIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    source: Annotated[str, msgspec.Meta(max_length=100_000)]
+    target: Annotated[str, msgspec.Meta(max_length=100_000)]
+    source_locale: str
+    target_locale: str
+    field: str | None = None
+
+
+class IssueOut(msgspec.Struct, kw_only=True):
+    check: str
+    severity: Literal["error", "warning"]
+    message: str
+    params: dict[str, Any]
+
+
+class QaCheckOut(msgspec.Struct, kw_only=True):
+    # false when an error-level issue would keep this text from being published
+    publishable: bool
+    issues: list[IssueOut]
+    glossary_version: int
+
+
+class QaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # warning checks switched off for this tenant (error checks always run)
+    disabled_checks: list[str] = []
+    # field -> maximum characters of a translation (defaults: title 255, seo_title 70, ...)
+    max_length: dict[str, Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]] = {}
+
+
+class CheckOut(msgspec.Struct, kw_only=True):
+    id: str
+    severity: Literal["error", "warning"]
+    description: str
+    disabled: bool

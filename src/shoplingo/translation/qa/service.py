@@ -1,0 +1,106 @@
+"""Everything that decides whether a translation may be published: the tenant's glossary and
+the QA checks, with the tenant's QA settings. One entry point for the pipeline, the
+``/v1/qa/check`` endpoint, human edits and the re-check after a glossary change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from shoplingo.core import audit
+from shoplingo.core.db import jsonb_value
+from shoplingo.core.errors import FieldError, ValidationFailed
+from shoplingo.core.i18n import N_
+from shoplingo.glossary.cache import compiled_glossary
+from shoplingo.glossary.enforcement import Glossary
+from shoplingo.glossary.service import Change, after_rules_change
+from shoplingo.models import Tenant
+from shoplingo.tenants.service import get_tenant
+from shoplingo.translation.qa.checks import CHECKS, DEFAULT_MAX_LENGTH, Pair, QaConfig, run_checks
+from shoplingo.translation.qa.issues import Issue
+from shoplingo.translation.qa.schemas import QaSettings
+
+TENANT_QA = "SELECT glossary_version, settings -> 'qa' AS qa FROM tenants WHERE id = $1"
+
+
+def qa_config(settings: Mapping[str, Any] | None) -> QaConfig:
+    """A tenant's ``settings.qa`` ({"disabled_checks": [...], "max_length": {...}})."""
+    settings = settings or {}
+    return QaConfig(
+        disabled=frozenset(settings.get("disabled_checks") or ()),
+        max_length={**DEFAULT_MAX_LENGTH, **(settings.get("max_length") or {})},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QaContext:
+    glossary: Glossary
+    config: QaConfig
+
+    def inspect(
+        self,
+        source: str,
+        target: str,
+        source_locale: str,
+        target_locale: str,
+        field: str | None = None,
+    ) -> list[Issue]:
+        issues = self.glossary.check(source, target, target_locale)
+        return issues + run_checks(
+            Pair(source, target, source_locale, target_locale, field), self.config
+        )
+
+
+async def load_context(raw: Any, tenant_id: uuid.UUID) -> QaContext:
+    """The tenant's current glossary and QA settings (``raw``: an asyncpg connection)."""
+    row = await raw.fetchrow(TENANT_QA, tenant_id)
+    version, settings = (row["glossary_version"], jsonb_value(row["qa"])) if row else (0, None)
+    return QaContext(await compiled_glossary(raw, tenant_id, version), qa_config(settings))
+
+
+def settings_out(tenant: Tenant) -> QaSettings:
+    stored = tenant.settings.get("qa") or {}
+    return QaSettings(
+        disabled_checks=list(stored.get("disabled_checks") or ()),
+        max_length=dict(stored.get("max_length") or {}),
+    )
+
+
+async def put_settings(change: Change, data: QaSettings) -> Tenant:
+    """Replace the tenant's QA settings; existing translations are re-checked under them."""
+    errors = [
+        FieldError(
+            f"disabled_checks.{i}",
+            "not_a_warning_check",
+            N_("{check} is not a warning check: only warnings can be switched off."),
+            {"check": name},
+        )
+        for i, name in enumerate(data.disabled_checks)
+        if name not in CHECKS or CHECKS[name].severity != "warning"
+    ]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    tenant = await get_tenant(change.session, change.tenant_id)
+    before = settings_out(tenant)
+    after = QaSettings(
+        disabled_checks=sorted(set(data.disabled_checks)), max_length=dict(data.max_length)
+    )
+    if after == before:
+        return tenant
+    tenant.settings = {**tenant.settings, "qa": msgspec.to_builtins(after)}
+    audit.record(
+        change.session,
+        tenant_id=change.tenant_id,
+        actor=change.principal,
+        action="qa.settings_updated",
+        entity_type="tenant",
+        entity_id=change.tenant_id,
+        before=msgspec.to_builtins(before),
+        after=msgspec.to_builtins(after),
+    )
+    await after_rules_change(change)
+    return tenant
