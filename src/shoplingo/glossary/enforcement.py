@@ -121,16 +121,17 @@ class Glossary:
         issues: list[Issue] = []
         for term_id, times in used.items():
             term = self.terms[term_id]
-            if term.kind == KEEP and present[term_id] < times:
+            found = present.get(term_id, 0)
+            if term.kind == KEEP and found < times:
                 issues.append(
                     Issue(
                         "glossary.keep",
                         "error",
                         f'Keep "{term.text}" exactly as written.',
-                        {"term": term.text, "required": times, "found": present[term_id]},
+                        {"term": term.text, "required": times, "found": found},
                     )
                 )
-            elif (expected := rules.required.get(term_id)) and present[term_id] < times:
+            elif (expected := rules.required.get(term_id)) and found < times:
                 issues.append(
                     Issue(
                         "glossary.missing_target",
@@ -141,7 +142,7 @@ class Glossary:
                             "expected": expected.text,
                             "variants": list(expected.variants),
                             "required": times,
-                            "found": present[term_id],
+                            "found": found,
                         },
                     )
                 )

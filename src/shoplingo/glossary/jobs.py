@@ -56,7 +56,7 @@ PROGRESS = """
 UPDATE jobs SET processed = $3, total = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2
 """
 FINISH = """
-UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = total,
+UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = $4, total = $4,
     finished_at = now(), updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status = 'running'
 """
@@ -77,7 +77,7 @@ async def recheck_glossary(ctx: dict[str, Any], tenant_id: str, job_id: str) -> 
                 ):
                     return {}  # another worker holds this job
                 counts = await _recheck(raw, control, tid, jid)
-        await control.execute(FINISH, tid, jid, json.dumps(counts))
+        await control.execute(FINISH, tid, jid, json.dumps(counts), counts["checked"])
     log.info("glossary_recheck", tenant_id=tenant_id, **counts)
     return counts
 

@@ -15,9 +15,9 @@ Everything here is pure and compiled once per glossary version (see ``glossary.c
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Generic, TypeVar
 
 import ahocorasick
@@ -36,6 +36,9 @@ def is_word_char(char: str) -> bool:
     return (char.isalnum() or char == "_") and UNSPACED.match(char) is None
 
 
+_cached_is_word_char = cache(is_word_char)
+
+
 @dataclass(frozen=True, slots=True)
 class Match(Generic[P]):
     start: int
@@ -43,72 +46,90 @@ class Match(Generic[P]):
     payloads: tuple[P, ...]  # every entry written this way (several terms may share a target)
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry(Generic[P]):
-    payload: P
-    text: str
-    case_sensitive: bool
+Span = tuple[int, int, tuple[P, ...]]
 
 
 class TermFinder(Generic[P]):
     """Finds a fixed set of strings in texts; each string carries a payload (e.g. a term id)."""
 
     def __init__(self, entries: Iterable[tuple[str, bool, P]]) -> None:
-        grouped: dict[str, list[_Entry[P]]] = {}
+        # folded key -> payloads of any casing, and (exact text, payload) of case-sensitive ones
+        grouped: dict[str, tuple[list[P], list[tuple[str, P]]]] = {}
         for text, case_sensitive, payload in entries:
             if text.strip():
-                grouped.setdefault(text.casefold(), []).append(
-                    _Entry(payload, text, case_sensitive)
-                )
+                loose, strict = grouped.setdefault(text.casefold(), ([], []))
+                if case_sensitive:
+                    strict.append((text, payload))
+                else:
+                    loose.append(payload)
         self._automaton = ahocorasick.Automaton()
-        for key, group in grouped.items():
-            bounded = (is_word_char(key[0]), is_word_char(key[-1]))
-            self._automaton.add_word(key, (len(key), bounded, tuple(group)))
+        for key, (loose, strict) in grouped.items():
+            self._automaton.add_word(
+                key,
+                (
+                    len(key),
+                    is_word_char(key[0]),
+                    is_word_char(key[-1]),
+                    tuple(loose),
+                    tuple(strict),
+                ),
+            )
         self.empty = not grouped
         if not self.empty:
             self._automaton.make_automaton()
 
-    def find(self, text: str) -> list[Match[P]]:
-        """Non-overlapping matches, longest first then leftmost, in text order."""
+    def _spans(self, text: str) -> list[Span[P]]:
         if self.empty or not text:
             return []
         folded = text.casefold()
-        original = text if len(folded) == len(text) else _unfold(text)
-        candidates: list[tuple[int, int, tuple[P, ...]]] = []
+        # where each folded character came from, when folding changed the length ("ß" -> "ss")
+        origin = None if len(folded) == len(text) else _origins(text)
+        spans: list[Span[P]] = []
         last = len(folded) - 1
-        for end, (length, (left, right), group) in self._automaton.iter(folded):
+        word = _cached_is_word_char
+        for end, (length, left, right, loose, strict) in self._automaton.iter(folded):
             start = end - length + 1
-            if left and start > 0 and is_word_char(folded[start - 1]):
+            if left and start and word(folded[start - 1]):
                 continue
-            if right and end < last and is_word_char(folded[end + 1]):
+            if right and end < last and word(folded[end + 1]):
                 continue
-            payloads = tuple(
-                entry.payload
-                for entry in group
-                if not entry.case_sensitive or original[start : end + 1] == entry.text
-            )
-            if payloads:
-                candidates.append((start, end + 1, payloads))
-        if len(candidates) < 2:
-            return [Match(s, e, p) for s, e, p in candidates]
-        candidates.sort(key=lambda c: (c[0] - c[1], c[0]))  # longest, then leftmost
-        taken: list[tuple[int, int, tuple[P, ...]]] = []
-        for candidate in candidates:
-            start, end, _ = candidate
+            payloads = loose
+            if strict:
+                written = (
+                    text[start : end + 1]
+                    if origin is None
+                    else text[origin[start] : origin[end] + 1]
+                )
+                payloads += tuple(payload for exact, payload in strict if exact == written)
+                if not payloads:
+                    continue
+            spans.append((start, end + 1, payloads))
+        if len(spans) < 2 or all(
+            spans[i - 1][1] <= spans[i][0] for i in range(1, len(spans))
+        ):  # found in order of their ends: no neighbour overlaps means none do
+            return spans
+        spans.sort(key=lambda span: (span[0] - span[1], span[0]))  # longest, then leftmost
+        taken: list[Span[P]] = []
+        for span in spans:
+            start, end, _ = span
             if all(end <= s or start >= e for s, e, _ in taken):
-                taken.append(candidate)
+                taken.append(span)
         taken.sort()
-        return [Match(s, e, p) for s, e, p in taken]
+        return taken
 
-    def count(self, text: str) -> Counter[P]:
-        counts: Counter[P] = Counter()
-        for match in self.find(text):
-            counts.update(match.payloads)
+    def find(self, text: str) -> list[Match[P]]:
+        """Non-overlapping matches, longest first then leftmost, in text order."""
+        return [Match(start, end, payloads) for start, end, payloads in self._spans(text)]
+
+    def count(self, text: str) -> dict[P, int]:
+        """How often each payload is found."""
+        counts: dict[P, int] = {}
+        for _, _, payloads in self._spans(text):
+            for payload in payloads:
+                counts[payload] = counts.get(payload, 0) + 1
         return counts
 
 
-def _unfold(text: str) -> str:
-    """The original text stretched to the length of its case folding ("ß" folds to "ss"), so
-    positions found in the folded text slice the original. A character whose folding is longer
-    is repeated; a case-sensitive term containing it then cannot match, which is correct."""
-    return "".join(char * len(char.casefold()) for char in text)
+def _origins(text: str) -> list[int]:
+    """For each character of ``text.casefold()``, the index of the character it came from."""
+    return [index for index, char in enumerate(text) for _ in char.casefold()]

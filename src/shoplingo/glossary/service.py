@@ -265,6 +265,7 @@ async def replace_term(change: Change, term_id: uuid.UUID, data: TermIn) -> Glos
     for name, value in values.as_dict().items():
         setattr(term, name, value)
     await change.session.flush()
+    await change.session.refresh(term)
     _audit(change, "glossary.term_updated", term.id, before, values.as_dict())
     await after_rules_change(change)
     return term
@@ -423,7 +424,7 @@ async def summary(
         .where(GlossaryTerm.tenant_id == tenant_id)
         .group_by(GlossaryTerm.kind)
     )
-    counts.update({kind: int(n) for kind, n in rows.tuples()})
+    counts.update({kind: int(n) for kind, n in rows.all()})
     recheck = await session.scalar(
         select(Job)
         .where(Job.tenant_id == tenant_id, Job.kind == RECHECK_KIND)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import httpx
@@ -27,21 +26,6 @@ PRODUCTS: dict[str, dict[str, Any]] = {
     },
     "MUG": {"title": "Stoneware mug", "description_html": "<p>Holds 350 ml.</p>"},
 }
-
-
-@pytest.fixture
-def llm_settings(settings: Settings, fake_llm: str) -> Settings:
-    return dataclasses.replace(
-        settings,
-        llm_provider="pseudo",
-        llm_base_url=f"{fake_llm}/v1",
-        llm_backoff_base_seconds=0.01,
-        llm_backoff_max_seconds=0.05,
-        llm_timeout_seconds=2,
-        llm_max_attempts=10,
-        llm_requests_per_minute=100_000,
-        llm_tokens_per_minute=100_000_000,
-    )
 
 
 async def _seed(client: AsyncTestClient[Litestar], tenant: TenantCtx) -> None:
