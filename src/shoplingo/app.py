@@ -24,6 +24,11 @@ from shoplingo.core.health import live, ready
 from shoplingo.core.i18n import Translator
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import create_queue
+from shoplingo.review.controllers import (
+    AuditController,
+    LegalRulesController,
+    ReviewController,
+)
 from shoplingo.settings import Settings, get_settings
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 from shoplingo.translation.controllers import (
@@ -68,6 +73,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TranslationJobController,
             ProductTranslationController,
             UsageController,
+            ReviewController,
+            LegalRulesController,
+            AuditController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

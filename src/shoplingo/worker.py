@@ -18,6 +18,8 @@ from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import queue_name, redis_settings
 from shoplingo.core.sweeper import Runnable, sweep, sweep_segments
+from shoplingo.review.jobs import reclassify_segments
+from shoplingo.review.service import RECLASSIFY_FUNCTION
 from shoplingo.settings import Settings, get_settings
 from shoplingo.translation import runs
 from shoplingo.translation.jobs import translate_batch
@@ -51,6 +53,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             func(run_import_job, name=imports.RUN_FUNCTION,
                  timeout=settings.import_job_timeout_seconds),
             func(translate_batch, name=runs.RUN_FUNCTION,
+                 timeout=settings.translation_job_timeout_seconds),
+            func(reclassify_segments, name=RECLASSIFY_FUNCTION,
                  timeout=settings.translation_job_timeout_seconds),
         ],
         "cron_jobs": [

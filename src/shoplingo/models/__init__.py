@@ -5,7 +5,7 @@ from shoplingo.models.api_key import ApiKey
 from shoplingo.models.audit import AuditEvent
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
-from shoplingo.models.segment import Segment, TranslationMemory
+from shoplingo.models.segment import Segment, SegmentApproval, TranslationMemory
 from shoplingo.models.tenant import Member, Tenant
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Member",
     "Product",
     "Segment",
+    "SegmentApproval",
     "Tenant",
     "TranslationMemory",
     "Variant",
