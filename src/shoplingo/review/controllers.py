@@ -43,7 +43,12 @@ async def review_views(
 ) -> list[ReviewOut]:
     owners = await service.owners(session, tenant_id, segments)
     histories = await service.histories(session, tenant_id, [s.id for s in segments])
-    served = await reads.servable_texts(session, tenant_id, segments)
+    served = await reads.servable_texts(
+        session,
+        tenant_id,
+        segments,
+        current_sources=await reads.load_current_sources(session, tenant_id, segments),
+    )
     views = []
     for s in segments:
         sku, owner = owners.get(s.owner_id, (None, s.owner_kind))

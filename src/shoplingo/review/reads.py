@@ -21,15 +21,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
-from shoplingo.models import SegmentApproval, Tenant
+from shoplingo.models import Product, SegmentApproval, Tenant, Variant
 from shoplingo.review.classifier import Classifier, classifier_for
 from shoplingo.translation.memory import source_hash
-from shoplingo.translation.states import SERVABLE
+from shoplingo.translation.sources import product_sources
+from shoplingo.translation.states import SERVABLE, Status
 
 
 class Origin(StrEnum):
@@ -51,6 +54,8 @@ class SegmentLike(Protocol):
 
     @property
     def id(self) -> uuid.UUID: ...
+    @property
+    def owner_id(self) -> uuid.UUID: ...
     @property
     def field(self) -> str: ...
     @property
@@ -82,6 +87,47 @@ def own_text_servable(segment: SegmentLike, classifier: Classifier) -> bool:
     if segment.status not in SERVABLE or segment.target_text is None:
         return False
     return segment.approved_at is not None or not is_legal(segment, classifier)
+
+
+def current_sources(product: Any, segments: Iterable[SegmentLike]) -> dict[uuid.UUID, str]:
+    """Segment id -> the product's current source text for its field (``product`` with its
+    variants loaded), for :func:`servable_texts`. Fields the product no longer has are left
+    out."""
+    texts = {
+        (source.owner_id, source.field): source.text
+        for source in product_sources(product, classifier=None)
+    }
+    return {
+        segment.id: texts[(segment.owner_id, segment.field)]
+        for segment in segments
+        if (segment.owner_id, segment.field) in texts
+    }
+
+
+async def load_current_sources(
+    session: AsyncSession, tenant_id: uuid.UUID, segments: Iterable[SegmentLike]
+) -> dict[uuid.UUID, str]:
+    """:func:`current_sources` for segments of any products, loading those products (only for
+    stale segments: any other segment's source is its product's current one)."""
+    stale = [s for s in segments if s.status == Status.STALE.value]
+    if not stale:
+        return {}
+    owners = {s.owner_id for s in stale}
+    variant_products = select(Variant.product_id).where(
+        Variant.tenant_id == tenant_id, Variant.id.in_(owners)
+    )
+    products = await session.scalars(
+        select(Product)
+        .options(selectinload(Product.variants))
+        .where(
+            Product.tenant_id == tenant_id,
+            or_(Product.id.in_(owners), Product.id.in_(variant_products)),
+        )
+    )
+    found: dict[uuid.UUID, str] = {}
+    for product in products:
+        found.update(current_sources(product, stale))
+    return found
 
 
 async def servable_texts(
@@ -135,10 +181,12 @@ async def servable_texts(
                 SegmentApproval.approved_at.desc(),
                 SegmentApproval.id.desc(),
             )
-            .distinct(
-                SegmentApproval.source_locale,
-                SegmentApproval.target_locale,
-                SegmentApproval.source_hash,
+            .ext(
+                distinct_on(
+                    SegmentApproval.source_locale,
+                    SegmentApproval.target_locale,
+                    SegmentApproval.source_hash,
+                )
             )
         )
         approved = {(r.source_locale, r.target_locale, r.source_hash): r.target_text for r in rows}

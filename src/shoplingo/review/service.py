@@ -209,6 +209,7 @@ async def approve(
         before=before,
         after=_state(segment),
     )
+    await session.flush()
     return segment
 
 
@@ -276,6 +277,7 @@ async def reject(
         before=before,
         after={**_state(segment), "comment": comment, "translation_job_id": str(job.id)},
     )
+    await session.flush()
     return segment
 
 
@@ -328,6 +330,7 @@ async def edit(
         before=before,
         after=_state(segment),
     )
+    await session.flush()
     return segment
 
 
@@ -410,7 +413,13 @@ async def list_reviews(
     if wanted.legal is not None:
         query = query.where(Segment.legal.is_(wanted.legal))
     if wanted.locale is not None:
-        query = query.where(Segment.target_locale == wanted.locale)
+        # "de" is every German; "de-DE" only that one
+        query = query.where(
+            or_(
+                Segment.target_locale == wanted.locale,
+                Segment.target_locale.startswith(wanted.locale + "-", autoescape=True),
+            )
+        )
     if wanted.issue is not None:
         # an issue names its kind as "kind", "check" or "code"
         query = query.where(

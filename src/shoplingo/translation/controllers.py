@@ -167,7 +167,12 @@ class ProductTranslationController(Controller):
             db_session, principal.tenant_id, sku, locale
         )
         variant_names = {v.id: v.sku or f"#{v.position + 1}" for v in product.variants}
-        served = await reads.servable_texts(db_session, principal.tenant_id, segments)
+        served = await reads.servable_texts(
+            db_session,
+            principal.tenant_id,
+            segments,
+            current_sources=reads.current_sources(product, segments),
+        )
         return ProductTranslations(
             sku=product.sku,
             segments=[
