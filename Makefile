@@ -7,7 +7,8 @@ LOCALES := locales
 LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
-        test lint format typecheck check bench-serve bench-import bench-translate clean
+        test lint format typecheck check bench-serve bench-import bench-translate bench-legal \
+        clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -61,6 +62,9 @@ bench-import: ## catalog import vs raw COPY, and worker memory (100k rows; takes
 
 bench-translate: ## 6,000 segments vs the fake LLM (200 ms): rate vs ideal, re-run calls
 	$(UV) run python bench/translate_bench.py
+
+bench-legal: ## legal classification of 200k catalog texts: texts/s and microseconds per text
+	$(UV) run python bench/legal_bench.py
 
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete

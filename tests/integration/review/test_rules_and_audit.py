@@ -168,9 +168,7 @@ async def test_the_audit_log_has_every_decision(client: Client, shop: Shop) -> N
     assert later == []
 
 
-async def test_the_audit_log_is_for_admins_and_has_no_write_api(
-    client: Client, shop: Shop
-) -> None:
+async def test_the_audit_log_is_for_admins_and_has_no_write_api(client: Client, shop: Shop) -> None:
     response = await client.get("/v1/audit", headers=shop.rita.headers)
     assert (response.status_code, response.json()["code"]) == (403, "missing_scope")
     events = await _all_events(client, shop)
