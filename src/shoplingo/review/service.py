@@ -45,13 +45,7 @@ from shoplingo.models import (
     Tenant,
     Variant,
 )
-from shoplingo.review.classifier import (
-    ANY_LANGUAGE,
-    LegalPattern,
-    LegalRules,
-    compile_alternatives,
-    field_key,
-)
+from shoplingo.review.classifier import LegalPattern, LegalRules, compile_alternatives, field_key
 from shoplingo.settings import Settings
 from shoplingo.translation import memory, runs
 from shoplingo.translation.states import Status, after_human_edit, transition
@@ -673,12 +667,3 @@ async def put_rules(
         job_id=f"reclassify:{tenant_id}:{rules.version}",
     )  # fmt: skip
     return rules
-
-
-__all__ = [
-    "ANY_LANGUAGE",
-    "FourEyes",
-    "IntegrationKeyCannotApprove",
-    "RoleCannotApprove",
-    "TargetChanged",
-]
