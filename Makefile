@@ -7,7 +7,8 @@ LOCALES := locales
 LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
-        test lint format typecheck check bench-serve bench-import bench-translate bench-glossary clean
+        test lint format typecheck check bench-serve bench-import bench-translate bench-glossary \
+        bench-legal clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -64,6 +65,8 @@ bench-translate: ## 6,000 segments vs the fake LLM (200 ms): rate vs ideal, re-r
 
 bench-glossary: ## 10,000-term glossary vs 100,000 segments: checks/s on one core
 	$(UV) run python bench/glossary_bench.py
+bench-legal: ## legal classification of 200k catalog texts: texts/s and microseconds per text
+	$(UV) run python bench/legal_bench.py
 
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete

@@ -25,6 +25,11 @@ from shoplingo.core.i18n import Translator
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import create_queue
 from shoplingo.glossary.controllers import GlossaryController
+from shoplingo.review.controllers import (
+    AuditController,
+    LegalRulesController,
+    ReviewController,
+)
 from shoplingo.settings import Settings, get_settings
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 from shoplingo.translation.controllers import (
@@ -72,6 +77,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UsageController,
             GlossaryController,
             QaController,
+            ReviewController,
+            LegalRulesController,
+            AuditController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

@@ -20,6 +20,8 @@ from shoplingo.core.queue import queue_name, redis_settings
 from shoplingo.core.sweeper import Runnable, sweep, sweep_segments
 from shoplingo.glossary import service as glossary
 from shoplingo.glossary.jobs import recheck_glossary
+from shoplingo.review.jobs import reclassify_segments
+from shoplingo.review.service import RECLASSIFY_FUNCTION
 from shoplingo.settings import Settings, get_settings
 from shoplingo.translation import runs
 from shoplingo.translation.jobs import translate_batch
@@ -59,6 +61,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.translation_job_timeout_seconds),
             func(recheck_glossary, name=glossary.RECHECK_FUNCTION,
                  timeout=settings.import_job_timeout_seconds),
+            func(reclassify_segments, name=RECLASSIFY_FUNCTION,
+                 timeout=settings.translation_job_timeout_seconds),
         ],
         "cron_jobs": [
             # named with the prefix: arq's cron job ids are global to the Redis server

@@ -71,6 +71,7 @@ def test_product_sources_cover_every_translatable_text() -> None:
     variant = SimpleNamespace(id=uuid.uuid4(), options=[{"name": "Size", "value": "M"}])
     product = SimpleNamespace(
         id=uuid.uuid4(),
+        source_locale="en-US",
         title="Tee",
         description_html="<p>Soft</p>",
         seo_title=None,

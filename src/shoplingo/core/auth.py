@@ -161,5 +161,24 @@ def requires(
     return guard
 
 
+def requires_any(
+    *scopes: Scope,
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """Guard: the calling key must hold at least one of ``scopes``."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        if not any(principal.has(s.value) for s in scopes):
+            names = [s.value for s in scopes]
+            raise Forbidden(
+                N_("This API key lacks the scope {scopes}."),
+                code="missing_scope",
+                params={"scopes": " | ".join(names)},
+                extra={"required_scopes": names},
+            )
+
+    return guard
+
+
 async def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
     return request.user

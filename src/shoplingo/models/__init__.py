@@ -6,7 +6,7 @@ from shoplingo.models.audit import AuditEvent
 from shoplingo.models.glossary import GlossaryTerm
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
-from shoplingo.models.segment import Segment, TranslationMemory
+from shoplingo.models.segment import Segment, SegmentApproval, TranslationMemory
 from shoplingo.models.tenant import Member, Tenant
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Member",
     "Product",
     "Segment",
+    "SegmentApproval",
     "Tenant",
     "TranslationMemory",
     "Variant",

@@ -16,7 +16,18 @@ class AuditEvent(Base):
     """Append-only: a database trigger refuses UPDATE, DELETE and TRUNCATE on this table."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_tenant_id_at", "tenant_id", "at", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_tenant_id_at", "tenant_id", "at", "id"),
+        # an entity's history (the review queue shows each segment's)
+        Index(
+            "ix_audit_events_tenant_id_entity_type",
+            "tenant_id",
+            "entity_type",
+            "entity_id",
+            "at",
+            "id",
+        ),
+    )
 
     # No ON DELETE CASCADE: the log outlives whatever it talks about.
     tenant_id: Mapped[uuid.UUID] = mapped_column(

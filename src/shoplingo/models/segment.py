@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,6 +45,11 @@ class Segment(TenantScoped, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(f"status IN {SEGMENT_STATUSES!r}", name="status"),
         CheckConstraint("owner_kind IN ('product', 'variant')", name="owner_kind"),
+        # the last line of the review gate: legal text is published only with an approval
+        CheckConstraint(
+            "NOT legal OR status <> 'published' OR approved_at IS NOT NULL",
+            name="legal_published_approved",
+        ),
         UniqueConstraint("tenant_id", "owner_kind", "owner_id", "field", "target_locale"),
         Index("ix_segments_tenant_id_job_id_status", "tenant_id", "job_id", "status"),
         # workers and the sweeper look only at unfinished segments
@@ -54,6 +60,8 @@ class Segment(TenantScoped, TimestampMixin, Base):
             "queued_at",
             postgresql_where="status IN ('queued', 'translating')",
         ),
+        # the review queue (GET /v1/reviews): by status, oldest first
+        Index("ix_segments_tenant_id_status_created_at", "tenant_id", "status", "created_at", "id"),
     )
 
     owner_kind: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -89,6 +97,38 @@ class Segment(TenantScoped, TimestampMixin, Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     approved_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the member whose edit the target text is (four-eyes: they cannot approve it)
+    last_edited_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    last_edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SegmentApproval(TenantScoped, Base):
+    """An approved translation of a source text (kept when the segment moves on), so a read
+    can serve the last approved text for the same source while a new one waits for review."""
+
+    __tablename__ = "segment_approvals"
+    __table_args__ = (
+        Index(
+            "ix_segment_approvals_tenant_id_source_hash",
+            "tenant_id",
+            "source_locale",
+            "target_locale",
+            "source_hash",
+            "approved_at",
+        ),
+        Index("ix_segment_approvals_tenant_id_segment_id", "tenant_id", "segment_id"),
+    )
+
+    segment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    source_locale: Mapped[str] = mapped_column(String(35), nullable=False)
+    target_locale: Mapped[str] = mapped_column(String(35), nullable=False)
+    source_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    target_text: Mapped[str] = mapped_column(Text, nullable=False)
+    approved_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    approved_key_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    approved_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
 
 class TranslationMemory(TenantScoped, TimestampMixin, Base):

@@ -48,14 +48,20 @@ RETURNING s.id, s.field, s.source_locale, s.target_locale, s.source_text, s.sour
 
 # Only the claim that is still current may write: a claim the sweeper took back (and maybe
 # gave to another worker) is discarded.
+# The status is the state machine's (after_machine_translation) unless the segment became
+# legal while it was being translated (the tenant's legal rules changed): then it waits for
+# review like any legal text. A new text is the machine's: no member edited it.
 SAVE = """
 UPDATE segments AS s SET
-    status = r.status, target_text = coalesce(r.target_text, s.target_text),
-    qa_issues = r.qa_issues::jsonb, last_error = r.error, provider = r.provider, model = r.model,
+    status = CASE WHEN s.legal AND r.status = 'published' THEN 'needs_review' ELSE r.status END,
+    target_text = coalesce(r.target_text, s.target_text), qa_issues = r.qa_issues::jsonb,
+    last_edited_by = CASE WHEN r.target_text IS NULL THEN s.last_edited_by END,
+    last_error = r.error, provider = r.provider, model = r.model,
     prompt_tokens = s.prompt_tokens + r.prompt_tokens,
     completion_tokens = s.completion_tokens + r.completion_tokens,
     translated_at = CASE WHEN r.target_text IS NULL THEN s.translated_at ELSE now() END,
-    published_at = CASE WHEN r.status = 'published' THEN now() ELSE s.published_at END,
+    published_at = CASE WHEN r.status = 'published' AND NOT s.legal THEN now()
+                        ELSE s.published_at END,
     claimed_at = NULL, updated_at = now()
 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
             $9::int[], $10::timestamptz[], $11::text[])

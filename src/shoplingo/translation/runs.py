@@ -25,7 +25,8 @@ from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.core.queue import enqueue_after_commit
-from shoplingo.models import Job, Product, Segment
+from shoplingo.models import Job, Product, Segment, Tenant
+from shoplingo.review.classifier import classifier_for
 from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import FIELDS, SourceText, product_sources
@@ -197,6 +198,8 @@ async def create_run(
     session.add(job)
     await session.flush()
 
+    tenant = await session.get(Tenant, tenant_id)
+    classifier = classifier_for(tenant_id, tenant.settings if tenant else None)
     raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
     await raw.execute(CREATE_CANDIDATES)
     candidates = 0
@@ -222,7 +225,7 @@ async def create_run(
             for product in products
             for target in locales
             if target != product.source_locale
-            for source in product_sources(product, fields)
+            for source in product_sources(product, fields, classifier)
         ]
         if records:
             await raw.copy_records_to_table(
@@ -377,7 +380,8 @@ async def mark_stale(
             SimpleNamespace(
                 **{**dict(row), "attributes": jsonb_value(row["attributes"]),
                    "legal": jsonb_value(row["legal"]), "variants": variants.get(row["id"], [])}
-            )
+            ),
+            classifier=None,  # only the hashes matter here
         )
     ]  # fmt: skip
     if current:

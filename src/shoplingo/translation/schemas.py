@@ -81,6 +81,12 @@ class SegmentOut(msgspec.Struct):
     attempts: int
     last_error: str | None
     updated_at: datetime
+    # whether a shopper may see target_text now (published; legal text only when approved)
+    servable: bool
+    # what a shopper sees for this field now: this text, the last approved one, or the
+    # source text as a fallback (review.reads)
+    served_text: str
+    served_origin: str  # translation | approved | source
 
 
 class ProductTranslations(msgspec.Struct):

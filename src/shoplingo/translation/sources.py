@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from shoplingo.review.classifier import DEFAULT_CLASSIFIER, Classifier
+
 FIELDS = (
     "title",
     "description_html",
@@ -29,17 +31,24 @@ class SourceText:
     legal_reason: str | None
 
 
-def product_sources(product: Any, fields: Iterable[str] = FIELDS) -> Iterator[SourceText]:
-    """The translatable texts of a product row (with ``variants`` loaded), empty ones skipped."""
+def product_sources(
+    product: Any,
+    fields: Iterable[str] = FIELDS,
+    classifier: Classifier | None = DEFAULT_CLASSIFIER,
+) -> Iterator[SourceText]:
+    """The translatable texts of a product row (with ``variants`` loaded), empty ones skipped,
+    each classified legal or not by the tenant's ``classifier`` (review.classifier); with
+    ``classifier=None`` nothing is classified (for callers that only need the texts)."""
     wanted = set(fields)
+    locale = product.source_locale if classifier is not None else ""
 
-    def text(
-        field: str, value: str | None, *, legal_reason: str | None = None
-    ) -> Iterator[SourceText]:
+    def reason_for(field: str, value: str) -> str | None:
+        return classifier.reason(field, value, locale) if classifier is not None else None
+
+    def text(field: str, value: str | None) -> Iterator[SourceText]:
         if value and value.strip():
-            yield SourceText(
-                "product", product.id, field, value, legal_reason is not None, legal_reason
-            )
+            reason = reason_for(field, value)
+            yield SourceText("product", product.id, field, value, reason is not None, reason)
 
     if "title" in wanted:
         yield from text("title", product.title)
@@ -56,13 +65,15 @@ def product_sources(product: Any, fields: Iterable[str] = FIELDS) -> Iterator[So
             yield from text(f"attributes.{name}", value)
     if "legal" in wanted:
         for name, value in sorted(product.legal.items()):
-            yield from text(f"legal.{name}", value, legal_reason=f"legal field {name}")
+            yield from text(f"legal.{name}", value)
     if "options" in wanted:
         for variant in product.variants:
             for index, option in enumerate(variant.options):
                 for part in ("name", "value"):
                     value = option.get(part)
                     if value and value.strip():
+                        field = f"options.{index}.{part}"
+                        reason = reason_for(field, value)
                         yield SourceText(
-                            "variant", variant.id, f"options.{index}.{part}", value, False, None
+                            "variant", variant.id, field, value, reason is not None, reason
                         )

@@ -5,9 +5,13 @@
     needs_review -> approved -> published;  needs_review -> rejected -> queued
     any -> stale (source changed: approval void) -> queued
     translating -> failed (retries exhausted) | blocked (moderation refusal: never retried)
+    human edit of needs_review | published | failed | blocked -> needs_review (legal, or QA
+        error: a new approval is needed) | published (clean, not legal)
 
+Legal text reaches ``published`` only from ``approved`` (:func:`transition` refuses anything
+else, and a CHECK constraint on ``segments`` refuses a published legal row without approval).
 Bulk SQL (claims, the sweeper, runs) uses the status sets defined here; single changes go
-through :func:`transition`.
+through :func:`transition`, :func:`after_machine_translation` and :func:`after_human_edit`.
 """
 
 from __future__ import annotations
@@ -50,8 +54,11 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 REQUEUE_ON_RUN = (S.STALE, S.FAILED, S.REJECTED)
 # work still to do
 UNFINISHED = (S.QUEUED, S.TRANSLATING)
-# what a shopper may see
+# what a shopper may see (legal text only with an approval: see review.reads)
 SERVABLE = (S.PUBLISHED,)
+# what a person may overwrite with their own translation (not while a worker holds it, and
+# not a stale one, whose source text is no longer the product's)
+EDITABLE = (S.NEEDS_REVIEW, S.PUBLISHED, S.FAILED, S.BLOCKED)
 
 
 class InvalidTransition(Conflict):
@@ -59,11 +66,30 @@ class InvalidTransition(Conflict):
     message = N_("A segment in status {current} cannot become {target}.")
 
 
-def transition(current: str, target: Status) -> Status:
-    """Check a single status change; raises InvalidTransition (a 409) when it is not allowed."""
+class ApprovalRequired(Conflict):
+    code = "approval_required"
+    message = N_("Legal text is published only through a reviewer's approval.")
+
+
+def transition(current: str, target: Status, *, legal: bool = False) -> Status:
+    """Check a single status change; raises InvalidTransition (a 409) when it is not allowed,
+    ApprovalRequired when legal text would be published other than from ``approved``."""
     if target not in ALLOWED[Status(current)]:
         raise InvalidTransition(params={"current": current, "target": target.value})
+    if legal and target is S.PUBLISHED and Status(current) is not S.APPROVED:
+        raise ApprovalRequired()
     return target
+
+
+def after_human_edit(current: str, *, legal: bool, blocking_issues: bool) -> Status:
+    """Where a person's edit of the target text goes: legal text (even already approved) and
+    edits with QA errors wait for a reviewer's new approval; a clean non-legal edit is
+    published. Raises InvalidTransition for a segment that may not be edited now."""
+    if Status(current) not in EDITABLE:
+        raise InvalidTransition(
+            params={"current": current, "target": (S.NEEDS_REVIEW if legal else S.PUBLISHED).value}
+        )
+    return S.NEEDS_REVIEW if legal or blocking_issues else S.PUBLISHED
 
 
 def after_machine_translation(*, legal: bool, blocking_issues: bool) -> Status:

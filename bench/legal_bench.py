@@ -1,0 +1,69 @@
+"""Legal classification speed: the per-segment cost a translation run and every read pay.
+
+Run from the project root: ``uv run python bench/legal_bench.py`` (or ``make bench-legal``).
+Texts are the real catalog files' cells (titles, descriptions HTML, options; English) plus short
+product texts in de, fr, es, zh and ja, cycled to ``--texts`` (default 200,000), each
+classified by field and content with the default rules (compiled once, as per tenant rules
+version). Prints texts/s, microseconds per text, and the share found legal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import time
+from pathlib import Path
+
+from shoplingo.review.classifier import DEFAULT_CLASSIFIER
+
+CATALOGS = Path("/work/shared/data/catalogs")
+OTHERS = [
+    ("de-DE", "Weiches Baumwoll-T-Shirt in Blau, maschinenwaschbar bei 30 Grad."),
+    ("de-DE", "Zwei Jahre Herstellergarantie."),
+    ("fr-FR", "T-shirt en coton biologique, coupe droite, col rond."),
+    ("fr-FR", "Satisfait ou remboursé pendant 30 jours."),
+    ("es-ES", "Camiseta de algodón suave con cuello redondo."),
+    ("es-ES", "Peligro de asfixia: contiene piezas pequeñas."),
+    ("zh-CN", "柔软的有机棉T恤\uff0c圆领设计\uff0c适合日常穿着。"),
+    ("zh-CN", "本产品享受两年保修。"),
+    ("ja-JP", "やわらかいオーガニックコットンのTシャツです。"),
+    ("ja-JP", "3歳未満のお子様には与えないでください。"),
+]
+
+
+def catalog_texts() -> list[tuple[str, str]]:
+    texts: list[tuple[str, str]] = []
+    for path in sorted(CATALOGS.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                texts += [("en-US", cell) for cell in row if len(cell.strip()) > 3]
+    return texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--texts", type=int, default=200_000)
+    args = parser.parse_args()
+    base = catalog_texts() + OTHERS
+    sample = list(itertools.islice(itertools.cycle(base), args.texts))
+    fields = ("title", "description_html", "attributes.Material", "legal.warranty")
+    classify = DEFAULT_CLASSIFIER.reason
+    for locale, text in base:  # compile every language's expression before timing
+        classify("title", text, locale)
+    started = time.perf_counter()
+    legal = sum(
+        1
+        for i, (locale, text) in enumerate(sample)
+        if classify(fields[i % 4], text, locale) is not None
+    )
+    elapsed = time.perf_counter() - started
+    chars = sum(len(t) for _, t in sample)
+    print(f"distinct texts: {len(base):,} (average {chars / len(sample):,.0f} characters)")
+    print(f"classified: {len(sample):,} in {elapsed:.2f} s")
+    print(f"rate: {len(sample) / elapsed:,.0f} texts/s, {elapsed / len(sample) * 1e6:.1f} us/text")
+    print(f"legal: {legal / len(sample):.1%}")
+
+
+if __name__ == "__main__":
+    main()

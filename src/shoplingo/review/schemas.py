@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+TargetText = Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+
+
+class AuditEventOut(msgspec.Struct):
+    id: uuid.UUID
+    at: datetime
+    action: str
+    entity_type: str
+    entity_id: str
+    # the member behind the key (null for an integration key or the system)
+    actor_member_id: uuid.UUID | None
+    actor_key_id: uuid.UUID | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class ServedOut(msgspec.Struct):
+    """What a shopper would see for this segment right now (see review.reads)."""
+
+    text: str
+    # translation: this segment's text; approved: the last approved text for the same source;
+    # source: the source-language text (nothing servable in this locale)
+    origin: str
+    fallback: bool
+
+
+class ReviewOut(msgspec.Struct):
+    id: uuid.UUID
+    sku: str | None
+    owner: str  # "product" or "variant:<sku or position>"
+    field: str
+    source_locale: str
+    target_locale: str
+    source_text: str
+    target_text: str | None
+    status: str
+    legal: bool
+    legal_reason: str | None
+    issues: list[dict[str, Any]]
+    # the reviewer's comment the next translation follows
+    instruction: str | None
+    approved_by: uuid.UUID | None
+    approved_at: datetime | None
+    last_edited_by: uuid.UUID | None
+    last_edited_at: datetime | None
+    served: ServedOut
+    created_at: datetime
+    updated_at: datetime
+    # this segment's audit events, oldest first
+    history: list[AuditEventOut]
+
+
+class ApproveIn(msgspec.Struct, forbid_unknown_fields=True):
+    # the text you reviewed: refused with 409 target_changed if it changed since
+    target_text: str | None = None
+
+
+class RejectIn(msgspec.Struct, forbid_unknown_fields=True):
+    comment: Comment
+
+
+class EditIn(msgspec.Struct, forbid_unknown_fields=True):
+    target_text: TargetText
+
+
+class BulkApproveIn(msgspec.Struct, forbid_unknown_fields=True):
+    ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class BulkItemOut(msgspec.Struct):
+    id: uuid.UUID
+    approved: bool
+    # the segment's status afterwards (null when it does not exist)
+    status: str | None
+    # why it was refused: the code and detail a single approval would have answered with
+    http_status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class BulkApproveOut(msgspec.Struct):
+    approved: int
+    refused: int
+    items: list[BulkItemOut]
+
+
+PatternName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{1,40}$")]
+Language = Annotated[str, msgspec.Meta(pattern=r"^(\*|[a-z]{2,3})$")]
+
+
+class LegalPatternIO(msgspec.Struct, forbid_unknown_fields=True):
+    name: PatternName
+    # a Python regular expression, matched case-insensitively ((?-i:...) for a case-sensitive
+    # part); no backreferences or named groups
+    pattern: Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
+
+
+class LegalSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
+    # field names that are legal when they are product attributes (every legal.<name> is)
+    fields: Annotated[list[str], msgspec.Meta(max_length=100)]
+    # source language ("en", "de", ..., or "*" for every language) -> patterns; a language
+    # left out has no patterns
+    patterns: dict[Language, Annotated[list[LegalPatternIO], msgspec.Meta(max_length=100)]]
+
+
+class LegalSettingsOut(msgspec.Struct):
+    version: int
+    fields: list[str]
+    patterns: dict[str, list[LegalPatternIO]]
+    # true until the tenant saved its own rules
+    defaults: bool
