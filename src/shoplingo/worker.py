@@ -24,7 +24,7 @@ from shoplingo.review.jobs import reclassify_segments
 from shoplingo.review.service import RECLASSIFY_FUNCTION
 from shoplingo.settings import Settings, get_settings
 from shoplingo.translation import runs
-from shoplingo.translation.jobs import translate_batch
+from shoplingo.translation.jobs import prepare_translation_run, translate_batch
 from shoplingo.translation.providers import build_provider
 
 RUNNABLE = {
@@ -48,7 +48,13 @@ def worker_options(settings: Settings) -> dict[str, Any]:
     async def sweep_jobs(ctx: dict[str, Any]) -> dict[str, int]:
         outcome = await sweep(ctx["engine"], ctx["redis"], ctx["settings"], RUNNABLE)
         outcome.update(
-            await sweep_segments(ctx["engine"], ctx["redis"], ctx["settings"], runs.RUN_FUNCTION)
+            await sweep_segments(
+                ctx["engine"],
+                ctx["redis"],
+                ctx["settings"],
+                runs.RUN_FUNCTION,
+                runs.PREPARE_FUNCTION,
+            )
         )
         return outcome
 
@@ -57,6 +63,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "functions": [
             func(run_import_job, name=imports.RUN_FUNCTION,
                  timeout=settings.import_job_timeout_seconds),
+            func(prepare_translation_run, name=runs.PREPARE_FUNCTION,
+                 timeout=settings.translation_job_timeout_seconds),
             func(translate_batch, name=runs.RUN_FUNCTION,
                  timeout=settings.translation_job_timeout_seconds),
             func(recheck_glossary, name=glossary.RECHECK_FUNCTION,

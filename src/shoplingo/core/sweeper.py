@@ -118,10 +118,20 @@ GROUP BY s.tenant_id, s.job_id
 """
 
 
+# runs whose segments are still being written, with no page written for a while
+RUNS_PREPARING = """
+SELECT tenant_id, id FROM jobs
+WHERE status IN ('queued', 'running') AND kind = 'translation'
+  AND coalesce((params ->> 'preparing')::boolean, false)
+  AND updated_at < now() - make_interval(secs => $1)
+"""
+
+
 async def sweep_segments(
-    engine: AsyncEngine, queue: ArqRedis, settings: Settings, function: str
+    engine: AsyncEngine, queue: ArqRedis, settings: Settings, function: str, prepare: str
 ) -> dict[str, int]:
-    """Take back claims whose worker died, and wake workers for runs with waiting segments."""
+    """Take back claims whose worker died, wake workers for runs with waiting segments, and
+    resume preparing runs whose preparer died (it holds the run's advisory lock while alive)."""
     async with engine.connect() as conn:
         raw: Any = (await conn.get_raw_connection()).driver_connection
         taken_back = int(
@@ -130,7 +140,16 @@ async def sweep_segments(
             ).split()[-1]
         )
         runs = await raw.fetch(RUNS_WAITING, settings.sweep_requeue_after_seconds)
+        stalled = await raw.fetch(RUNS_PREPARING, settings.sweep_requeue_after_seconds)
     tick = int(time.time()) // max(settings.sweep_interval_seconds, 1)
+    resumed = 0
+    for run in stalled:
+        if await _lock_is_free(engine, run["id"]):
+            await enqueue(
+                queue, settings, prepare, str(run["tenant_id"]), str(run["id"]),
+                job_id=f"translation:{run['id']}:prepare:sweep{tick}",
+            )  # fmt: skip
+            resumed += 1
     for run in runs:
         wakeups = min(
             -(-run["waiting"] // settings.translation_batch_size),
@@ -141,7 +160,7 @@ async def sweep_segments(
                 queue, settings, function, str(run["tenant_id"]), str(run["job_id"]),
                 job_id=f"translation:{run['job_id']}:sweep{tick}:{k}",
             )  # fmt: skip
-    outcome = {"claims_taken_back": taken_back, "runs_woken": len(runs)}
-    if taken_back or runs:
+    outcome = {"claims_taken_back": taken_back, "runs_woken": len(runs), "runs_resumed": resumed}
+    if taken_back or runs or resumed:
         log.info("sweep_segments", **outcome)
     return outcome

@@ -32,7 +32,8 @@ def job_out(job: Job, stats: runs.RunStats, cost: float | None) -> TranslationJo
     total = job.total or 0
     done = total - stats.unfinished
     status = job.status
-    if status in ("queued", "running") and total and stats.unfinished == 0:
+    preparing = runs.preparing(job) and status in ("queued", "running")
+    if status in ("queued", "running") and total and stats.unfinished == 0 and not preparing:
         status = "succeeded"
     return TranslationJobOut(
         id=job.id,
@@ -41,8 +42,11 @@ def job_out(job: Job, stats: runs.RunStats, cost: float | None) -> TranslationJo
         fields=job.params["fields"],
         counts=stats.by_status,
         up_to_date=int(job.counts.get("up_to_date", 0)),
+        preparing=preparing,
         progress=TranslationProgress(
-            done=done, total=total, percent=round(done / total * 100, 1) if total else 100.0
+            done=done,
+            total=total,
+            percent=round(done / total * 100, 1) if total else (0.0 if preparing else 100.0),
         ),
         usage=TranslationUsage(
             prompt_tokens=stats.prompt_tokens,

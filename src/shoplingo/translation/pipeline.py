@@ -71,9 +71,11 @@ WHERE s.tenant_id = $1 AND s.id = r.id AND s.status = 'translating'
   AND s.claimed_at = r.claimed_at
 """
 
+# a run whose segments are still being written is not done, however empty its queue
 FINISH_RUN = f"""
 UPDATE jobs SET status = 'succeeded', finished_at = now(), updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
+  AND NOT coalesce((params ->> 'preparing')::boolean, false)
   AND NOT EXISTS (
       SELECT 1 FROM segments
       WHERE tenant_id = $1 AND job_id = $2 AND status IN {sql_list(UNFINISHED)})
@@ -292,6 +294,13 @@ async def _save(
         [row["claimed_at"] for row, _ in rows],
         [json.dumps([issue.as_dict() for issue in o.issues]) for _, o in rows],
     )
+
+
+async def finish_run(engine: AsyncEngine, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """Mark the run succeeded when nothing is left to do."""
+    async with engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        await raw.execute(FINISH_RUN, tenant_id, run_id)
 
 
 async def translate_run(

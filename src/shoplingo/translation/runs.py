@@ -6,7 +6,6 @@ workers that claim them in batches; see ``translation.pipeline``.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +24,7 @@ from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.core.queue import enqueue_after_commit
-from shoplingo.models import Job, Product, Segment, Tenant
-from shoplingo.review.classifier import classifier_for
+from shoplingo.models import Job, Product, Segment
 from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import FIELDS, SourceText, product_sources
@@ -34,6 +32,9 @@ from shoplingo.translation.states import REQUEUE_ON_RUN, UNFINISHED, Status, sql
 
 KIND = "translation"
 RUN_FUNCTION = "translate_batch"
+PREPARE_FUNCTION = "prepare_translation_run"
+# params flag: the run's segments are still being written (the run cannot finish before)
+PREPARING = "preparing"
 PAGE = 500
 
 CANDIDATE_COLUMNS = (
@@ -168,6 +169,8 @@ async def create_run(
     tenant_id: uuid.UUID,
     request: RunRequest,
 ) -> Job:
+    """Check the request and record the run; a worker prepares its segments (after commit),
+    a page of products at a time, and translation starts with the first page."""
     locales, fields = _check(request)
     if request.skus is not None:
         missing = await _missing_skus(session, tenant_id, request.skus)
@@ -192,17 +195,35 @@ async def create_run(
             "skus": list(request.skus) if request.skus is not None else None,
             "all": request.all,
             "changed_since": request.changed_since.isoformat() if request.changed_since else None,
+            PREPARING: True,
         },
-        counts={},
+        total=0,
+        counts={"candidates": 0, "up_to_date": 0},
     )
     session.add(job)
     await session.flush()
+    enqueue_after_commit(
+        session, queue, settings, PREPARE_FUNCTION, str(tenant_id), str(job.id),
+        job_id=arq_job_id(job.id, "prepare"),
+    )  # fmt: skip
+    await session.refresh(job)
+    return job
 
-    tenant = await session.get(Tenant, tenant_id)
-    classifier = classifier_for(tenant_id, tenant.settings if tenant else None)
-    raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
-    await raw.execute(CREATE_CANDIDATES)
-    candidates = 0
+
+@dataclass(frozen=True, slots=True)
+class PreparedPage:
+    last_product_id: uuid.UUID | None  # None: no product left, the run is fully prepared
+    candidates: int = 0
+    queued: int = 0
+
+
+async def prepare_page(
+    session: AsyncSession, tenant_id: uuid.UUID, job: Job, classifier: Any
+) -> PreparedPage:
+    """Queue the segments of the next page of the run's products (after the last page done,
+    ``params.prepared_through``). Never commits: each page commits on its own, so a worker
+    that dies goes on from the last committed page."""
+    params = job.params
     query = (
         select(Product)
         .options(selectinload(Product.variants))
@@ -210,50 +231,46 @@ async def create_run(
         .order_by(Product.id)
         .limit(PAGE)
     )
-    if request.skus is not None:
-        query = query.where(Product.sku.in_(request.skus))
-    if request.changed_since is not None:
-        query = query.where(Product.updated_at > request.changed_since)
-    last_id: uuid.UUID | None = None
-    while True:
-        page_query = query if last_id is None else query.where(Product.id > last_id)
-        products = (await session.scalars(page_query)).all()
-        if not products:
-            break
-        records = [
-            _candidates(source, product.source_locale, target)
-            for product in products
-            for target in locales
-            if target != product.source_locale
-            for source in product_sources(product, fields, classifier)
-        ]
-        if records:
-            await raw.copy_records_to_table(
-                "run_candidates", records=records, columns=CANDIDATE_COLUMNS
-            )
-        candidates += len(records)
-        last_id = products[-1].id
-        for product in products:  # a large catalog must not pile up in the identity map
-            for variant in product.variants:
-                session.expunge(variant)
-            session.expunge(product)
-    queued = int((await raw.execute(QUEUE_SEGMENTS, tenant_id, job.id)).split()[-1])
+    if params.get("skus") is not None:
+        query = query.where(Product.sku.in_(params["skus"]))
+    if params.get("changed_since"):
+        query = query.where(Product.updated_at > datetime.fromisoformat(params["changed_since"]))
+    if params.get("prepared_through"):
+        query = query.where(Product.id > uuid.UUID(params["prepared_through"]))
+    products = (await session.scalars(query)).all()
+    if not products:
+        return PreparedPage(None)
+    records = [
+        _candidates(source, product.source_locale, target)
+        for product in products
+        for target in params["target_locales"]
+        if target != product.source_locale
+        for source in product_sources(product, params["fields"], classifier)
+    ]
+    queued = 0
+    if records:
+        raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
+        await raw.execute(CREATE_CANDIDATES)
+        await raw.copy_records_to_table(
+            "run_candidates", records=records, columns=CANDIDATE_COLUMNS
+        )
+        queued = int((await raw.execute(QUEUE_SEGMENTS, tenant_id, job.id)).split()[-1])
+    last_id = products[-1].id
+    for product in products:  # a large catalog must not pile up in the identity map
+        for variant in product.variants:
+            session.expunge(variant)
+        session.expunge(product)
+    job.params = {**params, "prepared_through": str(last_id)}
+    job.total = (job.total or 0) + queued
+    job.counts = {
+        "candidates": job.counts.get("candidates", 0) + len(records),
+        "up_to_date": job.counts.get("up_to_date", 0) + len(records) - queued,
+    }
+    return PreparedPage(last_id, len(records), queued)
 
-    job.total = queued
-    job.counts = {"candidates": candidates, "up_to_date": candidates - queued}
-    if queued == 0:
-        job.status = "succeeded"
-        job.finished_at = func.now()
-    else:
-        for k in range(min(math.ceil(queued / settings.translation_batch_size),
-                           settings.translation_parallel_jobs)):  # fmt: skip
-            enqueue_after_commit(
-                session, queue, settings, RUN_FUNCTION, str(tenant_id), str(job.id),
-                job_id=arq_job_id(job.id, f"start:{k}"),
-            )  # fmt: skip
-    await session.flush()
-    await session.refresh(job)
-    return job
+
+def preparing(job: Job) -> bool:
+    return bool(job.params.get(PREPARING))
 
 
 async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Job:

@@ -57,6 +57,8 @@ class TranslationJobOut(msgspec.Struct):
     counts: dict[str, int]
     # texts already translated from the same source, left alone
     up_to_date: int
+    # true while a worker is still writing the run's segments (total grows until then)
+    preparing: bool
     progress: TranslationProgress
     usage: TranslationUsage
     created_at: datetime

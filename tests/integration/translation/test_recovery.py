@@ -17,11 +17,12 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy import text
 
-from shoplingo.core.db import create_engine
+from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.queue import create_queue
 from shoplingo.core.sweeper import sweep_segments
 from shoplingo.settings import Settings
-from shoplingo.translation.runs import RUN_FUNCTION
+from shoplingo.translation.jobs import prepare_translation_run
+from shoplingo.translation.runs import PREPARE_FUNCTION, RUN_FUNCTION
 from tests.conftest import TenantCtx, drain_queue
 from tests.integration.translation.test_runs import _seed
 
@@ -114,34 +115,77 @@ async def test_a_worker_killed_mid_batch_loses_no_segment(
                 worker.wait(timeout=20)
 
 
-async def test_a_redis_flush_mid_run_loses_no_segment(
-    client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, fake_llm: str
-) -> None:
-    llm = dataclasses.replace(
+async def _flush_queue(settings: Settings) -> None:
+    """What FLUSHALL does to this test's keyspace: every queued message is gone."""
+    redis = Redis.from_url(settings.redis_url)
+    async for key in redis.scan_iter(match=f"*{settings.redis_prefix}*"):
+        await redis.delete(key)
+    await redis.aclose()
+
+
+async def _sweep(settings: Settings) -> dict[str, Any]:
+    engine = create_engine(settings)
+    queue = create_queue(settings)
+    try:
+        return await sweep_segments(engine, queue, settings, RUN_FUNCTION, PREPARE_FUNCTION)
+    finally:
+        await queue.aclose()
+        await engine.dispose()
+
+
+def _flushable(settings: Settings, fake_llm: str) -> Settings:
+    return dataclasses.replace(
         settings, llm_provider="pseudo", llm_base_url=f"{fake_llm}/v1",
         sweep_requeue_after_seconds=0, llm_requests_per_minute=100_000,
     )  # fmt: skip
+
+
+async def test_a_redis_flush_before_the_run_is_prepared_loses_nothing(
+    client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, fake_llm: str
+) -> None:
+    llm = _flushable(settings, fake_llm)
     await _seed(client, tenant)
     created = await client.post(
         "/v1/translation-jobs", json={"target_locales": ["pl-PL"], "all": True},
         headers=tenant.headers,
     )  # fmt: skip
     job_id = created.json()["id"]
-    # what FLUSHALL does to this test's keyspace: every queued wake-up is gone
-    redis = Redis.from_url(settings.redis_url)
-    async for key in redis.scan_iter(match=f"*{settings.redis_prefix}*"):
-        await redis.delete(key)
-    await redis.aclose()
+    assert created.json()["preparing"] is True
+    await _flush_queue(settings)
     await drain_queue(llm)
-    assert (await _statuses(settings, job_id)) == {"queued": 11}
+    assert (await _statuses(settings, job_id)) == {}
 
+    assert (await _sweep(llm))["runs_resumed"] == 1
+    await drain_queue(llm)
+    assert (await _statuses(settings, job_id)) == {"published": 10, "needs_review": 1}
+    job = (await client.get(f"/v1/translation-jobs/{job_id}", headers=tenant.headers)).json()
+    assert (job["status"], job["preparing"], job["progress"]["total"]) == ("succeeded", False, 11)
+
+
+async def test_a_redis_flush_mid_run_loses_no_segment(
+    client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, fake_llm: str
+) -> None:
+    llm = _flushable(settings, fake_llm)
+    await _seed(client, tenant)
+    created = await client.post(
+        "/v1/translation-jobs", json={"target_locales": ["pl-PL"], "all": True},
+        headers=tenant.headers,
+    )  # fmt: skip
+    job_id = created.json()["id"]
+    # the segments are written, then every wake-up for them is lost
     engine = create_engine(llm)
     queue = create_queue(llm)
     try:
-        outcome: dict[str, Any] = await sweep_segments(engine, queue, llm, RUN_FUNCTION)
-        assert outcome["runs_woken"] >= 1
+        context = {"settings": llm, "engine": engine, "redis": queue,
+                   "sessionmaker": create_sessionmaker(engine)}  # fmt: skip
+        assert await prepare_translation_run(context, str(tenant.id), job_id) == 11
     finally:
         await queue.aclose()
         await engine.dispose()
+    await _flush_queue(settings)
+    await drain_queue(llm)
+    assert (await _statuses(settings, job_id)) == {"queued": 11}
+
+    assert (await _sweep(llm))["runs_woken"] >= 1
     await drain_queue(llm)
     assert (await _statuses(settings, job_id)) == {"published": 10, "needs_review": 1}

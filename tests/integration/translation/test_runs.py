@@ -9,7 +9,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from shoplingo.core.db import create_engine, create_sessionmaker
+from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings
+from shoplingo.translation.jobs import prepare_translation_run
 from tests.conftest import TenantCtx, drain_queue
 
 PRODUCTS: dict[str, dict[str, Any]] = {
@@ -211,18 +214,37 @@ async def test_bad_requests_name_the_field(
 
 
 async def test_cancel_leaves_unstarted_segments_for_a_later_run(
-    client: AsyncTestClient[Litestar], tenant: TenantCtx
+    client: AsyncTestClient[Litestar], llm_settings: Settings, tenant: TenantCtx
 ) -> None:
     await _seed(client, tenant)
-    created = await client.post(
-        "/v1/translation-jobs", json={"target_locales": ["de-DE"], "all": True},
-        headers=tenant.headers,
-    )  # fmt: skip
-    job_id = created.json()["id"]
-    cancelled = await client.post(f"/v1/translation-jobs/{job_id}/cancel", headers=tenant.headers)
+    body = {"target_locales": ["de-DE"], "all": True}
+    # cancelled before a worker wrote its segments: none are ever written
+    first = (await client.post("/v1/translation-jobs", json=body, headers=tenant.headers)).json()
+    cancelled = await client.post(
+        f"/v1/translation-jobs/{first['id']}/cancel", headers=tenant.headers
+    )
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
+    await drain_queue(llm_settings)
+    after = await client.get(f"/v1/translation-jobs/{first['id']}", headers=tenant.headers)
+    assert (after.json()["status"], after.json()["counts"]) == ("cancelled", {})
+
+    # cancelled with its segments written but not started: they wait, stale, for a later run
+    second = (await client.post("/v1/translation-jobs", json=body, headers=tenant.headers)).json()
+    engine, queue = create_engine(llm_settings), create_queue(llm_settings)
+    try:
+        context = {"settings": llm_settings, "engine": engine, "redis": queue,
+                   "sessionmaker": create_sessionmaker(engine)}  # fmt: skip
+        assert await prepare_translation_run(context, str(tenant.id), second["id"]) == 11
+    finally:
+        await queue.aclose()
+        await engine.dispose()
+    cancelled = await client.post(
+        f"/v1/translation-jobs/{second['id']}/cancel", headers=tenant.headers
+    )
     assert cancelled.json()["counts"] == {"stale": 11}
+    third = await _run(client, tenant, llm_settings, **body)
+    assert third["counts"] == {"published": 10, "needs_review": 1}
 
 
 async def test_translation_jobs_of_another_tenant_are_invisible(
