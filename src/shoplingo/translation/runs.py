@@ -36,6 +36,8 @@ PREPARE_FUNCTION = "prepare_translation_run"
 # params flag: the run's segments are still being written (the run cannot finish before)
 PREPARING = "preparing"
 PAGE = 500
+# the first page is small: the model gets its first work sooner
+FIRST_PAGE = 50
 
 CANDIDATE_COLUMNS = (
     "owner_kind", "owner_id", "field", "source_locale", "target_locale", "source_text",
@@ -229,7 +231,7 @@ async def prepare_page(
         .options(selectinload(Product.variants))
         .where(Product.tenant_id == tenant_id, Product.deleted_at.is_(None))
         .order_by(Product.id)
-        .limit(PAGE)
+        .limit(PAGE if params.get("prepared_through") else FIRST_PAGE)
     )
     if params.get("skus") is not None:
         query = query.where(Product.sku.in_(params["skus"]))
