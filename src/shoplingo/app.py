@@ -25,6 +25,13 @@ from shoplingo.core.i18n import Translator
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings, get_settings
+from shoplingo.storefront.cache import Storefront
+from shoplingo.storefront.controllers import (
+    StorefrontController,
+    StorefrontSettingsController,
+    WebhookController,
+)
+from shoplingo.storefront.middleware import StorefrontMiddleware
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 from shoplingo.translation.controllers import (
     ProductTranslationController,
@@ -33,6 +40,8 @@ from shoplingo.translation.controllers import (
 )
 
 PUBLIC_PATHS = ["^/health/", "^/schema"]
+# authenticated by the storefront's own (cached) middleware
+STOREFRONT_PATHS = ["^/v1/storefront/"]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -47,9 +56,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.db_sessionmaker = create_sessionmaker(engine)
         app.state.queue = queue
         app.state.redis = queue
+        storefront = Storefront(settings)
+        await storefront.start()
+        app.state.storefront = storefront
         try:
             yield
         finally:
+            await storefront.stop()
             await queue.aclose()
             await engine.dispose()
 
@@ -68,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TranslationJobController,
             ProductTranslationController,
             UsageController,
+            StorefrontController,
+            StorefrontSettingsController,
+            WebhookController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),
@@ -76,7 +92,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "principal": Provide(provide_principal),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            DefineMiddleware(StorefrontMiddleware),
+            DefineMiddleware(
+                ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS + STOREFRONT_PATHS
+            ),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
         if settings.cors_allow_origins

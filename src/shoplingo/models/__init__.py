@@ -6,6 +6,12 @@ from shoplingo.models.audit import AuditEvent
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
 from shoplingo.models.segment import Segment, TranslationMemory
+from shoplingo.models.storefront import (
+    StorefrontChange,
+    StorefrontVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from shoplingo.models.tenant import Member, Tenant
 
 __all__ = [
@@ -17,7 +23,11 @@ __all__ = [
     "Member",
     "Product",
     "Segment",
+    "StorefrontChange",
+    "StorefrontVersion",
     "Tenant",
     "TranslationMemory",
     "Variant",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
