@@ -83,7 +83,9 @@ async def put_product(
     return dict(response.json())
 
 
-async def owner_ids(raw: asyncpg.Connection, shop: Shop, sku: str) -> tuple[uuid.UUID, list[uuid.UUID]]:
+async def owner_ids(
+    raw: asyncpg.Connection, shop: Shop, sku: str
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
     product_id = await raw.fetchval(
         "SELECT id FROM products WHERE tenant_id = $1 AND sku = $2", shop.tenant.id, sku
     )
@@ -110,7 +112,9 @@ async def put_segment(
 ) -> None:
     """A segment as the pipeline (or a reviewer) leaves it; updates it when it exists."""
     product_id, variants = await owner_ids(raw, shop, sku)
-    owner_kind, owner_id = ("product", product_id) if variant is None else ("variant", variants[variant])
+    owner_kind, owner_id = (
+        ("product", product_id) if variant is None else ("variant", variants[variant])
+    )
     await raw.execute(
         """
         INSERT INTO segments AS s (tenant_id, id, owner_kind, owner_id, field, source_locale,

@@ -77,9 +77,15 @@ async def test_locale_negotiation_and_fallback_chain(
     page = response.json()
     assert page["fallback_chain"] == chain
     product = page["items"][0]
-    assert product["title"] == {"value": title, "locale": source, **({"fallback": True} if fallback else {})}
+    assert product["title"] == {
+        "value": title,
+        "locale": source,
+        **({"fallback": True} if fallback else {}),
+    }
     assert ("Accept-Language" in response.headers["vary"]) is varies
-    single = await client.get("/v1/storefront/products/TEE", params={"locale": locale} if locale else {}, headers=headers)
+    single = await client.get(
+        "/v1/storefront/products/TEE", params={"locale": locale} if locale else {}, headers=headers
+    )
     assert single.json()["title"]["value"] == title
     assert single.headers["content-language"] == page["locale"]
 
@@ -118,7 +124,16 @@ async def test_a_locale_the_shop_cannot_serve_is_a_400_listing_its_locales(
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["code"] == code
-    assert body["available_locales"] == ["en-US", "de", "de-DE", "es-419", "es", "zh-Hant", "fr-FR", "ar"]
+    assert body["available_locales"] == [
+        "en-US",
+        "de",
+        "de-DE",
+        "es-419",
+        "es",
+        "zh-Hant",
+        "fr-FR",
+        "ar",
+    ]
     assert "de-DE" in body["detail"]
 
 
