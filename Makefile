@@ -7,7 +7,7 @@ LOCALES := locales
 LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
-        test lint format typecheck check bench-serve bench-import bench-translate clean
+        test lint format typecheck check bench-serve bench-import bench-translate bench-storefront clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ bench-import: ## catalog import vs raw COPY, and worker memory (100k rows; takes
 
 bench-translate: ## 6,000 segments vs the fake LLM (200 ms): rate vs ideal, re-run calls
 	$(UV) run python bench/translate_bench.py
+
+bench-storefront: ## storefront product / 304 / bundle vs a bare handler of the same size (needs wrk)
+	$(UV) run python bench/storefront_bench.py
 
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete

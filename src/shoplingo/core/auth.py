@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -157,10 +157,11 @@ class ApiKeyAuthenticationMiddleware(AbstractAuthenticationMiddleware):
 
 def requires(
     *scopes: Scope,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """Guard: the calling key must hold every one of ``scopes``."""
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """Guard: the calling key must hold every one of ``scopes``. (A coroutine: Litestar runs a
+    plain function guard in a worker thread, a thread hop on every request.)"""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         missing = [s.value for s in scopes if not principal.has(s.value)]
         if missing:

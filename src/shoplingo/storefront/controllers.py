@@ -88,11 +88,11 @@ def _accepts_gzip(header: str | None) -> bool:
 
 
 class StorefrontController(Controller):
-    """Shopper-facing reads for storefront plugins (publishable keys, CORS, ETags)."""
+    """Shopper-facing reads for storefront plugins (publishable keys, CORS, ETags). The
+    storefront middleware authenticates and checks the storefront:read scope."""
 
     path = "/v1/storefront"
     tags = ["storefront"]
-    guards = [requires(Scope.STOREFRONT_READ)]
 
     @get("/products/{sku:str}", summary="One product in a locale, with its fallback chain")
     async def product(
@@ -101,11 +101,10 @@ class StorefrontController(Controller):
         storefront, state, negotiated = _context(request, locale)
         resource = f"product:{sku}"
         if_none_match = request.headers.get("if-none-match")
-        if if_none_match and service.etag_matches(
-            if_none_match, service.make_etag(state, negotiated, state.versions, resource)
-        ):
+        if if_none_match:
             etag = service.make_etag(state, negotiated, state.versions, resource)
-            return _not_modified(_headers(request, negotiated, etag))
+            if service.etag_matches(if_none_match, etag):
+                return _not_modified(_headers(request, negotiated, etag))
         product, versions = await service.read_product(
             storefront.pool, state.tenant_id, sku, negotiated
         )
@@ -134,11 +133,10 @@ class StorefrontController(Controller):
         size = clamp_limit(limit, settings.default_page_size, settings.max_page_size)
         resource = f"products:{updated_since.isoformat() if updated_since else ''}:{cursor}:{size}"
         if_none_match = request.headers.get("if-none-match")
-        if if_none_match and service.etag_matches(
-            if_none_match, service.make_etag(state, negotiated, state.versions, resource)
-        ):
+        if if_none_match:
             etag = service.make_etag(state, negotiated, state.versions, resource)
-            return _not_modified(_headers(request, negotiated, etag))
+            if service.etag_matches(if_none_match, etag):
+                return _not_modified(_headers(request, negotiated, etag))
         items, next_cursor, versions = await service.list_products(
             storefront.pool,
             state.tenant_id,
@@ -172,11 +170,10 @@ class StorefrontController(Controller):
         resource = "bundle+gzip" if gzip else "bundle"
         if_none_match = request.headers.get("if-none-match")
         vary = ("Accept-Encoding",)
-        if if_none_match and service.etag_matches(
-            if_none_match, service.make_etag(state, negotiated, state.versions, resource)
-        ):
+        if if_none_match:
             etag = service.make_etag(state, negotiated, state.versions, resource)
-            return _not_modified(_headers(request, negotiated, etag, vary))
+            if service.etag_matches(if_none_match, etag):
+                return _not_modified(_headers(request, negotiated, etag, vary))
         bundle = service.Bundle(storefront.pool, state.tenant_id, negotiated)
         await bundle.open()
         etag = service.make_etag(state, negotiated, bundle.versions, resource)

@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Send
+from litestar.types import Scope as ASGIScope
 
+from shoplingo.core.auth import Scope
 from shoplingo.core.errors import Forbidden, Unauthenticated
 from shoplingo.core.i18n import N_
 from shoplingo.storefront.cache import Storefront
@@ -29,11 +31,11 @@ EXPOSE_HEADERS = b"ETag, Content-Language, Cache-Control, Vary"
 PREFLIGHT_MAX_AGE = b"600"
 
 
-def _headers(scope: Scope) -> dict[bytes, bytes]:
+def _headers(scope: ASGIScope) -> dict[bytes, bytes]:
     return dict(scope["headers"])
 
 
-def _query_key(scope: Scope) -> str | None:
+def _query_key(scope: ASGIScope) -> str | None:
     query: bytes = scope.get("query_string", b"")
     if b"key=" not in query:
         return None
@@ -53,7 +55,7 @@ class StorefrontMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, asgi_scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, asgi_scope: ASGIScope, receive: Receive, send: Send) -> None:
         scope: Any = asgi_scope
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
             await self.app(scope, receive, send)
@@ -85,6 +87,14 @@ class StorefrontMiddleware:
                     "keys in the Authorization header, and revoke this one: it was exposed."
                 ),
                 code="secret_key_in_url",
+            )
+        if not principal.has(Scope.STOREFRONT_READ):
+            # the guard's check, done here: a route guard costs a handler copy per request
+            raise Forbidden(
+                N_("This API key lacks the scope {scopes}."),
+                code="missing_scope",
+                params={"scopes": Scope.STOREFRONT_READ.value},
+                extra={"required_scopes": [Scope.STOREFRONT_READ.value]},
             )
         tenant = await storefront.tenant(principal.tenant_id)
         if tenant is None:

@@ -78,7 +78,8 @@ async def test_delta_sync_pages_by_cursor_and_reports_deletions(
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert sorted(seen) == [f"P{n}" for n in range(5)] and len(seen) == 5
+    assert sorted(seen) == [f"P{n}" for n in range(5)]
+    assert len(seen) == 5
 
     mark = await raw.fetchval("SELECT now()")
     await put_segment(raw, shop, "P1", "title", "de", "Produkt 1")
@@ -165,7 +166,8 @@ async def test_bundle_streams_the_catalog_gzipped_with_an_etag_and_a_feed_positi
             "/v1/storefront/changes", params={"since": feed["next_cursor"]}, headers=shop.reader
         )
     ).json()
-    assert empty["items"] == [] and empty["next_cursor"] == feed["next_cursor"]
+    assert empty["items"] == []
+    assert empty["next_cursor"] == feed["next_cursor"]
 
 
 async def _changes_after(
