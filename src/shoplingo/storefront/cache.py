@@ -138,9 +138,10 @@ class Storefront:
         return self._pool
 
     async def start(self) -> None:
+        # connects lazily: the API starts (and reports not ready) while PostgreSQL is down
         self._pool = await asyncpg.create_pool(
             self.dsn,
-            min_size=1,
+            min_size=0,
             max_size=self.settings.storefront_pool_size,
             reset=_keep_session,
             server_settings={"application_name": "shoplingo-storefront"},
