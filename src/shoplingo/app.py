@@ -31,6 +31,13 @@ from shoplingo.review.controllers import (
     ReviewController,
 )
 from shoplingo.settings import Settings, get_settings
+from shoplingo.storefront.cache import Storefront
+from shoplingo.storefront.controllers import (
+    StorefrontController,
+    StorefrontSettingsController,
+    WebhookController,
+)
+from shoplingo.storefront.middleware import StorefrontMiddleware
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 from shoplingo.translation.controllers import (
     ProductTranslationController,
@@ -40,6 +47,8 @@ from shoplingo.translation.controllers import (
 from shoplingo.translation.qa.controllers import QaController
 
 PUBLIC_PATHS = ["^/health/", "^/schema"]
+# authenticated by the storefront's own (cached) middleware
+STOREFRONT_PATHS = ["^/v1/storefront/"]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -54,9 +63,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.db_sessionmaker = create_sessionmaker(engine)
         app.state.queue = queue
         app.state.redis = queue
+        storefront = Storefront(settings)
+        await storefront.start()
+        app.state.storefront = storefront
         try:
             yield
         finally:
+            await storefront.stop()
             await queue.aclose()
             await engine.dispose()
 
@@ -80,6 +93,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReviewController,
             LegalRulesController,
             AuditController,
+            StorefrontController,
+            StorefrontSettingsController,
+            WebhookController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),
@@ -88,7 +104,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "principal": Provide(provide_principal),
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
-        middleware=[DefineMiddleware(ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            DefineMiddleware(StorefrontMiddleware),
+            DefineMiddleware(
+                ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS + STOREFRONT_PATHS
+            ),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
         if settings.cors_allow_origins

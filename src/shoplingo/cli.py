@@ -218,16 +218,32 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--tenant", "tenant_id", required=True, type=click.UUID)
 @click.option("--name", required=True)
-@click.option("--scopes", required=True, help="comma separated, e.g. catalog:read,catalog:write")
+@click.option(
+    "--scopes",
+    default=None,
+    help="comma separated, e.g. catalog:read,catalog:write (storefront:read with --publishable)",
+)
 @click.option(
     "--member", "member_id", type=click.UUID, default=None, help="a member's personal key"
 )
+@click.option(
+    "--publishable", is_flag=True, help="a storefront key safe to embed in a page (sl_pub_...)"
+)
 @click.option("--json", "as_json", is_flag=True)
 def create_key(
-    tenant_id: uuid.UUID, name: str, scopes: str, member_id: uuid.UUID | None, as_json: bool
+    tenant_id: uuid.UUID,
+    name: str,
+    scopes: str | None,
+    member_id: uuid.UUID | None,
+    publishable: bool,
+    as_json: bool,
 ) -> None:
     """Create an API key and print it (shown once)."""
     from shoplingo.tenants import service
+
+    if scopes is None and not publishable:
+        raise click.UsageError("--scopes is required (or --publishable)")
+    scopes = scopes if scopes is not None else "storefront:read"
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         await service.get_tenant(session, tenant_id)
@@ -238,11 +254,13 @@ def create_key(
             scopes=[s.strip() for s in scopes.split(",") if s.strip()],
             member_id=member_id,
             actor=None,
+            publishable=publishable,
         )
         return {
             "id": str(created.key.id),
             "prefix": created.key.prefix,
             "scopes": created.key.scopes,
+            "publishable": created.key.publishable,
             "api_key": created.plaintext,
         }
 

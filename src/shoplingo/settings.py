@@ -95,6 +95,25 @@ class Settings:
     # your contract's prices here; the defaults (translation.usage.DEFAULT_PRICES) are
     # approximate international list prices.
     llm_prices: str = ""
+    # Storefront delivery. Verified keys are cached per process this long (a revocation is
+    # seen at once through a database notification; this bounds it if one is ever missed).
+    storefront_key_cache_seconds: int = 30
+    # Cache-Control for shared caches (CDNs) on responses to keys passed as ?key=
+    storefront_max_age_seconds: int = 5
+    storefront_stale_while_revalidate_seconds: int = 60
+    # connections of the storefront's own read pool (per API process)
+    storefront_pool_size: int = 10
+    # products per database round trip while a bundle streams
+    storefront_bundle_page_size: int = 500
+    # change-feed rows older than this are deleted by the worker (0 = keep forever)
+    storefront_changes_retention_days: int = 30
+    # Webhooks: one POST's timeout; attempts in all, exponential backoff between them
+    webhook_timeout_seconds: float = 10
+    webhook_max_attempts: int = 8
+    webhook_backoff_base_seconds: float = 10.0
+    webhook_backoff_max_seconds: float = 3600.0
+    # how often the worker turns new publishes into webhook events
+    webhook_dispatch_interval_seconds: int = 2
 
     @property
     def resolved_llm_api_key(self) -> str:

@@ -23,6 +23,8 @@ from shoplingo.glossary.jobs import recheck_glossary
 from shoplingo.review.jobs import reclassify_segments
 from shoplingo.review.service import RECLASSIFY_FUNCTION
 from shoplingo.settings import Settings, get_settings
+from shoplingo.storefront import jobs as storefront_jobs
+from shoplingo.storefront.webhooks import DELIVER_FUNCTION
 from shoplingo.translation import runs
 from shoplingo.translation.jobs import prepare_translation_run, translate_batch
 from shoplingo.translation.providers import build_provider
@@ -71,12 +73,21 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.import_job_timeout_seconds),
             func(reclassify_segments, name=RECLASSIFY_FUNCTION,
                  timeout=settings.translation_job_timeout_seconds),
+            func(storefront_jobs.deliver_webhook, name=DELIVER_FUNCTION,
+                 timeout=settings.webhook_timeout_seconds + 30),
         ],
         "cron_jobs": [
             # named with the prefix: arq's cron job ids are global to the Redis server
             cron(sweep_jobs, name=f"{settings.redis_prefix}:sweep_jobs",
                  second=set(range(0, 60, step)), run_at_startup=True, unique=True, timeout=60,
                  keep_result=0),
+            cron(storefront_jobs.dispatch_webhooks,
+                 name=f"{settings.redis_prefix}:dispatch_webhooks",
+                 second=set(range(0, 60, max(1, min(settings.webhook_dispatch_interval_seconds,
+                                                    60)))),
+                 unique=True, timeout=60, keep_result=0),
+            cron(storefront_jobs.prune_changes, name=f"{settings.redis_prefix}:prune_changes",
+                 minute=17, second=0, unique=True, timeout=600, keep_result=0),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -1,8 +1,9 @@
 """API key authentication and scope guards.
 
-A key reads ``sl_<prefix>_<secret>``. The prefix is public (shown in listings, used to find the
-row); only a SHA-256 of the secret is stored. Secrets are 256 random bits, so a fast hash is the
-right tool here (a password hash would only slow every request down).
+A key reads ``sl_<prefix>_<secret>``; a publishable storefront key ``sl_pub_<prefix>_<secret>``
+holds storefront:read only and may be embedded in a web page. The prefix is public (shown in
+listings, used to find the row); only a SHA-256 of the secret is stored. Secrets are 256 random
+bits, so a fast hash is the right tool here (a password hash would only slow every request down).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -29,6 +30,7 @@ from shoplingo.core.i18n import N_
 from shoplingo.models import ApiKey, Member
 
 KEY_SCHEME = "sl"
+PUBLISHABLE_MARK = "pub"
 
 
 class Scope(StrEnum):
@@ -60,6 +62,8 @@ class Principal:
     member_id: uuid.UUID | None
     role: str | None
     scopes: frozenset[str]
+    # a publishable storefront key (only /v1/storefront accepts it)
+    publishable: bool = False
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
@@ -73,18 +77,20 @@ def hash_secret(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-def generate_key() -> GeneratedKey:
+def generate_key(*, publishable: bool = False) -> GeneratedKey:
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
+    scheme = f"{KEY_SCHEME}_{PUBLISHABLE_MARK}" if publishable else KEY_SCHEME
     return GeneratedKey(
         prefix=prefix,
         secret_hash=hash_secret(secret),
-        plaintext=f"{KEY_SCHEME}_{prefix}_{secret}",
+        plaintext=f"{scheme}_{prefix}_{secret}",
     )
 
 
 def split_key(token: str) -> tuple[str, str] | None:
-    """``sl_<prefix>_<secret>`` -> (prefix, secret); None when it is not of that form."""
+    """``sl_[pub_]<prefix>_<secret>`` -> (prefix, secret); None when it is not of that form."""
+    token = token.replace(f"{KEY_SCHEME}_{PUBLISHABLE_MARK}_", f"{KEY_SCHEME}_", 1)
     scheme, sep, rest = token.partition("_")
     prefix, sep2, secret = rest.partition("_")
     if scheme != KEY_SCHEME or not sep or not sep2 or len(prefix) != 12 or len(secret) < 20:
@@ -105,6 +111,7 @@ async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | Non
             ApiKey.scopes,
             ApiKey.secret_hash,
             ApiKey.revoked_at,
+            ApiKey.publishable,
             Member.role,
             Member.deactivated_at,
         )
@@ -123,6 +130,7 @@ async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | Non
         member_id=row.member_id,
         role=row.role,
         scopes=frozenset(row.scopes),
+        publishable=row.publishable,
     )
 
 
@@ -139,15 +147,21 @@ class ApiKeyAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             raise Unauthenticated(
                 N_("This API key is not valid or was revoked."), code="invalid_api_key"
             )
+        if principal.publishable:
+            raise Unauthenticated(
+                N_("A publishable key only reads the storefront API (/v1/storefront)."),
+                code="publishable_key_not_allowed",
+            )
         return AuthenticationResult(user=principal, auth=token)
 
 
 def requires(
     *scopes: Scope,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """Guard: the calling key must hold every one of ``scopes``."""
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """Guard: the calling key must hold every one of ``scopes``. (A coroutine: Litestar runs a
+    plain function guard in a worker thread, a thread hop on every request.)"""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         missing = [s.value for s in scopes if not principal.has(s.value)]
         if missing:

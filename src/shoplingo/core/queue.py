@@ -33,13 +33,19 @@ def create_queue(settings: Settings) -> ArqRedis:
 
 
 async def enqueue(
-    queue: ArqRedis, settings: Settings, function: str, *args: Any, job_id: str
+    queue: ArqRedis,
+    settings: Settings,
+    function: str,
+    *args: Any,
+    job_id: str,
+    defer_by: float | None = None,
 ) -> None:
     await queue.enqueue_job(
         function,
         *args,
         _job_id=f"{settings.redis_prefix}:{job_id}",
         _queue_name=queue_name(settings),
+        _defer_by=defer_by,
     )
 
 
@@ -50,8 +56,9 @@ def enqueue_after_commit(
     function: str,
     *args: Any,
     job_id: str,
+    defer_by: float | None = None,
 ) -> None:
     async def send() -> None:
-        await enqueue(queue, settings, function, *args, job_id=job_id)
+        await enqueue(queue, settings, function, *args, job_id=job_id, defer_by=defer_by)
 
     after_commit(session, send)

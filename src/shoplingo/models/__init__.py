@@ -7,6 +7,12 @@ from shoplingo.models.glossary import GlossaryTerm
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
 from shoplingo.models.segment import Segment, SegmentApproval, TranslationMemory
+from shoplingo.models.storefront import (
+    StorefrontChange,
+    StorefrontVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from shoplingo.models.tenant import Member, Tenant
 
 __all__ = [
@@ -20,7 +26,11 @@ __all__ = [
     "Product",
     "Segment",
     "SegmentApproval",
+    "StorefrontChange",
+    "StorefrontVersion",
     "Tenant",
     "TranslationMemory",
     "Variant",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

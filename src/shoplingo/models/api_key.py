@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -37,3 +38,5 @@ class ApiKey(TenantScoped, TimestampMixin, Base):
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(40)), nullable=False)
     member_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # a storefront key, safe to embed in a web page: storefront:read only, sl_pub_ in clear
+    publishable: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")

@@ -59,6 +59,7 @@ class ApiKeyController(Controller):
             scopes=data.scopes,
             member_id=data.member_id,
             actor=principal,
+            publishable=data.publishable,
         )
         return key_created(created)
 

@@ -14,6 +14,8 @@ class ApiKeyCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     scopes: list[str]
     member_id: uuid.UUID | None = None
+    # a storefront key safe to embed in a web page (sl_pub_...): storefront:read only
+    publishable: bool = False
 
 
 class ApiKeyOut(msgspec.Struct):
@@ -22,6 +24,7 @@ class ApiKeyOut(msgspec.Struct):
     prefix: str
     scopes: list[str]
     member_id: uuid.UUID | None
+    publishable: bool
     created_at: datetime
     revoked_at: datetime | None
 

@@ -127,6 +127,29 @@ def _check_scopes(scopes: Sequence[str], role: str | None) -> list[str]:
     return cleaned
 
 
+def _check_publishable(scopes: Sequence[str], member_id: uuid.UUID | None) -> None:
+    """A publishable key is public by design: it may read the storefront and nothing else."""
+    errors: list[FieldError] = []
+    if list(scopes) != [Scope.STOREFRONT_READ.value]:
+        errors.append(
+            FieldError(
+                field="scopes",
+                code="publishable_scopes",
+                message=N_("A publishable key holds exactly the scope storefront:read."),
+            )
+        )
+    if member_id is not None:
+        errors.append(
+            FieldError(
+                field="member_id",
+                code="publishable_member",
+                message=N_("A publishable key cannot belong to a member."),
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
 async def create_api_key(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -135,19 +158,24 @@ async def create_api_key(
     scopes: Sequence[str],
     member_id: uuid.UUID | None,
     actor: Principal | None,
+    publishable: bool = False,
 ) -> CreatedKey:
     role: str | None = None
     if member_id is not None:
         member = await get_member(session, tenant_id, member_id, field="member_id")
         role = member.role
-    generated = generate_key()
+    checked = _check_scopes(scopes, role)
+    if publishable:
+        _check_publishable(checked, member_id)
+    generated = generate_key(publishable=publishable)
     key = ApiKey(
         tenant_id=tenant_id,
         name=name,
         prefix=generated.prefix,
         secret_hash=generated.secret_hash,
-        scopes=_check_scopes(scopes, role),
+        scopes=checked,
         member_id=member_id,
+        publishable=publishable,
     )
     session.add(key)
     await session.flush()
@@ -163,6 +191,7 @@ async def create_api_key(
             "prefix": key.prefix,
             "scopes": key.scopes,
             "member_id": str(member_id) if member_id else None,
+            "publishable": publishable,
         },
     )
     return CreatedKey(key=key, plaintext=generated.plaintext)

@@ -1,0 +1,318 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Stream
+
+from shoplingo.core.auth import Caller, Scope, requires
+from shoplingo.core.db import DbSession
+from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.models import WebhookDelivery, WebhookEndpoint
+from shoplingo.settings import Settings
+from shoplingo.storefront import config, service, webhooks
+from shoplingo.storefront.cache import Storefront, TenantState
+from shoplingo.storefront.locales import direction
+from shoplingo.storefront.middleware import KEY_IN_URL, TENANT_KEY
+from shoplingo.storefront.schemas import (
+    ChangePage,
+    DeliveryOut,
+    ProductPage,
+    StorefrontSettings,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookOut,
+    WebhookPatch,
+)
+
+JSON = "application/json"
+_ENCODER = msgspec.json.Encoder()
+LocaleParam = Annotated[
+    str | None,
+    QueryParameter(description="a BCP 47 tag, e.g. de-AT (default: Accept-Language)"),
+]
+
+
+def _headers(
+    request: Request[Any, Any, Any],
+    negotiated: service.Negotiated,
+    etag: str | None,
+    vary: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """Public caching (a CDN) only for keys in the URL: the URL then names the tenant."""
+    settings: Settings = request.app.state.settings
+    if request.scope[KEY_IN_URL]:  # type: ignore[literal-required]
+        cache = (
+            f"public, max-age={settings.storefront_max_age_seconds}, "
+            f"stale-while-revalidate={settings.storefront_stale_while_revalidate_seconds}"
+        )
+        varies = ["Origin"]
+    else:
+        cache = "private, no-cache"
+        varies = ["Authorization", "Origin"]
+    if negotiated.from_header:
+        varies.append("Accept-Language")
+    headers = {
+        "Cache-Control": cache,
+        "Vary": ", ".join([*varies, *vary]),
+        "Content-Language": negotiated.locale,
+    }
+    if etag is not None:
+        headers["ETag"] = etag
+    return headers
+
+
+def _not_modified(headers: dict[str, str]) -> Response[bytes]:
+    return Response(content=b"", status_code=304, headers=headers)
+
+
+def _context(
+    request: Request[Any, Any, Any], locale: str | None
+) -> tuple[Storefront, TenantState, service.Negotiated]:
+    state: TenantState = request.scope[TENANT_KEY]  # type: ignore[literal-required]
+    negotiated = service.negotiate(state, locale, request.headers.get("accept-language"))
+    return request.app.state.storefront, state, negotiated
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    for part in (header or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+class StorefrontController(Controller):
+    """Shopper-facing reads for storefront plugins (publishable keys, CORS, ETags). The
+    storefront middleware authenticates and checks the storefront:read scope."""
+
+    path = "/v1/storefront"
+    tags = ["storefront"]
+
+    @get("/products/{sku:str}", summary="One product in a locale, with its fallback chain")
+    async def product(
+        self, request: Request[Any, Any, Any], sku: FromPath[str], locale: LocaleParam = None
+    ) -> Response[bytes]:
+        storefront, state, negotiated = _context(request, locale)
+        resource = f"product:{sku}"
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match:
+            etag = service.make_etag(state, negotiated, state.versions, resource)
+            if service.etag_matches(if_none_match, etag):
+                return _not_modified(_headers(request, negotiated, etag))
+        product, versions = await service.read_product(
+            storefront.pool, state.tenant_id, sku, negotiated
+        )
+        if product is None:
+            raise service.product_not_found(sku)
+        etag = service.make_etag(state, negotiated, versions, resource)
+        headers = _headers(request, negotiated, etag)
+        if service.etag_matches(if_none_match, etag):
+            return _not_modified(headers)
+        return Response(content=_ENCODER.encode(product), media_type=JSON, headers=headers)
+
+    @get("/products", summary="Products in a locale; delta sync with updated_since")
+    async def products(
+        self,
+        request: Request[Any, Any, Any],
+        locale: LocaleParam = None,
+        updated_since: Annotated[
+            datetime | None,
+            QueryParameter(description="only products whose served content changed after this"),
+        ] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
+    ) -> Response[bytes]:
+        storefront, state, negotiated = _context(request, locale)
+        settings: Settings = request.app.state.settings
+        size = clamp_limit(limit, settings.default_page_size, settings.max_page_size)
+        resource = f"products:{updated_since.isoformat() if updated_since else ''}:{cursor}:{size}"
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match:
+            etag = service.make_etag(state, negotiated, state.versions, resource)
+            if service.etag_matches(if_none_match, etag):
+                return _not_modified(_headers(request, negotiated, etag))
+        items, next_cursor, versions = await service.list_products(
+            storefront.pool,
+            state.tenant_id,
+            negotiated,
+            updated_since=updated_since,
+            cursor=cursor,
+            limit=size,
+        )
+        etag = service.make_etag(state, negotiated, versions, resource)
+        headers = _headers(request, negotiated, etag)
+        if service.etag_matches(if_none_match, etag):
+            return _not_modified(headers)
+        page = ProductPage(
+            locale=negotiated.locale,
+            direction="rtl" if direction(negotiated.locale) == "rtl" else "ltr",
+            fallback_chain=list(negotiated.chain),
+            items=items,
+            next_cursor=next_cursor,
+        )
+        return Response(content=_ENCODER.encode(page), media_type=JSON, headers=headers)
+
+    @get(
+        "/bundles/{locale:str}",
+        summary="The whole published catalog in a locale, streamed (gzip when accepted)",
+    )
+    async def bundle(
+        self, request: Request[Any, Any, Any], locale: FromPath[str]
+    ) -> Response[bytes] | Stream:
+        storefront, state, negotiated = _context(request, locale)
+        gzip = _accepts_gzip(request.headers.get("accept-encoding"))
+        resource = "bundle+gzip" if gzip else "bundle"
+        if_none_match = request.headers.get("if-none-match")
+        vary = ("Accept-Encoding",)
+        if if_none_match:
+            etag = service.make_etag(state, negotiated, state.versions, resource)
+            if service.etag_matches(if_none_match, etag):
+                return _not_modified(_headers(request, negotiated, etag, vary))
+        bundle = service.Bundle(storefront.pool, state.tenant_id, negotiated)
+        await bundle.open()
+        etag = service.make_etag(state, negotiated, bundle.versions, resource)
+        headers = _headers(request, negotiated, etag, vary)
+        if service.etag_matches(if_none_match, etag):
+            await bundle.close()
+            return _not_modified(headers)
+        if gzip:
+            headers["Content-Encoding"] = "gzip"
+        settings: Settings = request.app.state.settings
+        return Stream(
+            bundle.chunks(settings.storefront_bundle_page_size, gzip=gzip),
+            media_type=JSON,
+            headers=headers,
+        )
+
+    @get("/changes", summary="What changed, in order; poll with since=next_cursor")
+    async def changes(
+        self,
+        request: Request[Any, Any, Any],
+        since: FromQuery[str | None] = None,
+        locale: Annotated[
+            str | None, QueryParameter(description="only changes that affect this locale")
+        ] = None,
+        limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
+    ) -> Response[bytes]:
+        storefront: Storefront = request.app.state.storefront
+        state: TenantState = request.scope[TENANT_KEY]  # type: ignore[literal-required]
+        locales = service.negotiate(state, locale, None).targets if locale else None
+        settings: Settings = request.app.state.settings
+        page: ChangePage = await service.read_changes(
+            storefront.pool,
+            state.tenant_id,
+            since=since,
+            locales=locales,
+            limit=clamp_limit(limit, settings.default_page_size, settings.max_page_size),
+        )
+        return Response(
+            content=_ENCODER.encode(page),
+            media_type=JSON,
+            headers={"Cache-Control": "private, no-store", "Vary": "Authorization, Origin"},
+        )
+
+
+class StorefrontSettingsController(Controller):
+    path = "/v1/tenant/storefront"
+    tags = ["storefront"]
+    guards = [requires(Scope.ADMIN)]
+
+    @get("/", summary="Storefront settings: CORS origins and fallback overrides")
+    async def read_settings(self, db_session: DbSession, principal: Caller) -> StorefrontSettings:
+        return await config.read(db_session, principal.tenant_id)
+
+    @put("/", summary="Replace the storefront settings")
+    async def replace_settings(
+        self, db_session: DbSession, principal: Caller, data: JSONBody[StorefrontSettings]
+    ) -> StorefrontSettings:
+        return await config.replace(db_session, principal.tenant_id, data, actor=principal)
+
+
+def webhook_out(endpoint: WebhookEndpoint) -> WebhookOut:
+    return msgspec.convert(endpoint, WebhookOut, from_attributes=True)
+
+
+def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
+    return msgspec.convert(delivery, DeliveryOut, from_attributes=True)
+
+
+class WebhookController(Controller):
+    path = "/v1/webhooks"
+    tags = ["webhooks"]
+    guards = [requires(Scope.ADMIN)]
+
+    @get("/", summary="List webhook endpoints")
+    async def list_endpoints(self, db_session: DbSession, principal: Caller) -> list[WebhookOut]:
+        return [
+            webhook_out(e) for e in await webhooks.list_endpoints(db_session, principal.tenant_id)
+        ]
+
+    @post("/", summary="Add an endpoint; the signing secret is shown only in this response")
+    async def create_endpoint(
+        self, db_session: DbSession, principal: Caller, data: JSONBody[WebhookCreate]
+    ) -> WebhookCreated:
+        endpoint = await webhooks.create_endpoint(
+            db_session,
+            principal.tenant_id,
+            url=data.url,
+            events=data.events,
+            description=data.description,
+            actor=principal,
+        )
+        out = webhook_out(endpoint)
+        return WebhookCreated(**msgspec.structs.asdict(out), secret=endpoint.secret)
+
+    @get("/{endpoint_id:uuid}", summary="One webhook endpoint")
+    async def get_endpoint(
+        self, db_session: DbSession, principal: Caller, endpoint_id: FromPath[uuid.UUID]
+    ) -> WebhookOut:
+        return webhook_out(
+            await webhooks.get_endpoint(db_session, principal.tenant_id, endpoint_id)
+        )
+
+    @patch("/{endpoint_id:uuid}", summary="Change an endpoint (url, events, active)")
+    async def update_endpoint(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        endpoint_id: FromPath[uuid.UUID],
+        data: JSONBody[WebhookPatch],
+    ) -> WebhookOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        endpoint = await webhooks.update_endpoint(
+            db_session, principal.tenant_id, endpoint_id, changes, actor=principal
+        )
+        return webhook_out(endpoint)
+
+    @delete("/{endpoint_id:uuid}", status_code=204, summary="Remove an endpoint")
+    async def delete_endpoint(
+        self, db_session: DbSession, principal: Caller, endpoint_id: FromPath[uuid.UUID]
+    ) -> None:
+        await webhooks.delete_endpoint(
+            db_session, principal.tenant_id, endpoint_id, actor=principal
+        )
+
+    @get("/{endpoint_id:uuid}/deliveries", summary="Deliveries to an endpoint, newest first")
+    async def deliveries(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        endpoint_id: FromPath[uuid.UUID],
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
+    ) -> Page[DeliveryOut]:
+        rows, next_cursor = await webhooks.list_deliveries(
+            db_session,
+            principal.tenant_id,
+            endpoint_id,
+            cursor=cursor,
+            limit=clamp_limit(limit, settings.default_page_size, settings.max_page_size),
+        )
+        return Page(items=[delivery_out(d) for d in rows], next_cursor=next_cursor)

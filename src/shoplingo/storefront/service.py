@@ -1,0 +1,373 @@
+"""Storefront reads: negotiation, ETags and the queries behind every endpoint. Never commits.
+
+Reads go through the storefront's own asyncpg pool (one statement per answer; a bundle is one
+read-only REPEATABLE READ transaction), and every answer's ETag comes from the version
+counters read in the same snapshot as its content.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+import zlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from shoplingo.core.errors import FieldError, NotFound, ProblemError, ValidationFailed
+from shoplingo.core.i18n import N_
+from shoplingo.core.locales import InvalidLocaleError
+from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.models.storefront import ALL_LOCALES
+from shoplingo.storefront.cache import TenantState
+from shoplingo.storefront.locales import accept_language_tags, direction, parse_requested
+from shoplingo.storefront.render import render
+from shoplingo.storefront.schemas import Change, ChangePage, StorefrontProduct, Tombstone
+
+# bump when the shape of an answer changes: every ETag changes with it
+FORMAT = "1"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# A product with its variants and its published texts in the chain's locales ($2).
+PRODUCT = """
+SELECT p.id, p.sku, p.source_locale, p.title, p.description_html, p.seo_title,
+       p.seo_description, p.vendor, p.tags, p.attributes::text AS attributes,
+       p.legal::text AS legal, p.price, p.currency, p.updated_at, p.deleted_at,
+       (SELECT coalesce(json_agg(json_build_array(v.id, v.sku, v.options, v.price::text)
+                                 ORDER BY v.position), '[]')::text
+        FROM variants v WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id) AS variants,
+       (SELECT coalesce(json_agg(json_build_array(t.owner_id, t.field, t.target_locale,
+                                                  t.target_text, t.legal, t.approved)), '[]')::text
+        FROM (SELECT s.owner_id, s.field, s.target_locale, s.target_text, s.legal,
+                     s.approved_at IS NOT NULL AS approved
+              FROM segments s
+              WHERE s.tenant_id = p.tenant_id AND s.owner_kind = 'product' AND s.owner_id = p.id
+                AND s.status = 'published' AND s.target_locale = ANY($2::text[])
+              UNION ALL
+              SELECT s.owner_id, s.field, s.target_locale, s.target_text, s.legal,
+                     s.approved_at IS NOT NULL
+              FROM variants v
+              JOIN segments s ON s.tenant_id = v.tenant_id AND s.owner_kind = 'variant'
+                             AND s.owner_id = v.id
+              WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id
+                AND s.status = 'published' AND s.target_locale = ANY($2::text[])) t) AS texts
+FROM products p
+"""
+
+VERSIONS = """
+SELECT coalesce(json_object_agg(locale, version), '{}')::text AS versions
+FROM storefront_versions WHERE tenant_id = $1 AND (locale = ANY($2::text[]) OR locale = '*')
+"""
+
+ONE_PRODUCT = f"""
+WITH versions AS ({VERSIONS})
+SELECT versions.versions, p.* FROM versions LEFT JOIN LATERAL (
+    {PRODUCT} WHERE p.tenant_id = $1 AND p.sku = $3 AND p.deleted_at IS NULL
+) p ON true
+"""
+
+# Delta sync: products whose served content changed after $3 in one of the chain's locales (or
+# in all of them), deleted ones included as tombstones; all live products when $3 is null.
+PRODUCT_PAGE = f"""
+WITH versions AS ({VERSIONS})
+SELECT versions.versions, p.* FROM versions LEFT JOIN LATERAL (
+    {PRODUCT}
+    WHERE p.tenant_id = $1 AND p.id > $4
+      AND CASE WHEN $3::timestamptz IS NULL THEN p.deleted_at IS NULL
+               ELSE EXISTS (SELECT 1 FROM storefront_changes c
+                            WHERE c.tenant_id = p.tenant_id AND c.product_id = p.id
+                              AND c.changed_at > $3
+                              AND (c.locale = ANY($2::text[]) OR c.locale = '*')) END
+    ORDER BY p.id LIMIT $5
+) p ON true
+"""
+
+BUNDLE_START = f"""
+SELECT ({VERSIONS}) AS versions,
+       pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon
+"""
+BUNDLE_PAGE = f"""
+{PRODUCT} WHERE p.tenant_id = $1 AND p.id > $3 AND p.deleted_at IS NULL ORDER BY p.id LIMIT $4
+"""
+
+# Only transactions older than every running one: a later commit with a smaller position
+# cannot exist, so a client that stores next_cursor never misses a change.
+CHANGES = """
+SELECT c.txid, c.id, c.sku, c.locale, c.kind, c.changed_at
+FROM storefront_changes c
+WHERE c.tenant_id = $1 AND (c.txid, c.id) > ($2::bigint, $3::bigint)
+  AND c.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND ($4::text[] IS NULL OR c.locale = ANY($4::text[]) OR c.locale = '*')
+ORDER BY c.txid, c.id
+LIMIT $5
+"""
+
+_VERSIONS = msgspec.json.Decoder(dict[str, int])
+_ENCODER = msgspec.json.Encoder()
+
+
+# -- negotiation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    locale: str
+    chain: tuple[str, ...]
+    # the answer depends on Accept-Language (no ?locale=): caches must vary on it
+    from_header: bool
+
+    @property
+    def targets(self) -> list[str]:
+        """The chain without its last entry, the source (which has no translations)."""
+        return list(self.chain[:-1])
+
+
+def _locale_problem(code: str, value: str, state: TenantState) -> ProblemError:
+    return ProblemError(
+        N_("The locale {locale} is not available in this shop. Available locales: {locales}.")
+        if code == "unsupported_locale"
+        else N_("{locale} is not a locale. Available locales: {locales}."),
+        code=code,
+        status_code=400,
+        params={"locale": value, "locales": ", ".join(state.locales)},
+        extra={"available_locales": state.locales},
+    )
+
+
+def negotiate(state: TenantState, param: str | None, accept_language: str | None) -> Negotiated:
+    """``?locale=`` wins (400 when the shop cannot serve it); else the best Accept-Language
+    entry the shop can serve; else the shop's source locale."""
+    if param is not None:
+        try:
+            requested = parse_requested(param)
+        except InvalidLocaleError:
+            raise _locale_problem("invalid_locale", param, state) from None
+        chain = state.chain(requested)
+        if chain is None:
+            raise _locale_problem("unsupported_locale", requested, state)
+        return Negotiated(requested, chain, from_header=False)
+    for tag in accept_language_tags(accept_language) if accept_language else ():
+        chain = state.chain(tag)
+        if chain is not None:
+            return Negotiated(tag, chain, from_header=True)
+    source = state.source_locale
+    return Negotiated(source, (source,), from_header=accept_language is not None)
+
+
+# -- ETags -------------------------------------------------------------------------------
+
+
+def make_etag(
+    state: TenantState | uuid.UUID,
+    negotiated: Negotiated,
+    versions: Mapping[str, int],
+    resource: str,
+) -> str:
+    """Strong ETag of one answer: the tenant, the resource, the locale and chain, and the
+    version of every locale the answer reads."""
+    tenant_id = state.tenant_id if isinstance(state, TenantState) else state
+    numbers = ",".join(str(versions.get(locale, 0)) for locale in negotiated.chain)
+    raw = (
+        f"{FORMAT}|{tenant_id}|{resource}|{negotiated.locale}|{','.join(negotiated.chain)}|"
+        f"{versions.get(ALL_LOCALES, 0)}|{numbers}"
+    )
+    return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*" or tag.removeprefix("W/") == etag:
+            return True
+    return False
+
+
+# -- reads -------------------------------------------------------------------------------
+
+
+def product_not_found(sku: str) -> NotFound:
+    return NotFound(
+        N_("Product {sku} was not found."), code="product_not_found", params={"sku": sku}
+    )
+
+
+async def read_product(
+    pool: asyncpg.Pool, tenant_id: uuid.UUID, sku: str, negotiated: Negotiated
+) -> tuple[StorefrontProduct | None, dict[str, int]]:
+    row = await pool.fetchrow(ONE_PRODUCT, tenant_id, negotiated.targets, sku)
+    versions = _VERSIONS.decode(row["versions"])
+    if row["id"] is None:
+        return None, versions
+    return render(row, negotiated.locale, negotiated.chain), versions
+
+
+def _page_cursor(
+    cursor: str | None, updated_since: datetime | None
+) -> tuple[datetime | None, uuid.UUID]:
+    """A page cursor carries the delta's start, so later pages need only ?cursor=."""
+    if cursor is None:
+        return updated_since, uuid.UUID(int=0)
+    position = decode_cursor(cursor)
+    return (None if position.at == EPOCH else position.at), position.id
+
+
+async def list_products(
+    pool: asyncpg.Pool,
+    tenant_id: uuid.UUID,
+    negotiated: Negotiated,
+    *,
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[StorefrontProduct | Tombstone], str | None, dict[str, int]]:
+    since, after = _page_cursor(cursor, updated_since)
+    rows = await pool.fetch(PRODUCT_PAGE, tenant_id, negotiated.targets, since, after, limit + 1)
+    versions = _VERSIONS.decode(rows[0]["versions"])
+    found = [row for row in rows if row["id"] is not None]
+    next_cursor = None
+    if len(found) > limit:
+        found = found[:limit]
+        next_cursor = encode_cursor(since or EPOCH, found[-1]["id"])
+    items: list[StorefrontProduct | Tombstone] = [
+        Tombstone(sku=row["sku"])
+        if row["deleted_at"] is not None
+        else render(row, negotiated.locale, negotiated.chain)
+        for row in found
+    ]
+    return items, next_cursor, versions
+
+
+class Bundle:
+    """The whole published catalog for one locale, read in one snapshot, as JSON chunks.
+
+    Holds a pooled connection from :meth:`open` until the chunks are consumed (or
+    :meth:`close`); memory stays at one page of products whatever the catalog's size.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, tenant_id: uuid.UUID, negotiated: Negotiated) -> None:
+        self.pool = pool
+        self.tenant_id = tenant_id
+        self.negotiated = negotiated
+        self.versions: dict[str, int] = {}
+        self.horizon = 0
+        self._conn: Any = None
+        self._transaction: Any = None
+
+    async def open(self) -> None:
+        self._conn = await self.pool.acquire()
+        try:
+            self._transaction = self._conn.transaction(isolation="repeatable_read", readonly=True)
+            await self._transaction.start()
+            row = await self._conn.fetchrow(BUNDLE_START, self.tenant_id, self.negotiated.targets)
+        except BaseException:
+            await self.close()
+            raise
+        self.versions = _VERSIONS.decode(row["versions"])
+        self.horizon = row["horizon"]
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self._transaction is not None:
+                await self._transaction.rollback()
+        finally:
+            await self.pool.release(conn)
+
+    async def chunks(self, page_size: int, *, gzip: bool) -> AsyncIterator[bytes]:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
+
+        def out(data: bytes) -> bytes:
+            return compressor.compress(data) if compressor is not None else data
+
+        try:
+            negotiated = self.negotiated
+            head = _ENCODER.encode(
+                {
+                    "locale": negotiated.locale,
+                    "direction": direction(negotiated.locale),
+                    "fallback_chain": list(negotiated.chain),
+                    "changes_cursor": encode_change_cursor(self.horizon, 0),
+                }
+            )
+            yield out(head[:-1] + b',"products":[')
+            after = uuid.UUID(int=0)
+            first = True
+            while True:
+                rows = await self._conn.fetch(
+                    BUNDLE_PAGE, self.tenant_id, negotiated.targets, after, page_size
+                )
+                if not rows:
+                    break
+                encoded = b",".join(
+                    _ENCODER.encode(render(row, negotiated.locale, negotiated.chain))
+                    for row in rows
+                )
+                yield out(encoded if first else b"," + encoded)
+                first = False
+                after = rows[-1]["id"]
+                if len(rows) < page_size:
+                    break
+            tail = out(b"]}")
+            yield tail + compressor.flush() if compressor is not None else tail
+        finally:
+            await self.close()
+
+
+# -- change feed -------------------------------------------------------------------------
+
+
+def encode_change_cursor(txid: int, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{txid}.{row_id}".encode()).rstrip(b"=").decode()
+
+
+def decode_change_cursor(cursor: str | None) -> tuple[int, int]:
+    if not cursor:
+        return 0, 0
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        txid, _, row_id = raw.partition(".")
+        return int(txid), int(row_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationFailed(
+            errors=[
+                FieldError(
+                    field="since",
+                    code="invalid_cursor",
+                    message=N_("This cursor is not valid: use next_cursor from a previous page."),
+                )
+            ]
+        ) from None
+
+
+async def read_changes(
+    pool: asyncpg.Pool,
+    tenant_id: uuid.UUID,
+    *,
+    since: str | None,
+    locales: list[str] | None,
+    limit: int,
+) -> ChangePage:
+    txid, row_id = decode_change_cursor(since)
+    rows = await pool.fetch(CHANGES, tenant_id, txid, row_id, locales, limit + 1)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if rows:
+        txid, row_id = rows[-1]["txid"], rows[-1]["id"]
+    return ChangePage(
+        items=[
+            Change(sku=r["sku"], locale=r["locale"], kind=r["kind"], changed_at=r["changed_at"])
+            for r in rows
+        ],
+        next_cursor=encode_change_cursor(txid, row_id),
+        has_more=has_more,
+    )

@@ -1,0 +1,187 @@
+"""Signed webhooks on translations.published, delivered by the worker to a real HTTP server."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from shoplingo.core.db import create_engine, create_sessionmaker, transaction
+from shoplingo.core.queue import create_queue
+from shoplingo.settings import Settings
+from shoplingo.storefront import webhooks
+from tests.conftest import drain_queue, free_port
+from tests.integration.storefront.conftest import Shop, put_product, put_segment
+
+
+@dataclasses.dataclass
+class Receiver:
+    url: str
+    # status codes to answer with, in order; 200 once they run out
+    script: list[int]
+    received: list[tuple[dict[str, str], bytes]] = dataclasses.field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(url="", script=[])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = state.script.pop(0) if state.script else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{port}/hooks"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def hook_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings, webhook_backoff_base_seconds=0.05, webhook_backoff_max_seconds=0.2,
+        webhook_max_attempts=3, webhook_timeout_seconds=2,
+    )  # fmt: skip
+
+
+async def _dispatch(settings: Settings) -> int:
+    engine = create_engine(settings)
+    queue = create_queue(settings)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            return await webhooks.dispatch(session, queue, settings)
+    finally:
+        await queue.aclose()
+        await engine.dispose()
+
+
+async def _dispatch_until(settings: Settings, wanted: int = 1) -> int:
+    """The feed holds back while an older transaction anywhere on the server is open."""
+    import asyncio
+
+    created = 0
+    for _ in range(300):
+        created += await _dispatch(settings)
+        if created >= wanted:
+            return created
+        await asyncio.sleep(0.05)
+    return created
+
+
+async def _endpoint(client: AsyncTestClient[Litestar], shop: Shop, url: str) -> dict[str, Any]:
+    response = await client.post("/v1/webhooks", json={"url": url}, headers=shop.admin)
+    assert response.status_code == 201, response.text
+    created = dict(response.json())
+    assert created["secret"].startswith("whsec_")
+    assert created["events"] == ["translations.published"]
+    return created
+
+
+async def test_a_publish_is_posted_signed_and_recorded(
+    client: AsyncTestClient[Litestar],
+    shop: Shop,
+    raw: asyncpg.Connection,
+    receiver: Receiver,
+    hook_settings: Settings,
+) -> None:
+    await put_product(client, shop, "TEE", title="Shirt")
+    endpoint = await _endpoint(client, shop, receiver.url)
+    await put_segment(raw, shop, "TEE", "title", "de", "Hemd")
+    await put_segment(raw, shop, "TEE", "title", "fr-FR", "Chemise", status="needs_review")
+    assert await _dispatch_until(hook_settings) == 1
+    await drain_queue(hook_settings)
+
+    assert len(receiver.received) == 1
+    headers, body = receiver.received[0]
+    assert headers["shoplingo-event"] == "translations.published"
+    assert webhooks.verify(endpoint["secret"], headers["shoplingo-signature"], body)
+    assert not webhooks.verify(endpoint["secret"], headers["shoplingo-signature"], body + b" ")
+    assert not webhooks.verify("whsec_other", headers["shoplingo-signature"], body)
+    event = msgspec.json.decode(body)
+    assert event["type"] == "translations.published"
+    assert [(c["sku"], c["locale"]) for c in event["data"]["changes"]] == [("TEE", "de")]
+    assert headers["shoplingo-delivery"] == event["id"]
+
+    deliveries = await client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=shop.admin)
+    [delivery] = deliveries.json()["items"]
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+        "succeeded", 1, 200,
+    )  # fmt: skip
+    assert await _dispatch(hook_settings) == 0  # nothing new: nothing sent twice
+
+
+async def test_failed_posts_are_retried_with_backoff_until_they_succeed_or_give_up(
+    client: AsyncTestClient[Litestar],
+    shop: Shop,
+    raw: asyncpg.Connection,
+    receiver: Receiver,
+    hook_settings: Settings,
+) -> None:
+    await put_product(client, shop, "MUG", title="Mug")
+    endpoint = await _endpoint(client, shop, receiver.url)
+    receiver.script = [500, 503]
+    await put_segment(raw, shop, "MUG", "title", "de", "Becher")
+    assert await _dispatch_until(hook_settings) == 1
+    await drain_queue(hook_settings)
+    assert len(receiver.received) == 3
+    bodies = {body for _, body in receiver.received}
+    assert len(bodies) == 1  # the same event each time
+    signatures = [h["shoplingo-signature"] for h, _ in receiver.received]
+    assert all(webhooks.verify(endpoint["secret"], s, receiver.received[0][1]) for s in signatures)
+    [delivery] = (
+        await client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=shop.admin)
+    ).json()["items"]
+    assert (delivery["status"], delivery["attempts"]) == ("succeeded", 3)
+
+    receiver.received.clear()
+    receiver.script = [500, 500, 500, 500]
+    await put_segment(raw, shop, "MUG", "title", "de", "Kaffeebecher")
+    assert await _dispatch_until(hook_settings) == 1
+    await drain_queue(hook_settings)
+    assert len(receiver.received) == 3  # webhook_max_attempts
+    latest = (
+        await client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=shop.admin)
+    ).json()["items"][0]
+    assert (latest["status"], latest["attempts"], latest["last_error"]) == (
+        "failed", 3, "HTTP 500",
+    )  # fmt: skip
+
+
+async def test_webhook_endpoints_crud_and_validation(
+    client: AsyncTestClient[Litestar], shop: Shop, other_tenant: Any
+) -> None:
+    bad = await client.post("/v1/webhooks", json={"url": "ftp://x"}, headers=shop.admin)
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "url")
+    created = await _endpoint(client, shop, "https://hooks.example/a")
+    url = f"/v1/webhooks/{created['id']}"
+    listed = (await client.get("/v1/webhooks", headers=shop.admin)).json()
+    assert [e["id"] for e in listed] == [created["id"]]
+    assert "secret" not in listed[0]
+    changed = await client.patch(url, json={"active": False}, headers=shop.admin)
+    assert changed.json()["active"] is False
+    assert (await client.get(url, headers=other_tenant.headers)).status_code == 404
+    assert (await client.get(url, headers=shop.reader)).status_code == 401
+    assert (await client.delete(url, headers=shop.admin)).status_code == 204
+    assert (await client.get(url, headers=shop.admin)).status_code == 404
