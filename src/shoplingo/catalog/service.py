@@ -6,14 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.catalog.changes import source_changed
 from shoplingo.catalog.rules import ProductData, validate_product
 from shoplingo.core.errors import NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
-from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.core.pagination import keyset_page
 from shoplingo.models import Product, Tenant, Variant
 
 
@@ -179,21 +179,6 @@ async def list_products(
         query = query.where(Product.deleted_at.is_(None))
     if updated_since is not None:
         query = query.where(Product.updated_at > updated_since)
-    if cursor:
-        position = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Product.updated_at > position.at,
-                and_(Product.updated_at == position.at, Product.id > position.id),
-            )
-        )
-    rows = list(
-        (
-            await session.scalars(query.order_by(Product.updated_at, Product.id).limit(limit + 1))
-        ).all()
+    return await keyset_page(
+        session, query, at=Product.updated_at, row_id=Product.id, limit=limit, cursor=cursor
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id)
-    return rows, next_cursor

@@ -6,14 +6,18 @@ import base64
 import binascii
 import uuid
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from shoplingo.core.errors import FieldError, ValidationFailed
 from shoplingo.core.i18n import N_
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Any)
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -63,3 +67,24 @@ def clamp_limit(limit: int | None, default: int, maximum: int) -> int:
             ]
         )
     return limit
+
+
+async def keyset_page(
+    session: AsyncSession,
+    query: Select[R],
+    *,
+    at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[uuid.UUID],
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[R], str | None]:
+    """One page of ``query`` ordered by (``at``, ``row_id``), after ``cursor``; the cursor of
+    the next page is None on the last one."""
+    if cursor:
+        position = decode_cursor(cursor)
+        query = query.where(or_(at > position.at, and_(at == position.at, row_id > position.id)))
+    rows = list(await session.scalars(query.order_by(at, row_id).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor(getattr(rows[-1], at.key), getattr(rows[-1], row_id.key))

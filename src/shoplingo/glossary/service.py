@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arq.connections import ArqRedis
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core import audit
@@ -17,7 +17,7 @@ from shoplingo.core.auth import Principal
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
-from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.core.pagination import keyset_page
 from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.glossary.schemas import TargetIn, TermIn
 from shoplingo.models import GlossaryTerm, Job, Tenant
@@ -208,21 +208,14 @@ async def list_terms(
         query = query.where(GlossaryTerm.kind == kind)
     if contains:
         query = query.where(GlossaryTerm.term.icontains(contains, autoescape=True))
-    if cursor:
-        position = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                GlossaryTerm.created_at > position.at,
-                and_(GlossaryTerm.created_at == position.at, GlossaryTerm.id > position.id),
-            )
-        )
-    query = query.order_by(GlossaryTerm.created_at, GlossaryTerm.id).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
+    return await keyset_page(
+        session,
+        query,
+        at=GlossaryTerm.created_at,
+        row_id=GlossaryTerm.id,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @dataclass(frozen=True, slots=True)

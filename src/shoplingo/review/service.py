@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from arq.connections import ArqRedis
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core import audit
@@ -33,7 +33,7 @@ from shoplingo.core.errors import (
 )
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
-from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.core.pagination import keyset_page
 from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.models import (
     AuditEvent,
@@ -429,22 +429,9 @@ async def list_reviews(
                 "WHERE i ->> 'check' = :issue OR i ->> 'check' LIKE :family)"
             ).bindparams(issue=wanted.issue, family=wanted.issue.replace("%", "") + ".%")
         )
-    if cursor:
-        position = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Segment.created_at > position.at,
-                and_(Segment.created_at == position.at, Segment.id > position.id),
-            )
-        )
-    rows = list(
-        await session.scalars(query.order_by(Segment.created_at, Segment.id).limit(limit + 1))
+    return await keyset_page(
+        session, query, at=Segment.created_at, row_id=Segment.id, limit=limit, cursor=cursor
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
 
 
 async def get_segment(
@@ -538,22 +525,9 @@ async def list_audit(
         query = query.where(AuditEvent.entity_id == audit_filter.entity_id)
     if audit_filter.since is not None:
         query = query.where(AuditEvent.at > audit_filter.since)
-    if cursor:
-        position = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                AuditEvent.at > position.at,
-                and_(AuditEvent.at == position.at, AuditEvent.id > position.id),
-            )
-        )
-    rows = list(
-        await session.scalars(query.order_by(AuditEvent.at, AuditEvent.id).limit(limit + 1))
+    return await keyset_page(
+        session, query, at=AuditEvent.at, row_id=AuditEvent.id, limit=limit, cursor=cursor
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].at, rows[-1].id)
-    return rows, next_cursor
 
 
 # --- the tenant's legal rules ---------------------------------------------------------------
