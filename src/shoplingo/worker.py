@@ -18,20 +18,20 @@ from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import queue_name, redis_settings
 from shoplingo.core.sweeper import Runnable, sweep, sweep_segments
-from shoplingo.glossary import service as glossary
-from shoplingo.glossary.jobs import recheck_glossary
-from shoplingo.review.jobs import reclassify_segments
-from shoplingo.review.service import RECLASSIFY_FUNCTION
 from shoplingo.settings import Settings, get_settings
 from shoplingo.storefront import jobs as storefront_jobs
 from shoplingo.storefront.webhooks import DELIVER_FUNCTION
-from shoplingo.translation import runs
-from shoplingo.translation.jobs import prepare_translation_run, translate_batch
+from shoplingo.translation import recheck, runs
+from shoplingo.translation.jobs import (
+    prepare_translation_run,
+    recheck_segments,
+    translate_batch,
+)
 from shoplingo.translation.providers import build_provider
 
 RUNNABLE = {
     imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id),
-    glossary.RECHECK_KIND: Runnable(glossary.RECHECK_FUNCTION, glossary.recheck_arq_job_id),
+    recheck.KIND: Runnable(recheck.FUNCTION, recheck.arq_job_id),
 }
 
 
@@ -69,10 +69,8 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.translation_job_timeout_seconds),
             func(translate_batch, name=runs.RUN_FUNCTION,
                  timeout=settings.translation_job_timeout_seconds),
-            func(recheck_glossary, name=glossary.RECHECK_FUNCTION,
+            func(recheck_segments, name=recheck.FUNCTION,
                  timeout=settings.import_job_timeout_seconds),
-            func(reclassify_segments, name=RECLASSIFY_FUNCTION,
-                 timeout=settings.translation_job_timeout_seconds),
             func(storefront_jobs.deliver_webhook, name=DELIVER_FUNCTION,
                  timeout=settings.webhook_timeout_seconds + 30),
         ],

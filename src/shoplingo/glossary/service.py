@@ -18,20 +18,14 @@ from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFail
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.core.pagination import keyset_page
-from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.glossary.schemas import TargetIn, TermIn
 from shoplingo.models import GlossaryTerm, Job, Tenant
 from shoplingo.settings import Settings
+from shoplingo.translation.recheck import latest_recheck, schedule_recheck
 
-RECHECK_KIND = "glossary_recheck"
-RECHECK_FUNCTION = "recheck_glossary"
 MAX_TERM_LENGTH = MAX_TARGET_LENGTH = 200
 MAX_VARIANTS = 50
 MAX_NOTE_LENGTH = 2000
-
-
-def recheck_arq_job_id(job_id: uuid.UUID, attempt: int) -> str:
-    return f"{RECHECK_KIND}:{job_id}:{attempt}"
 
 
 class TermExists(Conflict):
@@ -378,10 +372,8 @@ async def current_version(session: AsyncSession, tenant_id: uuid.UUID) -> int:
 
 
 async def after_rules_change(change: Change) -> int:
-    """After a change of the glossary (or the QA settings): bump the glossary version and
-    make sure a re-check of existing translations follows. A re-check still waiting in the
-    queue reads the newest glossary when it starts, so one waiting job covers any number of
-    changes."""
+    """After a change of the glossary (or the QA settings): bump the glossary version (cached
+    matchers key on it) and have existing translations re-checked."""
     version = int(
         await change.session.scalar(
             update(Tenant)
@@ -391,19 +383,7 @@ async def after_rules_change(change: Change) -> int:
         )
         or 0
     )
-    waiting = await change.session.scalar(
-        select(Job.id).where(
-            Job.tenant_id == change.tenant_id, Job.kind == RECHECK_KIND, Job.status == "queued"
-        )
-    )
-    if waiting is None:
-        job = Job(tenant_id=change.tenant_id, kind=RECHECK_KIND, status="queued", params={})
-        change.session.add(job)
-        await change.session.flush()
-        enqueue_after_commit(
-            change.session, change.queue, change.settings, RECHECK_FUNCTION,
-            str(change.tenant_id), str(job.id), job_id=recheck_arq_job_id(job.id, 0),
-        )  # fmt: skip
+    await schedule_recheck(change.session, change.queue, change.settings, change.tenant_id)
     return version
 
 
@@ -418,12 +398,7 @@ async def summary(
         .group_by(GlossaryTerm.kind)
     )
     counts.update({kind: int(n) for kind, n in rows.all()})
-    recheck = await session.scalar(
-        select(Job)
-        .where(Job.tenant_id == tenant_id, Job.kind == RECHECK_KIND)
-        .order_by(Job.created_at.desc(), Job.id.desc())
-        .limit(1)
-    )
+    recheck = await latest_recheck(session, tenant_id)
     return await current_version(session, tenant_id), counts, recheck
 
 

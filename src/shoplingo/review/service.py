@@ -50,11 +50,11 @@ from shoplingo.settings import Settings
 from shoplingo.translation import memory, runs
 from shoplingo.translation.qa.issues import blocking
 from shoplingo.translation.qa.service import load_context as load_qa_context
+from shoplingo.translation.recheck import schedule_recheck
 from shoplingo.translation.states import Status, after_human_edit, transition
 
 APPROVER_ROLES = ("reviewer", "owner")
 SEGMENT_STATUSES = tuple(s.value for s in Status)
-RECLASSIFY_FUNCTION = "reclassify_segments"
 
 
 class IntegrationKeyCannotApprove(Forbidden):
@@ -643,8 +643,5 @@ async def put_rules(
         before=old.to_settings(),
         after=rules.to_settings(),
     )
-    enqueue_after_commit(
-        session, queue, settings, RECLASSIFY_FUNCTION, str(tenant_id), rules.version,
-        job_id=f"reclassify:{tenant_id}:{rules.version}",
-    )  # fmt: skip
+    await schedule_recheck(session, queue, settings, tenant_id)
     return rules

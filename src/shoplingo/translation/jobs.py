@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
 from typing import Any
@@ -10,7 +11,7 @@ import structlog
 from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shoplingo.core.db import transaction
+from shoplingo.core.db import jsonb_value, transaction
 from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.core.sweeper import job_lock_key
 from shoplingo.models import Job, Tenant
@@ -18,6 +19,9 @@ from shoplingo.review.classifier import classifier_for
 from shoplingo.settings import Settings
 from shoplingo.translation import runs
 from shoplingo.translation.pipeline import finish_run, translate_run
+from shoplingo.translation.qa.issues import blocking
+from shoplingo.translation.qa.service import load_context as load_qa_context
+from shoplingo.translation.states import Status, transition
 
 log = structlog.get_logger(__name__)
 
@@ -94,3 +98,106 @@ async def prepare_translation_run(ctx: dict[str, Any], tenant_id: str, run_id: s
     await finish_run(engine, tid, rid)
     log.info("prepare_translation_run", run_id=run_id, queued=queued)
     return queued
+
+
+RECHECK_START = """
+UPDATE jobs SET status = 'running', attempts = attempts + 1, error = NULL,
+    started_at = coalesce(started_at, now()), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
+RETURNING attempts
+"""
+RECHECK_PAGE = """
+SELECT id, field, source_locale, target_locale, source_text, target_text, status, legal,
+       legal_reason, approved_at, qa_issues::text AS qa_issues
+FROM segments WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3
+"""
+# a segment that changed since it was read (re-queued, edited, translated) is left to its
+# new owner: the next re-check sees it
+RECHECK_SAVE = """
+UPDATE segments AS s SET status = r.status, legal = r.legal, legal_reason = r.legal_reason,
+    qa_issues = r.issues::jsonb, updated_at = now()
+FROM unnest($2::uuid[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[],
+            $8::text[])
+     AS r(id, status, legal, legal_reason, issues, read_status, read_text)
+WHERE s.tenant_id = $1 AND s.id = r.id AND s.status = r.read_status
+  AND s.target_text IS NOT DISTINCT FROM r.read_text
+"""
+RECHECK_PROGRESS = """
+UPDATE jobs SET processed = $3, total = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2
+"""
+RECHECK_FINISH = """
+UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = $4, total = $4,
+    finished_at = now(), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'running'
+"""
+RECHECK_PAGE_SIZE = 2000
+# translations whose issues are kept current (others are rewritten before anyone sees them)
+CHECKED = (Status.PUBLISHED.value, Status.NEEDS_REVIEW.value)
+
+
+async def recheck_segments(ctx: dict[str, Any], tenant_id: str, job_id: str) -> dict[str, int]:
+    """Every segment of the tenant under its rules as they are now: legal classification
+    (legal fields, patterns), and for live translations the glossary and QA checks. A published
+    text that now fails a check, or became legal without an approval, goes back to review.
+
+    One transaction under the job's advisory lock: a worker killed half way leaves nothing
+    half done, and the sweeper can tell the job is orphaned."""
+    engine: AsyncEngine = ctx["engine"]
+    tid, jid = uuid.UUID(tenant_id), uuid.UUID(job_id)
+    async with engine.connect() as control_conn:
+        control: Any = (await control_conn.get_raw_connection()).driver_connection
+        if await control.fetchval(RECHECK_START, tid, jid) is None:
+            return {}  # finished or failed meanwhile
+        async with engine.connect() as work_conn:
+            raw: Any = (await work_conn.get_raw_connection()).driver_connection
+            async with raw.transaction():
+                if not await raw.fetchval(
+                    "SELECT pg_try_advisory_xact_lock($1)", job_lock_key(jid)
+                ):
+                    return {}  # another worker holds this job
+                counts = await _recheck(raw, control, tid, jid)
+        await control.execute(RECHECK_FINISH, tid, jid, json.dumps(counts), counts["checked"])
+    log.info("recheck_segments", tenant_id=tenant_id, **counts)
+    return counts
+
+
+async def _recheck(
+    raw: Any, control: Any, tenant_id: uuid.UUID, job_id: uuid.UUID
+) -> dict[str, int]:
+    qa = await load_qa_context(raw, tenant_id)
+    settings = jsonb_value(
+        await raw.fetchval("SELECT settings FROM tenants WHERE id = $1", tenant_id)
+    )
+    classifier = classifier_for(tenant_id, settings)
+    total = int(await raw.fetchval("SELECT count(*) FROM segments WHERE tenant_id = $1", tenant_id))
+    counts = {"checked": 0, "changed": 0, "held_for_review": 0,
+              "glossary_version": qa.glossary.version}  # fmt: skip
+    last = uuid.UUID(int=0)
+    while rows := await raw.fetch(RECHECK_PAGE, tenant_id, last, RECHECK_PAGE_SIZE):
+        changed = []
+        for row in rows:
+            reason = classifier.reason(row["field"], row["source_text"], row["source_locale"])
+            legal = reason is not None
+            status, stored = row["status"], json.loads(row["qa_issues"])
+            if status in CHECKED and row["target_text"] is not None:
+                issues = qa.inspect(
+                    row["source_text"], row["target_text"], row["source_locale"],
+                    row["target_locale"], row["field"],
+                )  # fmt: skip
+                stored = [issue.as_dict() for issue in issues]
+                unapproved_legal = legal and row["approved_at"] is None
+                if status == Status.PUBLISHED and (blocking(issues) or unapproved_legal):
+                    status = transition(status, Status.NEEDS_REVIEW).value
+                    counts["held_for_review"] += 1
+            if (status, legal, reason, stored) != (
+                row["status"], row["legal"], row["legal_reason"], json.loads(row["qa_issues"])
+            ):  # fmt: skip
+                changed.append((row["id"], status, legal, reason, json.dumps(stored),
+                                row["status"], row["target_text"]))  # fmt: skip
+        if changed:
+            await raw.execute(RECHECK_SAVE, tenant_id, *map(list, zip(*changed, strict=True)))
+        counts["checked"] += len(rows)
+        counts["changed"] += len(changed)
+        last = rows[-1]["id"]
+        await control.execute(RECHECK_PROGRESS, tenant_id, job_id, counts["checked"], total)
+    return counts

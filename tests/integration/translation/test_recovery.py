@@ -19,10 +19,11 @@ from sqlalchemy import text
 
 from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.queue import create_queue
-from shoplingo.core.sweeper import sweep_segments
+from shoplingo.core.sweeper import sweep, sweep_segments
 from shoplingo.settings import Settings
 from shoplingo.translation.jobs import prepare_translation_run
 from shoplingo.translation.runs import PREPARE_FUNCTION, RUN_FUNCTION
+from shoplingo.worker import RUNNABLE
 from tests.conftest import TenantCtx, drain_queue
 from tests.integration.translation.test_runs import _seed
 
@@ -189,3 +190,26 @@ async def test_a_redis_flush_mid_run_loses_no_segment(
     assert (await _sweep(llm))["runs_woken"] >= 1
     await drain_queue(llm)
     assert (await _statuses(settings, job_id)) == {"published": 10, "needs_review": 1}
+
+
+async def test_a_recheck_whose_message_was_lost_is_sent_again(
+    client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, fake_llm: str
+) -> None:
+    llm = _flushable(settings, fake_llm)
+    term = {"term": "cotton", "kind": "translate", "targets": {"de": {"text": "Baumwolle"}}}
+    created = await client.post("/v1/glossary/terms", json=term, headers=tenant.headers)
+    assert created.status_code == 201
+    await _flush_queue(settings)
+    await drain_queue(llm)
+    glossary = (await client.get("/v1/glossary", headers=tenant.headers)).json()
+    assert glossary["recheck"]["status"] == "queued"
+
+    engine, queue = create_engine(llm), create_queue(llm)
+    try:
+        assert (await sweep(engine, queue, llm, RUNNABLE))["requeued"] >= 1
+    finally:
+        await queue.aclose()
+        await engine.dispose()
+    await drain_queue(llm)
+    glossary = (await client.get("/v1/glossary", headers=tenant.headers)).json()
+    assert glossary["recheck"]["status"] == "succeeded"
