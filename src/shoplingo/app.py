@@ -31,6 +31,7 @@ from shoplingo.review.controllers import (
     ReviewController,
 )
 from shoplingo.settings import Settings, get_settings
+from shoplingo.support.controllers import ConversationController, SupportPolicyController
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 from shoplingo.translation.controllers import (
     ProductTranslationController,
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReviewController,
             LegalRulesController,
             AuditController,
+            SupportPolicyController,
+            ConversationController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

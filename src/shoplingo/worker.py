@@ -23,6 +23,9 @@ from shoplingo.glossary.jobs import recheck_glossary
 from shoplingo.review.jobs import reclassify_segments
 from shoplingo.review.service import RECLASSIFY_FUNCTION
 from shoplingo.settings import Settings, get_settings
+from shoplingo.support import service as support
+from shoplingo.support.drafting import build_drafter
+from shoplingo.support.jobs import draft_reply, translate_message
 from shoplingo.translation import runs
 from shoplingo.translation.jobs import translate_batch
 from shoplingo.translation.providers import build_provider
@@ -30,6 +33,8 @@ from shoplingo.translation.providers import build_provider
 RUNNABLE = {
     imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id),
     glossary.RECHECK_KIND: Runnable(glossary.RECHECK_FUNCTION, glossary.recheck_arq_job_id),
+    support.DRAFT_KIND: Runnable(support.DRAFT_FUNCTION, support.draft_arq_job_id),
+    support.MESSAGE_KIND: Runnable(support.MESSAGE_FUNCTION, support.message_arq_job_id),
 }
 
 
@@ -40,9 +45,11 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         ctx["engine"] = create_engine(settings)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
         ctx["provider"] = build_provider(settings, ctx["redis"])
+        ctx["drafter"] = build_drafter(settings, ctx["redis"])
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["provider"].aclose()
+        await ctx["drafter"].aclose()
         await ctx["engine"].dispose()
 
     async def sweep_jobs(ctx: dict[str, Any]) -> dict[str, int]:
@@ -63,6 +70,10 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.import_job_timeout_seconds),
             func(reclassify_segments, name=RECLASSIFY_FUNCTION,
                  timeout=settings.translation_job_timeout_seconds),
+            func(draft_reply, name=support.DRAFT_FUNCTION,
+                 timeout=settings.support_job_timeout_seconds),
+            func(translate_message, name=support.MESSAGE_FUNCTION,
+                 timeout=settings.support_job_timeout_seconds),
         ],
         "cron_jobs": [
             # named with the prefix: arq's cron job ids are global to the Redis server

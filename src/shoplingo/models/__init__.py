@@ -7,19 +7,24 @@ from shoplingo.models.glossary import GlossaryTerm
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
 from shoplingo.models.segment import Segment, SegmentApproval, TranslationMemory
+from shoplingo.models.support import Conversation, Message, ReplyDraft, SupportPolicy
 from shoplingo.models.tenant import Member, Tenant
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Conversation",
     "GlossaryTerm",
     "ImportRowError",
     "Job",
     "Member",
+    "Message",
     "Product",
+    "ReplyDraft",
     "Segment",
     "SegmentApproval",
+    "SupportPolicy",
     "Tenant",
     "TranslationMemory",
     "Variant",
