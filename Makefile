@@ -8,7 +8,7 @@ LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
         test lint format typecheck check bench-serve bench-import bench-translate bench-glossary \
-        bench-legal clean
+        bench-legal bench-support clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -67,6 +67,8 @@ bench-glossary: ## 10,000-term glossary vs 100,000 segments: checks/s on one cor
 	$(UV) run python bench/glossary_bench.py
 bench-legal: ## legal classification of 200k catalog texts: texts/s and microseconds per text
 	$(UV) run python bench/legal_bench.py
+bench-support: ## 200 support drafts vs the fake LLM (200 ms): request -> ready p50/p95
+	$(UV) run python bench/support_bench.py
 
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete
