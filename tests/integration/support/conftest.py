@@ -94,6 +94,11 @@ async def fake(fake_llm: str) -> AsyncIterator[Control]:
     )  # fmt: skip
 
 
+async def reset_stats(fake_llm: str) -> None:
+    async with httpx.AsyncClient(base_url=fake_llm) as http:
+        (await http.post("/_stats/reset")).raise_for_status()
+
+
 async def llm_requests(fake_llm: str) -> int:
     async with httpx.AsyncClient(base_url=fake_llm) as http:
         return int((await http.get("/_stats")).json()["requests"])

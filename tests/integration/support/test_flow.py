@@ -15,6 +15,7 @@ from tests.integration.support.conftest import (
     llm_requests,
     read_draft,
     request_draft,
+    reset_stats,
     start,
 )
 
@@ -24,6 +25,8 @@ async def test_a_german_complaint_gets_an_approved_german_reply(
 ) -> None:
     # a model that ignores the glossary until a repair request names the term
     await fake(glossary="ignore_first")
+    await desk.drain()  # whatever else is queued: the model calls counted below are ours
+    await reset_stats(desk.fake_llm)
     conversation = await start(client, desk)
     language = conversation["customer_language"]
     assert language["locale"] == "de"
