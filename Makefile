@@ -8,7 +8,7 @@ LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
         test lint format typecheck check bench-serve bench-import bench-translate bench-glossary \
-        bench-legal bench-storefront clean
+        bench-legal bench-storefront bench-support clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -69,6 +69,8 @@ bench-legal: ## legal classification of 200k catalog texts: texts/s and microsec
 	$(UV) run python bench/legal_bench.py
 bench-storefront: ## storefront product / 304 / bundle vs a bare handler of the same size (needs wrk)
 	$(UV) run python bench/storefront_bench.py
+bench-support: ## 200 support drafts vs the fake LLM (200 ms): request -> ready p50/p95
+	$(UV) run python bench/support_bench.py
 
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete

@@ -38,6 +38,7 @@ from shoplingo.storefront.controllers import (
     WebhookController,
 )
 from shoplingo.storefront.middleware import StorefrontMiddleware
+from shoplingo.support.controllers import ConversationController, SupportPolicyController
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
 from shoplingo.translation.controllers import (
     ProductTranslationController,
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StorefrontController,
             StorefrontSettingsController,
             WebhookController,
+            SupportPolicyController,
+            ConversationController,
         ],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),

@@ -114,6 +114,18 @@ class Settings:
     webhook_backoff_max_seconds: float = 3600.0
     # how often the worker turns new publishes into webhook events
     webhook_dispatch_interval_seconds: int = 2
+    # Support replies. The chat model that drafts them, in JSON mode whatever llm_provider
+    # translates with (empty: llm_model when the provider is chat, else qwen-plus; the fake
+    # server answers it under pseudo).
+    support_model: str = ""
+    # below this lingua confidence a customer's language counts as unknown: the shop's source
+    # locale stands in (and the next confident message decides)
+    support_detection_min_confidence: float = 0.5
+    # policies a draft is grounded on at most (all of them when the tenant has no more)
+    support_max_policies: int = 5
+    # latest messages of a conversation a draft sees
+    support_history_messages: int = 20
+    support_job_timeout_seconds: int = 300
 
     @property
     def resolved_llm_api_key(self) -> str:

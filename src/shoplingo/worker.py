@@ -21,6 +21,9 @@ from shoplingo.core.sweeper import Runnable, sweep, sweep_segments
 from shoplingo.settings import Settings, get_settings
 from shoplingo.storefront import jobs as storefront_jobs
 from shoplingo.storefront.webhooks import DELIVER_FUNCTION
+from shoplingo.support import service as support
+from shoplingo.support.drafting import build_drafter
+from shoplingo.support.jobs import draft_reply, translate_message
 from shoplingo.translation import recheck, runs
 from shoplingo.translation.jobs import (
     prepare_translation_run,
@@ -32,6 +35,8 @@ from shoplingo.translation.providers import build_provider
 RUNNABLE = {
     imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id),
     recheck.KIND: Runnable(recheck.FUNCTION, recheck.arq_job_id),
+    support.DRAFT_KIND: Runnable(support.DRAFT_FUNCTION, support.draft_arq_job_id),
+    support.MESSAGE_KIND: Runnable(support.MESSAGE_FUNCTION, support.message_arq_job_id),
 }
 
 
@@ -42,9 +47,11 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         ctx["engine"] = create_engine(settings)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])
         ctx["provider"] = build_provider(settings, ctx["redis"])
+        ctx["drafter"] = build_drafter(settings, ctx["redis"])
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["provider"].aclose()
+        await ctx["drafter"].aclose()
         await ctx["engine"].dispose()
 
     async def sweep_jobs(ctx: dict[str, Any]) -> dict[str, int]:
@@ -73,6 +80,10 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.import_job_timeout_seconds),
             func(storefront_jobs.deliver_webhook, name=DELIVER_FUNCTION,
                  timeout=settings.webhook_timeout_seconds + 30),
+            func(draft_reply, name=support.DRAFT_FUNCTION,
+                 timeout=settings.support_job_timeout_seconds),
+            func(translate_message, name=support.MESSAGE_FUNCTION,
+                 timeout=settings.support_job_timeout_seconds),
         ],
         "cron_jobs": [
             # named with the prefix: arq's cron job ids are global to the Redis server

@@ -38,10 +38,8 @@ ENV_PREFIX = "SHOPLINGO_FAKE_LLM_"
 CREATED = 1_735_689_600
 STREAM_CHUNK_CHARS = 16
 QUOTE_CHARS = 60
-REPLY_TEMPLATE = (
-    'Thank you for your message "{customer_message}". We are looking into it and will get '
-    "back to you shortly."
-)
+REPLY_OPENING = 'Thank you for your message "{customer_message}".'
+REPLY_CLOSING = "We are looking into it and will get back to you shortly."
 
 Outcome = Literal[
     "ok", "malformed", "rate_limited", "server_error", "timeout", "refused", "bad_request"
@@ -205,10 +203,34 @@ class _TranslateTask(msgspec.Struct, tag_field="task", tag="translate", kw_only=
     instruction: str | None = None
 
 
+class _Turn(msgspec.Struct):
+    role: str
+    text: str
+    translation: str | None = None
+
+
+class _Product(msgspec.Struct):
+    sku: str
+    title: str
+    price: str | None = None
+    facts: dict[str, str] = {}
+
+
+class _Policy(msgspec.Struct):
+    id: str
+    name: str
+    text: str
+
+
 class _DraftReplyTask(msgspec.Struct, tag_field="task", tag="draft_reply", kw_only=True):
     message: str
     target_lang: str = ""
+    reply_lang: str = ""
     terms: list[_Term] = []
+    conversation: list[_Turn] = []
+    products: list[_Product] = []
+    policies: list[_Policy] = []
+    instructions: str | None = None
 
 
 class _BadRequest(Exception):
@@ -256,8 +278,29 @@ def _run_task(task: _TranslateTask | _DraftReplyTask, glossary: GlossaryMode) ->
                 {"id": s.id, "text": pseudo_localize(s.text, terms=terms)} for s in task.segments
             ]
         }
-    reply = pseudo_localize(REPLY_TEMPLATE, terms=terms)
-    return {"reply": reply.replace("{customer_message}", task.message[:QUOTE_CHARS], 1)}
+    return _draft_reply(task)
+
+
+def _draft_reply(task: _DraftReplyTask) -> dict[str, Any]:
+    """A grounded reply, the same for the same task: it quotes the customer's latest message
+    (its translation into the reply language when the conversation has one), states a fact or
+    three of every product and the text of every policy it was given, and follows the
+    instructions by writing them out; it lists the policies and products it used."""
+    latest = next((t for t in reversed(task.conversation) if t.role == "customer"), None)
+    quoted = (latest.translation if latest and latest.translation else None) or task.message
+    parts = [REPLY_OPENING.format(customer_message=quoted[:QUOTE_CHARS])]
+    for product in task.products:
+        facts = "; ".join(f"{k}: {v}" for k, v in list(product.facts.items())[:3])
+        parts.append(f"About {product.title} ({product.sku}){': ' + facts if facts else ''}.")
+    parts += [f"{policy.name}: {policy.text}" for policy in task.policies]
+    if task.instructions:
+        parts.append(task.instructions.strip())
+    parts.append(REPLY_CLOSING)
+    return {
+        "reply": " ".join(parts),
+        "policies_used": [policy.id for policy in task.policies],
+        "products_used": [product.sku for product in task.products],
+    }
 
 
 def _terms(terms: list[_Term], glossary: GlossaryMode, *, instructed: bool) -> dict[str, str]:

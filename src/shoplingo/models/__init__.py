@@ -13,21 +13,26 @@ from shoplingo.models.storefront import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from shoplingo.models.support import Conversation, Message, ReplyDraft, SupportPolicy
 from shoplingo.models.tenant import Member, Tenant
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Conversation",
     "GlossaryTerm",
     "ImportRowError",
     "Job",
     "Member",
+    "Message",
     "Product",
+    "ReplyDraft",
     "Segment",
     "SegmentApproval",
     "StorefrontChange",
     "StorefrontVersion",
+    "SupportPolicy",
     "Tenant",
     "TranslationMemory",
     "Variant",

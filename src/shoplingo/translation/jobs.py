@@ -130,6 +130,12 @@ UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = $4, total 
     finished_at = now(), updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status = 'running'
 """
+POLICIES = "SELECT id, name, text, locale, legal_reason FROM support_policies WHERE tenant_id = $1"
+SAVE_POLICIES = """
+UPDATE support_policies AS p SET legal = r.legal, legal_reason = r.reason, updated_at = now()
+FROM unnest($2::uuid[], $3::boolean[], $4::text[]) AS r(id, legal, reason)
+WHERE p.tenant_id = $1 AND p.id = r.id
+"""
 RECHECK_PAGE_SIZE = 2000
 # translations whose issues are kept current (others are rewritten before anyone sees them)
 CHECKED = (Status.PUBLISHED.value, Status.NEEDS_REVIEW.value)
@@ -200,4 +206,14 @@ async def _recheck(
         counts["changed"] += len(changed)
         last = rows[-1]["id"]
         await control.execute(RECHECK_PROGRESS, tenant_id, job_id, counts["checked"], total)
+    # support policies are classified by content, as a whole
+    policies = [
+        (row["id"], reason is not None, reason)
+        for row in await raw.fetch(POLICIES, tenant_id)
+        if (reason := classifier.content_reason(f"{row['name']}\n{row['text']}", row["locale"]))
+        != row["legal_reason"]
+    ]
+    if policies:
+        await raw.execute(SAVE_POLICIES, tenant_id, *map(list, zip(*policies, strict=True)))
+    counts["policies_changed"] = len(policies)
     return counts

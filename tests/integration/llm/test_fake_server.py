@@ -165,6 +165,46 @@ async def test_json_mode_drafts_a_reply_quoting_the_customer(llm: openai.AsyncOp
     assert message[:61] not in reply
 
 
+async def test_a_drafted_reply_is_grounded_on_what_it_was_given(llm: openai.AsyncOpenAI) -> None:
+    task = {
+        "task": "draft_reply",
+        "reply_lang": "English",
+        "message": "Meine Schuhe sind kaputt.",
+        "conversation": [
+            {
+                "role": "customer",
+                "text": "Meine Schuhe sind kaputt.",
+                "translation": "My shoes broke.",
+            }
+        ],
+        "products": [{"sku": "RUN-42", "title": "Trail shoes", "facts": {"Sole": "Vibram"}}],
+        "policies": [{"id": "p1", "name": "Returns", "text": "30 days to return."}],
+        "instructions": "Offer a replacement.",
+    }
+    messages = [
+        {"role": "system", "content": "Draft a reply; answer in JSON."},
+        {"role": "user", "content": json.dumps(task)},
+    ]
+    first, second = [
+        await llm.chat.completions.create(
+            model="qwen-plus",
+            messages=messages,  # type: ignore[arg-type]
+            response_format={"type": "json_object"},
+            extra_body={"enable_thinking": False},
+        )
+        for _ in range(2)
+    ]
+    answer = json.loads(first.choices[0].message.content or "")
+    assert first.choices[0].message.content == second.choices[0].message.content
+    assert answer["policies_used"] == ["p1"]
+    assert answer["products_used"] == ["RUN-42"]
+    reply = answer["reply"]
+    assert '"My shoes broke."' in reply  # the translation, not the original
+    for fact in ("Trail shoes (RUN-42): Sole: Vibram", "Returns: 30 days to return.",
+                 "Offer a replacement."):  # fmt: skip
+        assert fact in reply
+
+
 @pytest.mark.parametrize(
     "document",
     [

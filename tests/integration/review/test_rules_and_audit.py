@@ -35,6 +35,12 @@ async def test_rules_start_as_the_defaults(client: Client, shop: Shop) -> None:
 async def test_new_rules_hold_back_text_that_became_legal(client: Client, shop: Shop) -> None:
     before = await segments(client, shop)
     assert (before["title"]["status"], before["title"]["servable"]) == ("published", True)
+    policy = await client.post(
+        "/v1/support/policies",
+        json={"name": "Care", "text": "Wash organic cotton cold."},
+        headers=shop.owner.headers,
+    )
+    assert policy.json()["legal"] is False
     response = await client.put(
         "/v1/review/settings",
         json={
@@ -63,6 +69,11 @@ async def test_new_rules_hold_back_text_that_became_legal(client: Client, shop: 
     assert (safety["legal"], safety["legal_reason"]) == (False, None)
     # the legal object is legal whatever the list says
     assert after["legal.warranty"]["legal_reason"] == "field warranty"
+    # support policies are classified again too
+    policy = await client.get(
+        f"/v1/support/policies/{policy.json()['id']}", headers=shop.owner.headers
+    )
+    assert policy.json()["legal_reason"] == "content: organic_claim (en)"
     queue = await client.get("/v1/reviews", params={"legal": "true"}, headers=shop.rita.headers)
     assert {i["field"] for i in queue.json()["items"]} == {
         "title",

@@ -1,0 +1,1 @@
+"""Customer support: policies, conversations, reply drafts in the customer's language."""

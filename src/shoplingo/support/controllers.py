@@ -1,0 +1,420 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplingo.core.auth import Caller, Scope, requires, requires_any
+from shoplingo.core.db import DbSession
+from shoplingo.core.i18n import N_
+from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.models import Conversation, Message, ReplyDraft, SupportPolicy
+from shoplingo.settings import Settings
+from shoplingo.support import service
+from shoplingo.support.schemas import (
+    ConversationIn,
+    ConversationOut,
+    ConversationSummaryOut,
+    CustomerLanguageOut,
+    DetectionOut,
+    DraftApproveIn,
+    DraftEditIn,
+    DraftIn,
+    DraftOut,
+    DraftRetryIn,
+    MessageIn,
+    MessageOut,
+    PolicyIn,
+    PolicyOut,
+    TranslationOut,
+    UsedPolicyOut,
+    UsedProductOut,
+)
+
+READ = requires_any(Scope.SUPPORT_WRITE, Scope.REVIEW_APPROVE)
+WRITE = requires(Scope.SUPPORT_WRITE)
+FALLBACK_NOTE = N_(
+    "The customer's language could not be told with confidence; the shop's source locale "
+    "stands in until a customer message says more."
+)
+
+
+def policy_out(policy: SupportPolicy) -> PolicyOut:
+    return PolicyOut(
+        id=policy.id,
+        name=policy.name,
+        text=policy.text,
+        locale=policy.locale,
+        legal=policy.legal,
+        legal_reason=policy.legal_reason,
+        created_at=policy.created_at,
+        updated_at=policy.updated_at,
+    )
+
+
+def message_out(message: Message) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        author=message.author,
+        author_member_id=message.author_member_id,
+        text=message.text,
+        locale=message.locale,
+        translation=TranslationOut(
+            status=message.translation_status,
+            locale=message.translated_locale,
+            text=message.translated_text,
+            error=message.translation_error,
+        ),
+        draft_id=message.draft_id,
+        created_at=message.created_at,
+    )
+
+
+def draft_out(draft: ReplyDraft) -> DraftOut:
+    return DraftOut(
+        id=draft.id,
+        conversation_id=draft.conversation_id,
+        status=draft.status,
+        error=draft.error,
+        instructions=draft.instructions,
+        agent_locale=draft.agent_locale,
+        agent_text=draft.agent_text,
+        customer_locale=draft.customer_locale,
+        customer_text=draft.customer_text,
+        policies_used=[UsedPolicyOut(id=p["id"], name=p["name"]) for p in draft.policies_used],
+        products_used=[UsedProductOut(sku=p["sku"], title=p["title"]) for p in draft.products_used],
+        issues=draft.qa_issues,
+        legal=draft.legal,
+        legal_reason=draft.legal_reason,
+        model=draft.model,
+        requested_by=draft.requested_by,
+        edited_by=draft.edited_by,
+        approved_by=draft.approved_by,
+        approved_at=draft.approved_at,
+        sent_by=draft.sent_by,
+        sent_at=draft.sent_at,
+        requested_at=draft.requested_at,
+        finished_at=draft.finished_at,
+        created_at=draft.created_at,
+        updated_at=draft.updated_at,
+    )
+
+
+async def conversation_out(
+    request: Request[Any, Any, Any], session: AsyncSession, conversation: Conversation
+) -> ConversationOut:
+    await session.flush()
+    await session.refresh(conversation)
+    messages, drafts = await service.thread(session, conversation)
+    note = None
+    if conversation.customer_locale_origin == "fallback":
+        translator = request.app.state.translator
+        note = translator.translate(
+            translator.language_for(request.headers.get("accept-language")), FALLBACK_NOTE, {}
+        )
+    detection = (
+        DetectionOut(
+            language=conversation.detected_language,
+            confidence=conversation.detection_confidence or 0.0,
+        )
+        if conversation.detected_language
+        else None
+    )
+    return ConversationOut(
+        id=conversation.id,
+        external_id=conversation.external_id,
+        customer_language=CustomerLanguageOut(
+            locale=conversation.customer_locale,
+            origin=conversation.customer_locale_origin,
+            detection=detection,
+            note=note,
+        ),
+        agent_locale=conversation.agent_locale,
+        skus=list(conversation.skus),
+        messages=[message_out(m) for m in messages],
+        drafts=[draft_out(d) for d in drafts],
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+    )
+
+
+async def _draft_view(session: AsyncSession, draft: ReplyDraft) -> DraftOut:
+    await session.flush()
+    await session.refresh(draft)
+    return draft_out(draft)
+
+
+class SupportPolicyController(Controller):
+    path = "/v1/support/policies"
+    tags = ["support"]
+
+    @get("/", guards=[requires_any(Scope.SUPPORT_WRITE, Scope.CATALOG_READ)], summary="Policies")
+    async def list_policies(self, db_session: DbSession, principal: Caller) -> list[PolicyOut]:
+        return [policy_out(p) for p in await service.list_policies(db_session, principal.tenant_id)]
+
+    @post(
+        "/",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        summary="Add a policy drafts are grounded on (flagged legal by the tenant's legal rules)",
+    )
+    async def create_policy(
+        self, db_session: DbSession, principal: Caller, data: JSONBody[PolicyIn]
+    ) -> PolicyOut:
+        policy = await service.create_policy(db_session, principal.tenant_id, principal, data)
+        await db_session.refresh(policy)
+        return policy_out(policy)
+
+    @get(
+        "/{policy_id:uuid}",
+        guards=[requires_any(Scope.SUPPORT_WRITE, Scope.CATALOG_READ)],
+        summary="One policy",
+    )
+    async def get_policy(
+        self, db_session: DbSession, principal: Caller, policy_id: FromPath[uuid.UUID]
+    ) -> PolicyOut:
+        return policy_out(await service.get_policy(db_session, principal.tenant_id, policy_id))
+
+    @put("/{policy_id:uuid}", guards=[requires(Scope.CATALOG_WRITE)], summary="Replace a policy")
+    async def update_policy(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        policy_id: FromPath[uuid.UUID],
+        data: JSONBody[PolicyIn],
+    ) -> PolicyOut:
+        policy = await service.update_policy(
+            db_session, principal.tenant_id, policy_id, principal, data
+        )
+        await db_session.refresh(policy)
+        return policy_out(policy)
+
+    @delete("/{policy_id:uuid}", guards=[requires(Scope.CATALOG_WRITE)], summary="Delete")
+    async def delete_policy(
+        self, db_session: DbSession, principal: Caller, policy_id: FromPath[uuid.UUID]
+    ) -> None:
+        await service.delete_policy(db_session, principal.tenant_id, policy_id, principal)
+
+
+class ConversationController(Controller):
+    path = "/v1/support/conversations"
+    tags = ["support"]
+
+    @post(
+        "/",
+        guards=[WRITE],
+        summary="Start a conversation with the customer's message (201; 200 when the "
+        "external_id was seen with the same message)",
+    )
+    async def create_conversation(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[ConversationIn],
+    ) -> Response[ConversationOut]:
+        conversation, created = await service.create_conversation(
+            db_session, request.app.state.queue, settings, principal.tenant_id, principal, data
+        )
+        headers = {"Location": f"{self.path}/{conversation.id}"}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(
+            await conversation_out(request, db_session, conversation),
+            status_code=201 if created else 200,
+            headers=headers,
+        )
+
+    @get("/", guards=[READ], summary="Conversations, newest first")
+    async def list_conversations(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
+    ) -> Page[ConversationSummaryOut]:
+        rows, next_cursor = await service.list_conversations(
+            db_session,
+            principal.tenant_id,
+            limit=clamp_limit(limit, settings.default_page_size, settings.max_page_size),
+            cursor=cursor,
+        )
+        return Page(
+            items=[
+                ConversationSummaryOut(
+                    id=c.id,
+                    external_id=c.external_id,
+                    customer_locale=c.customer_locale,
+                    agent_locale=c.agent_locale,
+                    created_at=c.created_at,
+                    updated_at=c.updated_at,
+                )
+                for c in rows
+            ],
+            next_cursor=next_cursor,
+        )
+
+    @get("/{conversation_id:uuid}", guards=[READ], summary="A conversation, messages and drafts")
+    async def get_conversation(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        conversation_id: FromPath[uuid.UUID],
+    ) -> ConversationOut:
+        conversation = await service.get_conversation(
+            db_session, principal.tenant_id, conversation_id
+        )
+        return await conversation_out(request, db_session, conversation)
+
+    @post(
+        "/{conversation_id:uuid}/messages",
+        guards=[WRITE],
+        summary="Add a customer's (or agent's) message; its translation is queued",
+    )
+    async def add_message(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        conversation_id: FromPath[uuid.UUID],
+        data: JSONBody[MessageIn],
+    ) -> MessageOut:
+        message = await service.add_message(
+            db_session, request.app.state.queue, settings, principal.tenant_id,
+            conversation_id, principal, data,
+        )  # fmt: skip
+        await db_session.refresh(message)
+        return message_out(message)
+
+    @post(
+        "/{conversation_id:uuid}/drafts",
+        guards=[WRITE],
+        status_code=202,
+        summary="Draft a reply (202: poll the draft until it is ready or needs approval)",
+        description="Send Idempotency-Key to make retries of this request safe.",
+    )
+    async def request_draft(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        conversation_id: FromPath[uuid.UUID],
+        data: JSONBody[DraftIn | None] = None,
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", max_length=255)
+        ] = None,
+    ) -> Response[DraftOut]:
+        draft, created = await service.request_draft(
+            db_session, request.app.state.queue, settings, principal.tenant_id,
+            conversation_id, principal, instructions=data.instructions if data else None,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        headers = {"Location": f"{self.path}/{conversation_id}/drafts/{draft.id}"}
+        if not created:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(await _draft_view(db_session, draft), status_code=202, headers=headers)
+
+    @get("/{conversation_id:uuid}/drafts/{draft_id:uuid}", guards=[READ], summary="A draft")
+    async def get_draft(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        conversation_id: FromPath[uuid.UUID],
+        draft_id: FromPath[uuid.UUID],
+    ) -> DraftOut:
+        return draft_out(
+            await service.get_draft(db_session, principal.tenant_id, conversation_id, draft_id)
+        )
+
+    @put(
+        "/{conversation_id:uuid}/drafts/{draft_id:uuid}",
+        guards=[WRITE],
+        status_code=202,
+        summary="Replace the reply (agent's language): translated again; approval void",
+    )
+    async def edit_draft(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        conversation_id: FromPath[uuid.UUID],
+        draft_id: FromPath[uuid.UUID],
+        data: JSONBody[DraftEditIn],
+    ) -> DraftOut:
+        draft = await service.edit_draft(
+            db_session, request.app.state.queue, settings, principal.tenant_id,
+            conversation_id, draft_id, principal, agent_text=data.agent_text,
+        )  # fmt: skip
+        return await _draft_view(db_session, draft)
+
+    @post(
+        "/{conversation_id:uuid}/drafts/{draft_id:uuid}/approve",
+        status_code=200,
+        summary="Approve a reply that needs it (a reviewer's personal key; four-eyes)",
+    )
+    async def approve_draft(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        conversation_id: FromPath[uuid.UUID],
+        draft_id: FromPath[uuid.UUID],
+        data: JSONBody[DraftApproveIn | None] = None,
+    ) -> DraftOut:
+        draft = await service.approve_draft(
+            db_session, principal.tenant_id, conversation_id, draft_id, principal,
+            reviewed_text=data.customer_text if data else None,
+        )  # fmt: skip
+        return await _draft_view(db_session, draft)
+
+    @post(
+        "/{conversation_id:uuid}/drafts/{draft_id:uuid}/send",
+        guards=[WRITE],
+        status_code=200,
+        summary="Mark the reply sent (409 draft_needs_approval until a legal reply is approved)",
+    )
+    async def send_draft(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        conversation_id: FromPath[uuid.UUID],
+        draft_id: FromPath[uuid.UUID],
+    ) -> DraftOut:
+        draft = await service.send_draft(
+            db_session, principal.tenant_id, conversation_id, draft_id, principal
+        )
+        return await _draft_view(db_session, draft)
+
+    @post(
+        "/{conversation_id:uuid}/drafts/{draft_id:uuid}/retry",
+        guards=[WRITE],
+        status_code=202,
+        summary="Run a failed or blocked draft again (new instructions: drafted afresh)",
+    )
+    async def retry_draft(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        conversation_id: FromPath[uuid.UUID],
+        draft_id: FromPath[uuid.UUID],
+        data: JSONBody[DraftRetryIn | None] = None,
+    ) -> DraftOut:
+        draft = await service.retry_draft(
+            db_session, request.app.state.queue, settings, principal.tenant_id,
+            conversation_id, draft_id, principal,
+            instructions=data.instructions if data else None,
+        )  # fmt: skip
+        return await _draft_view(db_session, draft)
+
+
+__all__ = ["ConversationController", "SupportPolicyController"]

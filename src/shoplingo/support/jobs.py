@@ -1,0 +1,370 @@
+"""arq functions for support (ids in, never ORM objects): a message's translation, and a
+reply draft's drafting, translation and checks.
+
+Each run holds its job's advisory lock on its connection (the sweeper leaves a locked job
+alone and puts an unlocked ``running`` one back in the queue), and each statement commits on
+its own: no transaction stays open across a model call. A draft's result is saved only for
+the revision the run started with, so an edit or retry meanwhile wins.
+
+Model trouble never raises: a moderation refusal leaves the draft (or message translation)
+``blocked``, an outage or timeout that outlasts the retry policy ``failed``, with the reason;
+the conversation stays usable and a draft can be retried. Anything else (the database went
+away) is retried by arq, up to ``import_max_attempts`` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+import structlog
+from arq import Retry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shoplingo.core.db import jsonb_value
+from shoplingo.core.language import language_of
+from shoplingo.core.sweeper import job_lock_key
+from shoplingo.llm.limits import SlotUnavailable
+from shoplingo.llm.policy import ModerationRefused, RetriesExhausted, describe
+from shoplingo.review.classifier import classifier_for
+from shoplingo.settings import Settings
+from shoplingo.support.drafting import Drafter, MalformedDraft, Turn, task_document
+from shoplingo.support.grounding import Policy, product_facts, relevant_policies
+from shoplingo.translation.pipeline import repair_instruction
+from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
+from shoplingo.translation.qa.issues import Issue, blocking
+from shoplingo.translation.qa.service import QaContext, load_context
+
+log = structlog.get_logger(__name__)
+
+QA_FIELD = "support_reply"
+
+START = """
+UPDATE jobs SET status = 'running', attempts = attempts + 1, error = NULL,
+    started_at = coalesce(started_at, now()), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
+RETURNING attempts, params
+"""
+FINISH = """
+UPDATE jobs SET status = $3, error = $4, processed = 1, finished_at = now(), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'running'
+"""
+REQUEUE = """
+UPDATE jobs SET status = 'queued', error = $3, updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'running'
+"""
+TENANT = "SELECT source_locale, settings FROM tenants WHERE id = $1"
+
+Work = Callable[[Any, dict[str, Any]], Awaitable[str]]
+
+
+async def _run(
+    ctx: dict[str, Any],
+    tenant_id: str,
+    job_id: str,
+    work: Work,
+    give_up: Callable[[Any, dict[str, Any], str], Awaitable[None]],
+) -> str:
+    """One run of a support job under its advisory lock; ``work`` returns the outcome."""
+    settings: Settings = ctx["settings"]
+    engine: AsyncEngine = ctx["engine"]
+    tid, jid = uuid.UUID(tenant_id), uuid.UUID(job_id)
+    async with engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", job_lock_key(jid)):
+            return "busy"  # another worker runs it
+        try:
+            row = await raw.fetchrow(START, tid, jid)
+            if row is None:
+                return "skipped"  # finished or failed meanwhile
+            params = {**jsonb_value(row["params"]), "tenant_id": tid}
+            attempts = row["attempts"]
+            if attempts > settings.import_max_attempts:
+                reason = f"gave up after {attempts - 1} attempts"
+                await give_up(raw, params, reason)
+                await raw.execute(FINISH, tid, jid, "failed", reason)
+                return "failed"
+            try:
+                outcome = await work(raw, params)
+            except Exception as exc:
+                log.exception("support_job_error", job_id=job_id, attempt=attempts)
+                reason = f"{type(exc).__name__}: {exc}"[:1000]
+                if attempts >= settings.import_max_attempts:
+                    await give_up(raw, params, reason)
+                    await raw.execute(FINISH, tid, jid, "failed", reason)
+                    return "failed"
+                await raw.execute(REQUEUE, tid, jid, f"attempt {attempts} failed: {reason}")
+                raise Retry(defer=min(30, 2 * attempts)) from exc
+            await raw.execute(FINISH, tid, jid, "succeeded", None)
+            return outcome
+        finally:
+            await raw.execute("SELECT pg_advisory_unlock($1)", job_lock_key(jid))
+
+
+async def _translate(
+    provider: Provider, tenant_id: uuid.UUID, request: SegmentRequest
+) -> tuple[SegmentResult, float]:
+    started = time.perf_counter()
+    [result] = await provider.translate(str(tenant_id), [request])
+    return result, time.perf_counter() - started
+
+
+# --- a message's translation for the other side ----------------------------------------------
+
+MESSAGE = """
+SELECT id, text, locale, translated_locale, translation_status FROM messages
+WHERE tenant_id = $1 AND id = $2
+"""
+SAVE_MESSAGE = """
+UPDATE messages SET translation_status = $3, translated_text = $4, translation_error = $5,
+    updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND translation_status = 'queued'
+"""
+
+
+async def translate_message(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
+    provider: Provider = ctx["provider"]
+
+    async def work(raw: Any, params: dict[str, Any]) -> str:
+        tid = params["tenant_id"]
+        message = await raw.fetchrow(MESSAGE, tid, uuid.UUID(params["message_id"]))
+        if message is None or message["translation_status"] != "queued":
+            return "skipped"
+        qa = await load_context(raw, tid)
+        text, target = message["text"], message["translated_locale"]
+        result, _ = await _translate(
+            provider,
+            tid,
+            SegmentRequest(
+                id=str(message["id"]),
+                text=text,
+                source_locale=message["locale"],
+                target_locale=target,
+                terms=qa.glossary.provider_terms(text, target),
+            ),
+        )
+        status = "translated" if result.status == "ok" else result.status
+        await raw.execute(SAVE_MESSAGE, tid, message["id"], status, result.text, result.reason)
+        return status
+
+    async def give_up(raw: Any, params: dict[str, Any], reason: str) -> None:
+        await raw.execute(
+            SAVE_MESSAGE, params["tenant_id"], uuid.UUID(params["message_id"]), "failed", None,
+            reason,
+        )  # fmt: skip
+
+    return await _run(ctx, tenant_id, job_id, work, give_up)
+
+
+# --- a reply draft --------------------------------------------------------------------------
+
+DRAFT = """
+SELECT d.id, d.status, d.stage, d.revision, d.instructions, d.agent_locale, d.customer_locale,
+       d.agent_text, d.policies_used::text AS policies_used,
+       d.products_used::text AS products_used, d.prompt_tokens, d.completion_tokens,
+       c.id AS conversation_id, c.skus
+FROM reply_drafts d
+JOIN conversations c ON c.tenant_id = d.tenant_id AND c.id = d.conversation_id
+WHERE d.tenant_id = $1 AND d.id = $2
+"""
+HISTORY = """
+SELECT author, text, translated_text, translation_status FROM (
+    SELECT author, text, translated_text, translation_status, id FROM messages
+    WHERE tenant_id = $1 AND conversation_id = $2
+    ORDER BY id DESC LIMIT $3
+) AS latest ORDER BY id
+"""
+PRODUCTS = """
+SELECT sku, title, description_html, attributes::text AS attributes, legal::text AS legal,
+       price::text AS price, currency
+FROM products WHERE tenant_id = $1 AND sku = ANY($2::text[]) AND deleted_at IS NULL
+"""
+POLICIES = "SELECT id, name, text FROM support_policies WHERE tenant_id = $1"
+# the reply in the agent's language is kept as soon as it exists: a failed translation is
+# retried from there
+SAVE_DRAFTED = """
+UPDATE reply_drafts SET agent_text = $4, stage = 'translate', policies_used = $5::jsonb,
+    products_used = $6::jsonb, model = $7, prompt_tokens = prompt_tokens + $8,
+    completion_tokens = completion_tokens + $9, updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND status = 'queued'
+"""
+SAVE_DRAFT = """
+UPDATE reply_drafts SET status = $4, error = $5, customer_text = $6, qa_issues = $7::jsonb,
+    legal = $8, legal_reason = $9, prompt_tokens = prompt_tokens + $10,
+    completion_tokens = completion_tokens + $11, model_ms = $12, finished_at = clock_timestamp(),
+    updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND status = 'queued'
+"""
+GIVE_UP_DRAFT = """
+UPDATE reply_drafts SET status = 'failed', error = $3, finished_at = clock_timestamp(),
+    updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'queued'
+"""
+
+
+@dataclass(slots=True)
+class _Spent:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_seconds: float = 0.0
+
+    def add(self, result: SegmentResult, seconds: float) -> None:
+        self.prompt_tokens += result.prompt_tokens
+        self.completion_tokens += result.completion_tokens
+        self.model_seconds += seconds
+
+
+async def _grounding(
+    raw: Any, tenant_id: uuid.UUID, draft: Any, settings: Settings
+) -> dict[str, Any]:
+    """The drafting model's task document."""
+    history = await raw.fetch(
+        HISTORY, tenant_id, draft["conversation_id"], settings.support_history_messages
+    )
+    turns = [
+        Turn(
+            role=m["author"],
+            text=m["text"],
+            translation=m["translated_text"] if m["translation_status"] == "translated" else None,
+        )
+        for m in history
+    ]
+    products = [
+        product_facts(
+            p["sku"], p["title"], p["price"], p["currency"], json.loads(p["attributes"]),
+            json.loads(p["legal"]), p["description_html"],
+        )
+        for p in await raw.fetch(PRODUCTS, tenant_id, list(draft["skus"]))
+    ]  # fmt: skip
+    order = {sku: n for n, sku in enumerate(draft["skus"])}
+    products.sort(key=lambda p: order.get(p.sku, len(order)))
+    policies = relevant_policies(
+        [Policy(str(p["id"]), p["name"], p["text"]) for p in await raw.fetch(POLICIES, tenant_id)],
+        [t.text for t in turns] + [t.translation or "" for t in turns]
+        + [draft["instructions"] or ""],
+        settings.support_max_policies,
+    )  # fmt: skip
+    return task_document(
+        reply_locale=draft["agent_locale"],
+        conversation=turns,
+        products=products,
+        policies=policies,
+        instructions=draft["instructions"],
+    )
+
+
+async def _translate_checked(
+    provider: Provider,
+    qa: QaContext,
+    tenant_id: uuid.UUID,
+    draft: Any,
+    agent_text: str,
+    spent: _Spent,
+) -> tuple[SegmentResult, list[Issue]]:
+    """The reply in the customer's language, glossary-enforced and checked, with one repair
+    request naming the errors (as the catalog pipeline does)."""
+    source, target = draft["agent_locale"], draft["customer_locale"]
+    if language_of(source) == language_of(target):
+        return SegmentResult("reply", agent_text, "ok"), []
+    request = SegmentRequest(
+        id="reply",
+        text=agent_text,
+        source_locale=source,
+        target_locale=target,
+        terms=qa.glossary.provider_terms(agent_text, target),
+    )
+    result, seconds = await _translate(provider, tenant_id, request)
+    spent.add(result, seconds)
+    if result.status != "ok" or result.text is None:
+        return result, []
+    issues = qa.inspect(agent_text, result.text, source, target, QA_FIELD)
+    if not blocking(issues):
+        return result, issues
+    repair = SegmentRequest(
+        id="reply",
+        text=agent_text,
+        source_locale=source,
+        target_locale=target,
+        terms=request.terms,
+        instruction=repair_instruction(issues, None),
+    )
+    repaired, seconds = await _translate(provider, tenant_id, repair)
+    spent.add(repaired, seconds)
+    if repaired.status != "ok" or repaired.text is None:
+        return result, issues  # the first answer stands, held for approval with its issues
+    return repaired, qa.inspect(agent_text, repaired.text, source, target, QA_FIELD)
+
+
+async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
+    settings: Settings = ctx["settings"]
+    provider: Provider = ctx["provider"]
+    drafter: Drafter = ctx["drafter"]
+
+    async def work(raw: Any, params: dict[str, Any]) -> str:
+        tid = params["tenant_id"]
+        draft_id, revision = uuid.UUID(params["draft_id"]), int(params["revision"])
+        draft = await raw.fetchrow(DRAFT, tid, draft_id)
+        if draft is None or draft["revision"] != revision or draft["status"] != "queued":
+            return "skipped"  # edited, retried or deleted meanwhile
+        spent = _Spent()
+
+        async def save(
+            status: str,
+            error: str | None,
+            customer_text: str | None = None,
+            issues: list[Issue] | None = None,
+            legal_reason: str | None = None,
+        ) -> str:
+            await raw.execute(
+                SAVE_DRAFT, tid, draft_id, revision, status, error, customer_text,
+                json.dumps([i.as_dict() for i in issues or ()]), legal_reason is not None,
+                legal_reason, spent.prompt_tokens, spent.completion_tokens,
+                round(spent.model_seconds * 1000),
+            )  # fmt: skip
+            return status
+
+        agent_text: str | None = draft["agent_text"]
+        if draft["stage"] == "draft" or agent_text is None:
+            document = await _grounding(raw, tid, draft, settings)
+            try:
+                answer = await drafter.draft(str(tid), document)
+            except ModerationRefused as refused:
+                return await save("blocked", refused.reason)
+            except RetriesExhausted as exhausted:
+                return await save("failed", str(exhausted))
+            except (openai.OpenAIError, SlotUnavailable) as error:
+                return await save("failed", describe(error))
+            except MalformedDraft as malformed:
+                return await save("failed", f"the model's answer was unusable: {malformed}")
+            spent.model_seconds += answer.model_seconds
+            agent_text = answer.reply
+            names = {p["id"]: p["name"] for p in document["policies"]}
+            titles = {p["sku"]: p["title"] for p in document["products"]}
+            await raw.execute(
+                SAVE_DRAFTED, tid, draft_id, revision, agent_text,
+                json.dumps([{"id": i, "name": names[i]} for i in answer.policies_used]),
+                json.dumps([{"sku": s, "title": titles[s]} for s in answer.products_used]),
+                drafter.model, answer.prompt_tokens, answer.completion_tokens,
+            )  # fmt: skip
+
+        qa = await load_context(raw, tid)
+        result, issues = await _translate_checked(provider, qa, tid, draft, agent_text, spent)
+        if result.status != "ok" or result.text is None:
+            return await save(result.status, result.reason)
+        tenant = await raw.fetchrow(TENANT, tid)
+        classifier = classifier_for(tid, jsonb_value(tenant["settings"]) if tenant else None)
+        reason = classifier.content_reason(
+            agent_text, draft["agent_locale"]
+        ) or classifier.content_reason(result.text, draft["customer_locale"])
+        held = reason is not None or blocking(issues)
+        return await save("needs_approval" if held else "ready", None, result.text, issues, reason)
+
+    async def give_up(raw: Any, params: dict[str, Any], reason: str) -> None:
+        await raw.execute(GIVE_UP_DRAFT, params["tenant_id"], uuid.UUID(params["draft_id"]), reason)
+
+    return await _run(ctx, tenant_id, job_id, work, give_up)
