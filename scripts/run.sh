@@ -57,7 +57,7 @@ cat <<MSG
     API        http://$HOST:$PORT
     API docs   http://$HOST:$PORT/schema   (Swagger UI: /schema/swagger)
     Readiness  http://$HOST:$PORT/health/ready
-    Worker     arq, queue "${SHOPLINGO_REDIS_PREFIX:-shoplingo}:queue" (imports, translations)
+    Worker     arq, queue "${SHOPLINGO_REDIS_PREFIX:-shoplingo}:queue" (imports, translations, re-checks, support drafts, webhooks)
     LLM        $LLM
     Demo key   $KEY
 
