@@ -402,10 +402,18 @@ def quick_product(
     Whatever it accepts, :func:`validate_product` accepts with the same result (tests hold
     the two together).
     """
-    sku, title, description_html, source_locale, seo_title, seo_description, vendor, tags = cells[
-        :8
-    ]
-    price, currency = cells[8:]
+    (
+        sku,
+        title,
+        description_html,
+        source_locale,
+        seo_title,
+        seo_description,
+        vendor,
+        tags,
+        price,
+        currency,
+    ) = cells
     sku = sku.strip()
     if not sku or len(sku) > MAX_SKU or _SKU_PROBLEM.search(sku):
         return None
