@@ -6,6 +6,8 @@ throwaway database, Redis prefix and import folder, starts the API and one worke
 
 * a raw ``COPY`` of the file into a bare table (twice, the faster counts) as the reference;
 * the first import end to end (streamed upload until GET says succeeded), checked with SQL;
+* the database's own share of it: a binary COPY of the imported rows into a copy of the
+  products table (same indexes), with and without its foreign key to tenants;
 * a second import of the same file (every row unchanged: replayed as a whole);
 * a third after one product was edited through the API (every row read and compared with
   what it last imported; one row written);
@@ -408,6 +410,50 @@ async def raw_copy(dsn: str, path: Path, rows: int) -> float:
     return seconds
 
 
+@dataclass
+class WriteFloor:
+    """The database's own share of a first import: COPY of the imported product rows (binary,
+    no validation, no Python) into a copy of the products table with its indexes, with and
+    without the foreign key to tenants."""
+
+    with_fk: float
+    without_fk: float
+
+
+async def products_write_floor(dsn: str, tenant_id: str, work: Path) -> WriteFloor:
+    dump = work / "products.bin"
+    conn = await asyncpg.connect(dsn)
+    try:
+        with dump.open("wb") as out:
+            await conn.copy_from_query(
+                "SELECT * FROM products WHERE tenant_id = $1",
+                uuid.UUID(tenant_id),
+                output=out,
+                format="binary",
+            )
+        await conn.execute("DROP TABLE IF EXISTS bench_products")
+        await conn.execute("CREATE TABLE bench_products (LIKE products INCLUDING ALL)")
+        timings: dict[bool, list[float]] = {True: [], False: []}
+        for with_fk in (True, False, True, False):
+            await conn.execute(
+                "ALTER TABLE bench_products DROP CONSTRAINT IF EXISTS bench_products_tenant_fk"
+            )
+            if with_fk:
+                await conn.execute(
+                    "ALTER TABLE bench_products ADD CONSTRAINT bench_products_tenant_fk "
+                    "FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE"
+                )
+            await conn.execute("TRUNCATE bench_products")
+            started = time.perf_counter()
+            await conn.copy_to_table("bench_products", source=dump, format="binary")
+            timings[with_fk].append(time.perf_counter() - started)
+    finally:
+        await conn.execute("DROP TABLE IF EXISTS bench_products")
+        await conn.close()
+        dump.unlink(missing_ok=True)
+    return WriteFloor(with_fk=min(timings[True]), without_fk=min(timings[False]))
+
+
 async def count_products(dsn: str, tenant_id: str) -> int:
     conn = await asyncpg.connect(dsn)
     try:
@@ -504,6 +550,7 @@ def report(
     rowwise: ImportRun,
     small: ImportRun | None,
     baseline_mb: float,
+    floor: WriteFloor,
 ) -> None:
     copy_s, rows = min(copies), first.rows
     first_ratio, again_ratio = first.seconds / copy_s, again.seconds / copy_s
@@ -520,6 +567,17 @@ def report(
         result=verdict(first_ratio <= TARGET_FIRST),
     )
     table_row("  worker CPU time during it", f"{first.worker_cpu_seconds:.1f} s")
+    table_row(
+        "  database floor: rows COPYed",
+        f"{floor.with_fk:.2f} s",
+        target=f"{floor.with_fk / copy_s:.2f}x raw COPY",
+        result="(products' indexes + FK)",
+    )
+    table_row(
+        "  same without the FK to tenants",
+        f"{floor.without_fk:.2f} s",
+        target=f"{floor.without_fk / copy_s:.2f}x raw COPY",
+    )
     table_row(
         "unchanged re-import, end to end", f"{again.seconds:.2f} s", f"{again.rows_per_s:,.0f}"
     )
@@ -656,6 +714,11 @@ def main() -> int:
                 f"first import: counts {first.counts}, {first.db_rows} rows in products; "
                 f"expected {rows} inserted"
             )
+        floor = asyncio.run(products_write_floor(plain_dsn, tenant_id, work))
+        print(
+            f"database floor: COPY of the imported rows into a copy of products "
+            f"{floor.with_fk:.2f} s, without its foreign key to tenants {floor.without_fk:.2f} s"
+        )
         again = bench.measure(worker, api_key, big, rows, f"unchanged re-import {rows:,}")
         if again.counts.get("unchanged") != rows:
             raise RuntimeError(f"re-import: counts {again.counts}, expected {rows} unchanged")
@@ -671,7 +734,7 @@ def main() -> int:
         rowwise = bench.measure(worker, api_key, big, rows, f"re-import after an edit {rows:,}")
         if rowwise.counts.get("updated") != 1 or rowwise.counts.get("unchanged") != rows - 1:
             raise RuntimeError(f"re-import after an edit: counts {rowwise.counts}")
-        report(copies, first, again, rowwise, small, baseline_mb)
+        report(copies, first, again, rowwise, small, baseline_mb, floor)
         return 0
     except (RuntimeError, httpx.HTTPError, asyncpg.PostgresError, OSError) as exc:
         print(f"\nbenchmark failed: {exc}", file=sys.stderr)

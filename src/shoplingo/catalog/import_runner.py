@@ -1,9 +1,10 @@
 """The bulk import pipeline a worker runs for one uploaded file.
 
-All catalog writes of an import happen in one transaction: rows are validated in chunks,
-COPYed into a temporary table and upserted from there (only rows whose content hash changed
-are written), so a worker that dies mid-file leaves nothing half-written. The job row is
-marked succeeded in that same transaction.
+All catalog writes of an import happen in one transaction: rows are validated in chunks;
+products new to the catalog (without variants) are COPYed straight into the products table,
+the others into a temporary table and upserted from there (only rows whose content hash
+changed are written), so a worker that dies mid-file leaves nothing half-written. The job row
+is marked succeeded in that same transaction.
 
 A transaction-scoped advisory lock on the job id is held for the whole run: a second worker
 handed the same job skips it, and the sweeper recognises a dead run by the lock being free.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from sqlalchemy import text
@@ -25,10 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shoplingo.catalog.changes import source_changed
 from shoplingo.catalog.importers import reader_for
-from shoplingo.catalog.importers.base import Reader, RowProblem, SourceProduct
+from shoplingo.catalog.importers.base import (
+    Item,
+    PendingProduct,
+    Reader,
+    RowProblem,
+    SourceProduct,
+)
 from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.i18n import N_
+from shoplingo.core.ids import uuid7_texts
 from shoplingo.core.sweeper import job_lock_key
 
 log = structlog.get_logger(__name__)
@@ -39,6 +48,7 @@ STAGE_COLUMNS = (
     "vendor", "tags", "attributes", "legal", "price", "currency", "content_hash",
     "import_fingerprint", "variants",
 )  # fmt: skip
+PRODUCT_COLUMNS = ("tenant_id", "id", *STAGE_COLUMNS[:-1])
 ERROR_COLUMNS = ("tenant_id", "job_id", "seq", "line", "sku", "column", "code", "message", "params")
 
 
@@ -48,6 +58,9 @@ class ImportFileError(Exception):
 
 @dataclass(slots=True)
 class Chunk:
+    # products new to the catalog without variants: COPYed straight into products
+    new_records: list[tuple[Any, ...]] = field(default_factory=list)
+    # the others: COPYed into the stage table, then upserted
     records: list[tuple[Any, ...]] = field(default_factory=list)
     errors: list[tuple[int, str | None, str | None, str, str, dict[str, Any]]] = field(
         default_factory=list
@@ -79,21 +92,27 @@ class ChunkBuilder:
     def __init__(
         self,
         reader: Reader,
-        items: Iterator[SourceProduct | RowProblem],
+        items: Iterator[Item],
         *,
+        tenant_id: uuid.UUID,
         default_locale: str,
         currency: str | None,
-        fingerprints: dict[str, str],
+        known: dict[str, str | None],
         chunk_rows: int,
     ) -> None:
         self.reader = reader
         self.items = items
+        self.tenant_id = tenant_id
         self.default_locale = default_locale
         self.currency = currency
-        self.fingerprints = fingerprints
+        # every SKU of the tenant's catalog -> the fingerprint of the row it was last imported
+        # from (None: written otherwise since, or deleted)
+        self.known = known
         self.chunk_rows = chunk_rows
         self.context = f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}"
+        self.context_bytes = self.context.encode()
         self.seen: set[str] = set()
+        self.ids = uuid7_texts()
 
     def next_chunk(self) -> Chunk | None:
         chunk = Chunk()
@@ -104,22 +123,21 @@ class ChunkBuilder:
                 chunk.errors.append(
                     (item.line, item.sku, item.column, item.code, item.message, item.params)
                 )
-            else:
+            elif isinstance(item, SourceProduct):
                 self._add(chunk, item)
+            else:
+                self._add_pending(chunk, item)
             if chunk.rows >= self.chunk_rows:
                 return chunk
         return chunk if chunk.rows else None
 
-    def _add(self, chunk: Chunk, item: SourceProduct) -> None:
-        raw = item.raw
-        if self.currency and not raw.get("currency"):
-            raw["currency"] = self.currency
-        sku = str(raw.get("sku") or "").strip()
+    def _first_time(self, chunk: Chunk, sku: str, line: int) -> bool:
+        """False (and the row reported) for a SKU seen earlier in the file."""
         if sku and sku in self.seen:
             chunk.failed += 1
             chunk.errors.append(
                 (
-                    item.line,
+                    line,
                     sku,
                     self.reader.column_for("sku"),
                     "duplicate_sku",
@@ -127,13 +145,54 @@ class ChunkBuilder:
                     {"sku": sku},
                 )
             )
-            return
+            return False
         self.seen.add(sku)
-        fingerprint = item.fingerprint(self.context)
-        if sku and self.fingerprints.get(sku) == fingerprint:
+        return True
+
+    def _add_pending(self, chunk: Chunk, item: PendingProduct) -> None:
+        sku = item.sku
+        if not self._first_time(chunk, sku, item.line):
+            return
+        fingerprint = item.fingerprint(self.context_bytes)
+        if sku and self.known.get(sku) == fingerprint:
             chunk.skipped_unchanged += 1
             return
-        data, errors = validate_product(raw, default_locale=self.default_locale)
+        quick = item.quick(self.default_locale, self.currency)
+        if quick is None:
+            source = item.source()
+            self._default_currency(source.raw)
+            self._validate(chunk, source, sku, fingerprint)
+            return
+        (sku, locale, title, description, seo_title, seo_description, vendor, tags, attributes,
+         legal, price, currency, content_hash) = quick  # fmt: skip
+        head = (
+            sku, locale, title, description, seo_title, seo_description, vendor, tags,
+            _json_text(attributes, "{}"), _json_text(legal, "{}"), price, currency, content_hash,
+            fingerprint,
+        )  # fmt: skip
+        if sku in self.known:
+            chunk.records.append((*head, "[]"))
+        else:
+            chunk.new_records.append((self.tenant_id, next(self.ids), *head))
+
+    def _add(self, chunk: Chunk, item: SourceProduct) -> None:
+        raw = item.raw
+        self._default_currency(raw)
+        sku = str(raw.get("sku") or "").strip()
+        if not self._first_time(chunk, sku, item.line):
+            return
+        fingerprint = item.fingerprint(self.context)
+        if sku and self.known.get(sku) == fingerprint:
+            chunk.skipped_unchanged += 1
+            return
+        self._validate(chunk, item, sku, fingerprint)
+
+    def _default_currency(self, raw: dict[str, Any]) -> None:
+        if self.currency and not raw.get("currency"):
+            raw["currency"] = self.currency
+
+    def _validate(self, chunk: Chunk, item: SourceProduct, sku: str, fingerprint: str) -> None:
+        data, errors = validate_product(item.raw, default_locale=self.default_locale)
         if data is None:
             chunk.failed += 1
             for error in errors:
@@ -148,7 +207,11 @@ class ChunkBuilder:
                     )
                 )
             return
-        chunk.records.append(_record(data, fingerprint))
+        record = _record(data, fingerprint)
+        if data.variants or data.sku in self.known:
+            chunk.records.append(record)
+        else:
+            chunk.new_records.append((self.tenant_id, next(self.ids), *record[:-1]))
 
     @staticmethod
     def _line_for(item: SourceProduct, field_path: str) -> int:
@@ -291,13 +354,29 @@ class ImportTask:
     sha256: str
 
 
-async def _load_fingerprints(raw: Any, tenant_id: uuid.UUID) -> dict[str, str]:
+async def _load_catalog(raw: Any, tenant_id: uuid.UUID) -> dict[str, str | None]:
+    """Every SKU of the tenant -> the import fingerprint that lets a row skip validation."""
     rows = await raw.fetch(
-        "SELECT sku, import_fingerprint FROM products "
-        "WHERE tenant_id = $1 AND import_fingerprint IS NOT NULL AND deleted_at IS NULL",
+        "SELECT sku, CASE WHEN deleted_at IS NULL THEN import_fingerprint END FROM products "
+        "WHERE tenant_id = $1",
         tenant_id,
     )
     return {row[0]: row[1] for row in rows}
+
+
+async def _copy_new_products(raw: Any, chunk: Chunk) -> int:
+    """COPY products new to the catalog straight into the table (no stage, no upsert); if one
+    was created meanwhile by someone else, the whole chunk goes the upsert way instead."""
+    records = chunk.new_records
+    await raw.execute("SAVEPOINT import_new_products")
+    try:
+        await raw.copy_records_to_table("products", records=records, columns=PRODUCT_COLUMNS)
+    except asyncpg.UniqueViolationError:
+        await raw.execute("ROLLBACK TO SAVEPOINT import_new_products")
+        chunk.records.extend((*record[2:], "[]") for record in records)
+        records = []
+    await raw.execute("RELEASE SAVEPOINT import_new_products")
+    return len(records)
 
 
 async def _write_chunk(
@@ -325,6 +404,8 @@ async def _write_chunk(
             columns=ERROR_COLUMNS,
         )
         seq += len(chunk.errors)
+    if chunk.new_records:
+        counts.inserted += await _copy_new_products(raw, chunk)
     if not chunk.records:
         return seq
     await raw.copy_records_to_table("import_stage", records=chunk.records, columns=STAGE_COLUMNS)
@@ -430,9 +511,10 @@ async def _import_rows(
     builder = ChunkBuilder(
         reader,
         iter(reader.read(task.path)),
+        tenant_id=task.tenant_id,
         default_locale=task.source_locale,
         currency=task.currency,
-        fingerprints=await _load_fingerprints(raw, task.tenant_id),
+        known=await _load_catalog(raw, task.tenant_id),
         chunk_rows=task.chunk_rows,
     )
     counts, rows, seq = Counts(), 0, 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -73,7 +74,7 @@ class ProductData:
 
     def content_hash(self) -> str:
         """SHA-256 of everything stored, in a fixed order (how a price is written aside)."""
-        canonical = (
+        return _content_hash(
             self.sku,
             self.source_locale,
             self.title,
@@ -82,13 +83,45 @@ class ProductData:
             self.seo_description,
             self.vendor,
             self.tags,
-            sorted(self.attributes.items()) if self.attributes else (),
-            sorted(self.legal.items()) if self.legal else (),
+            self.attributes,
+            self.legal,
             format_price(self.price, self.currency),
             self.currency,
             [(v.sku, v.options, format_price(v.price, self.currency)) for v in self.variants],
         )
-        return hashlib.sha256(_HASH_ENCODER.encode(canonical)).hexdigest()
+
+
+def _content_hash(
+    sku: str,
+    source_locale: str,
+    title: str,
+    description_html: str,
+    seo_title: str | None,
+    seo_description: str | None,
+    vendor: str | None,
+    tags: Sequence[str],
+    attributes: dict[str, str],
+    legal: dict[str, str],
+    price: str | None,
+    currency: str | None,
+    variants: list[tuple[str | None, tuple[tuple[str, str], ...], str | None]],
+) -> str:
+    canonical = (
+        sku,
+        source_locale,
+        title,
+        description_html,
+        seo_title,
+        seo_description,
+        vendor,
+        tags,
+        sorted(attributes.items()) if attributes else (),
+        sorted(legal.items()) if legal else (),
+        price,
+        currency,
+        variants,
+    )
+    return hashlib.sha256(_HASH_ENCODER.encode(canonical)).hexdigest()
 
 
 _HASH_ENCODER = msgspec.json.Encoder()
@@ -97,6 +130,11 @@ _HASH_ENCODER = msgspec.json.Encoder()
 @lru_cache(maxsize=512)
 def currency_digits(currency: str | None) -> int:
     return get_currency_precision(currency) if currency else 2
+
+
+@lru_cache(maxsize=512)
+def _minor_unit(currency: str | None) -> Decimal:
+    return Decimal(1).scaleb(-currency_digits(currency))
 
 
 @lru_cache(maxsize=512)
@@ -117,13 +155,13 @@ def format_price(price: Decimal | None, currency: str | None) -> str | None:
     """A price as a string with the currency's minor units (``25`` EUR -> ``"25.00"``)."""
     if price is None:
         return None
-    return str(price.quantize(Decimal(1).scaleb(-currency_digits(currency))))
+    return str(price.quantize(_minor_unit(currency)))
 
 
 _INLINE_TAGS = frozenset({"b", "strong", "i", "em", "u", "small", "sub", "sup", "span"})
 _TEXT_BLOCKS = frozenset({"p", "h2", "h3", "h4", "h5", "h6"})
 _LISTS = frozenset({"ul", "ol"})
-_SIMPLE_TAG = re.compile(r"<(/?)([a-z][a-z0-9]*)>")
+_SIMPLE_TAG = re.compile(r"</?[a-z][a-z0-9]*>")
 
 
 def _is_plain_markup(html: str) -> bool:
@@ -136,14 +174,16 @@ def _is_plain_markup(html: str) -> bool:
     tags = _SIMPLE_TAG.findall(html)
     if len(tags) != html.count("<") or len(tags) != html.count(">"):
         return False
-    return _well_nested(tuple(tags))
+    return _well_nested("".join(tags))
 
 
 @lru_cache(maxsize=8192)
-def _well_nested(tags: tuple[tuple[str, str], ...]) -> bool:
-    # cached: a catalog's descriptions tend to share a handful of templates
+def _well_nested(tags: str) -> bool:
+    # cached on the tag sequence (one string: cheap to hash): a catalog's descriptions tend
+    # to share a handful of templates
     stack: list[str] = []
-    for closing, name in tags:
+    for tag in tags[1:-1].split("><") if tags else ():
+        closing, name = tag.startswith("/"), tag.lstrip("/")
         if name == "br":
             if closing:
                 return False
@@ -228,15 +268,14 @@ class _Checker:
                 value=str(raw),
             )
             return None
-        digits = currency_digits(currency)
-        if currency is not None and price != price.quantize(Decimal(1).scaleb(-digits)):
+        if currency is not None and price != price.quantize(_minor_unit(currency)):
             self.fail(
                 name,
                 "too_many_decimals",
                 N_("{value} has more than {digits} decimal places, the most {currency} allows."),
                 value=str(raw),
                 currency=currency,
-                digits=digits,
+                digits=currency_digits(currency),
             )
             return None
         return price
@@ -318,6 +357,166 @@ def validate_product(
             variants=variants,
         ),
         [],
+    )
+
+
+# A product as quick_product() returns it: sku, source_locale, title, description_html,
+# seo_title, seo_description, vendor, tags, attributes, legal, price, currency, content_hash
+QuickProduct = tuple[
+    str,
+    str,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    list[str],
+    dict[str, str],
+    dict[str, str],
+    Decimal | None,
+    str | None,
+    str,
+]
+# the cells quick_product() reads, in this order
+QUICK_FIELDS = (
+    "sku", "title", "description_html", "source_locale", "seo_title", "seo_description",
+    "vendor", "tags", "price", "currency",
+)  # fmt: skip
+_SKU_PROBLEM = re.compile(r"[/\x00-\x1f\x7f]")
+
+
+def quick_product(
+    cells: tuple[str, ...],
+    attributes: Sequence[tuple[str, str]],
+    legal: Sequence[tuple[str, str]],
+    default_locale: str,
+    default_currency: str | None,
+) -> QuickProduct | None:
+    """The canonical form and content hash of a product without variants given as the cells
+    of a CSV row (``cells``: the :data:`QUICK_FIELDS` in order), when it is valid as written;
+    None otherwise, and then :func:`validate_product` decides and names the errors.
+
+    The bulk importer's path for the common case: no dataclasses, no error bookkeeping. A
+    blank cell counts as absent; ``attributes`` and ``legal`` hold (name, cell) for the
+    non-blank cells in column order; ``default_currency`` stands in for a blank currency.
+    Whatever it accepts, :func:`validate_product` accepts with the same result (tests hold
+    the two together).
+    """
+    (
+        sku,
+        title,
+        description_html,
+        source_locale,
+        seo_title,
+        seo_description,
+        vendor,
+        tags,
+        price,
+        currency,
+    ) = cells
+    sku = sku.strip()
+    if not sku or len(sku) > MAX_SKU or _SKU_PROBLEM.search(sku):
+        return None
+    title = title.strip()
+    if not title or len(title) > MAX_TITLE:
+        return None
+    try:
+        locale = canonical_locale(source_locale if source_locale.strip() else default_locale)
+    except InvalidLocaleError:
+        return None
+    description = sanitize_html(description_html)
+    seo_title_value = seo_title.strip() or None
+    seo_description_value = seo_description.strip() or None
+    vendor_value = vendor.strip() or None
+    if (
+        len(description) > MAX_DESCRIPTION
+        or (seo_title_value is not None and len(seo_title_value) > MAX_SEO_TITLE)
+        or (seo_description_value is not None and len(seo_description_value) > MAX_SEO_DESCRIPTION)
+        or (vendor_value is not None and len(vendor_value) > MAX_VENDOR)
+    ):
+        return None
+
+    tag_list: list[str] = []
+    if tags.strip():
+        tag_list = list(map(str.strip, tags.split(",")))
+        if "" in tag_list or len(set(tag_list)) != len(tag_list):
+            tag_list = list(dict.fromkeys(t for t in tag_list if t))
+        if len(tag_list) > MAX_TAGS or max(map(len, tag_list), default=0) > MAX_TAG:
+            return None
+    attribute_map: dict[str, str] = {}
+    if attributes:
+        given = dict(attributes)  # a name given twice: the later cell, like the raw values
+        if len(given) > MAX_ATTRIBUTES:
+            return None
+        for name, value in given.items():
+            if (
+                not name.strip()
+                or len(name) > MAX_ATTRIBUTE_NAME
+                or len(value) > MAX_ATTRIBUTE_VALUE
+            ):
+                return None
+            if value.strip():
+                attribute_map[name.strip()] = value.strip()
+    legal_map: dict[str, str] = {}
+    if legal:
+        for name, value in dict(legal).items():
+            if not _LEGAL_FIELD.match(name) or len(value) > MAX_LEGAL_TEXT:
+                return None
+            if value.strip():
+                legal_map[name] = value.strip()
+
+    currency_code: str | None = None
+    currency_given = currency if currency.strip() else default_currency
+    if currency_given:
+        currency_code = currency_given.strip().upper()
+        if not known_currency(currency_code):
+            return None
+    amount: Decimal | None = None
+    price_text: str | None = None
+    price = price.strip()
+    if price:
+        if currency_code is None:
+            return None
+        try:
+            amount = Decimal(price)
+        except InvalidOperation:
+            return None
+        if not amount.is_finite() or amount < 0 or amount >= MAX_PRICE:
+            return None
+        rounded = amount.quantize(_minor_unit(currency_code))
+        if rounded != amount:
+            return None
+        price_text = str(rounded)
+
+    content_hash = _content_hash(
+        sku,
+        locale,
+        title,
+        description,
+        seo_title_value,
+        seo_description_value,
+        vendor_value,
+        tag_list,
+        attribute_map,
+        legal_map,
+        price_text,
+        currency_code,
+        [],
+    )
+    return (
+        sku,
+        locale,
+        title,
+        description,
+        seo_title_value,
+        seo_description_value,
+        vendor_value,
+        tag_list,
+        attribute_map,
+        legal_map,
+        amount,
+        currency_code,
+        content_hash,
     )
 
 

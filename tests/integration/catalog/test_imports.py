@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shoplingo.app import create_app
 from shoplingo.catalog import changes
+from shoplingo.catalog.import_runner import ImportTask, run_import
+from shoplingo.core.db import create_engine
+from shoplingo.core.ids import uuid7
 from shoplingo.models import Product
 from shoplingo.settings import Settings
 from tests.conftest import TenantCtx, drain_queue
@@ -396,3 +399,51 @@ async def test_listing_imports_newest_first(
     ).json()
     assert [i["id"] for i in rest["items"]] == [ids[0]]
     assert rest["next_cursor"] is None
+
+
+async def test_a_product_created_meanwhile_elsewhere_is_updated_not_duplicated(
+    client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, tmp_path: Path
+) -> None:
+    # Products new to the catalog are COPYed straight into the table. One created through
+    # the API after the import looked at the catalog makes that COPY conflict: the chunk is
+    # then upserted instead, and the import goes on.
+    path = tmp_path / "catalog.csv"
+    path.write_text(
+        "sku,title,price,currency\nRACE-1,First,1.00,EUR\nRACE-2,From the file,2.00,EUR\n"
+    )
+    job_id = uuid7()
+    engine = create_engine(settings)
+
+    async def start() -> ImportTask:
+        return ImportTask(
+            tenant_id=tenant.id,
+            job_id=job_id,
+            path=path,
+            format="csv",
+            currency=None,
+            source_locale="en-US",
+            chunk_rows=1,
+            sha256="not an upload",
+        )
+
+    async def progress(rows: int) -> None:
+        if rows == 1:  # between the two chunks
+            made = await client.put(
+                "/v1/products/RACE-2", json={"title": "Made in the API"}, headers=tenant.headers
+            )
+            assert made.status_code == 201, made.text
+
+    try:
+        outcome = await run_import(engine, job_id, start, progress)
+    finally:
+        await engine.dispose()
+    assert outcome is not None
+    counts, rows = outcome
+    assert (counts.as_dict(), rows) == (
+        {"inserted": 1, "updated": 1, "unchanged": 0, "failed": 0},
+        2,
+    )
+    race = await product(client, tenant, "RACE-2")
+    assert (race["title"], race["price"], race["version"]) == ("From the file", "2.00", 2)
+    listed = (await client.get("/v1/products?limit=50", headers=tenant.headers)).json()
+    assert sorted(p["sku"] for p in listed["items"]) == ["RACE-1", "RACE-2"]

@@ -1,8 +1,9 @@
 """What every catalog file reader produces, and the helpers they share.
 
 A reader turns a file into a stream of :class:`SourceProduct` (raw values, ready for
-``catalog.rules.validate_product``) and :class:`RowProblem` (a row that cannot even become a
-product: bad encoding, unreadable JSON, a variation without its parent).
+``catalog.rules.validate_product``) or :class:`PendingProduct` (rows read but not yet mapped
+to raw values, for a reader with a quick path) and :class:`RowProblem` (a row that cannot even
+become a product: bad encoding, unreadable JSON, a variation without its parent).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from shoplingo.catalog.rules import QuickProduct
 from shoplingo.core.i18n import N_
 
 # Field values an importer may hand to validate_product are bounded by the rules; this bound
@@ -54,7 +56,36 @@ class RowProblem:
     rows: int = 1
 
 
-Item = SourceProduct | RowProblem
+class PendingProduct(Protocol):
+    """A product read from a file whose cells are not yet mapped to raw values: most products
+    are valid as written, and :meth:`quick` gives their stored form without the mapping."""
+
+    @property
+    def sku(self) -> str:
+        """As it will be stored (stripped); "" when missing."""
+        ...
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def rows(self) -> int: ...
+
+    def fingerprint(self, context: bytes) -> str:
+        """Hash of the rows as written (and ``context``: the import's own settings)."""
+        ...
+
+    def quick(self, default_locale: str, default_currency: str | None) -> QuickProduct | None:
+        """The product's canonical form when it is valid as written and has no variants,
+        else None (then ``source()`` and ``validate_product`` decide)."""
+        ...
+
+    def source(self) -> SourceProduct:
+        """Raw values for ``validate_product`` (which then names what is wrong)."""
+        ...
+
+
+Item = SourceProduct | PendingProduct | RowProblem
 
 
 class Reader(Protocol):

@@ -12,7 +12,10 @@ JSON Lines: one product per line, the same object ``PUT /v1/products/{sku}`` tak
 
 from __future__ import annotations
 
+import hashlib
+import operator
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from shoplingo.catalog.importers.base import (
     bad_utf8,
     csv_records,
 )
+from shoplingo.catalog.rules import QUICK_FIELDS, QuickProduct, quick_product
 from shoplingo.core.i18n import N_
 
 LEGAL_COLUMNS = ("legal_notice", "warranty", "safety_warning", "return_policy", "compliance")
@@ -43,6 +47,7 @@ PRODUCT_COLUMNS = {
     "seo_description": "seo_description",
 }
 OPTION_SLOTS = (1, 2, 3)
+_ENCODER = msgspec.json.Encoder()
 
 
 def _header_name(column: str) -> str:
@@ -55,6 +60,8 @@ class _Layout:
     """Where each product value sits in a native CSV row, worked out once from the header."""
 
     def __init__(self, header: list[str]) -> None:
+        # what the rows' cells mean: part of every row's import fingerprint
+        self.signature = _ENCODER.encode(header)
         self.fields: list[tuple[int, str]] = []
         self.attributes: list[tuple[int, str]] = []
         self.legal: list[tuple[int, str]] = []
@@ -74,9 +81,38 @@ class _Layout:
             for n in OPTION_SLOTS
             if f"option{n}_value" in position
         ]
+        self.variant_cells = [
+            i for i in (self.variant_sku, self.variant_price) if i is not None
+        ] + [v for _, v in self.options]
+        # the quick path reads each field from one column; a header that names a field twice
+        # (description and description_html) leaves every row to the general path
+        sources = [key for _, key in self.fields]
+        self.quick_ok = len(sources) == len(set(sources))
+        where = {key: index for index, key in self.fields}
+        self.width = len(header)
+        self.quick_cells = operator.itemgetter(*(where.get(f, self.width) for f in QUICK_FIELDS))
 
     def sku_of(self, row: list[str]) -> str:
         return row[self.sku].strip() if self.sku is not None else ""
+
+    def quick(
+        self, row: list[str], default_locale: str, default_currency: str | None
+    ) -> QuickProduct | None:
+        """The product of a one-row product's row when it is valid as written and has no
+        variant (see ``rules.quick_product``), else None."""
+        if not self.quick_ok or (
+            self.variant_cells and any(row[i].strip() for i in self.variant_cells)
+        ):
+            return None
+        return quick_product(
+            self.quick_cells(row),  # a column the file lacks reads the row's padding cell
+            [(key, row[i]) for i, key in self.attributes if row[i].strip()]
+            if self.attributes
+            else (),
+            [(key, row[i]) for i, key in self.legal if row[i].strip()] if self.legal else (),
+            default_locale,
+            default_currency,
+        )
 
     def product(self, line: int, row: list[str]) -> SourceProduct:
         raw: dict[str, Any] = {key: row[i] for i, key in self.fields if row[i].strip()}
@@ -104,6 +140,45 @@ class _Layout:
             product.variant_lines.append(line)
 
 
+@dataclass(slots=True)
+class NativeProduct:
+    """A product of a native CSV as read: its first row and one more per variant.
+
+    Most products are valid as written, and :meth:`quick` turns their cells straight into
+    the stored form; only the others are mapped to raw values (:meth:`source`) for
+    ``validate_product`` to name their errors.
+    """
+
+    layout: _Layout
+    sku: str  # stripped
+    line: int
+    cells: list[list[str]]
+    lines: list[int]
+
+    @property
+    def rows(self) -> int:
+        return len(self.cells)
+
+    def fingerprint(self, context: bytes) -> str:
+        """Hash of the rows as written, what their columns mean, and ``context`` (the import's
+        own settings)."""
+        return hashlib.sha256(
+            _ENCODER.encode(self.cells) + self.layout.signature + context
+        ).hexdigest()
+
+    def quick(self, default_locale: str, default_currency: str | None) -> QuickProduct | None:
+        if len(self.cells) > 1:
+            return None
+        return self.layout.quick(self.cells[0], default_locale, default_currency)
+
+    def source(self) -> SourceProduct:
+        product = self.layout.product(self.line, self.cells[0])
+        for line, row in zip(self.lines[1:], self.cells[1:], strict=True):
+            self.layout.add_variant(product, line, row)
+        product.rows = len(self.cells)
+        return product
+
+
 class NativeCsvReader:
     name = "csv"
 
@@ -121,21 +196,24 @@ class NativeCsvReader:
     def read(self, path: Path) -> Iterator[Item]:
         header, records = csv_records(path, bad_utf8, _header_name)
         layout = _Layout(header)
-        current: SourceProduct | None = None
-        current_sku = ""
+        current: NativeProduct | None = None
         for item in records:
             if isinstance(item, RowProblem):
                 yield item
                 continue
             line, row = item
+            # one empty cell past the header's end: where a column the file lacks is read
+            if len(row) > layout.width:
+                del row[layout.width :]
+            row.append("")
             sku = layout.sku_of(row)
-            if current is not None and sku and sku == current_sku:
-                layout.add_variant(current, line, row)
-                current.rows += 1
+            if current is not None and sku and sku == current.sku:
+                current.cells.append(row)
+                current.lines.append(line)
                 continue
             if current is not None:
                 yield current
-            current, current_sku = layout.product(line, row), sku
+            current = NativeProduct(layout, sku, line, [row], [line])
         if current is not None:
             yield current
 
