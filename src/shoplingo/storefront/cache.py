@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from shoplingo.core.auth import Principal, hash_secret, split_key
 from shoplingo.settings import Settings
+from shoplingo.storefront.answers import AnswerCache
 from shoplingo.storefront.locales import fallback_chain
 
 log = structlog.get_logger(__name__)
@@ -128,6 +129,9 @@ class Storefront:
         self._generations: dict[uuid.UUID, int] = {}
         self._tenants: dict[uuid.UUID, TenantState] = {}
         self._keys: dict[str, CachedKey] = {}
+        # full token -> its verified entry: a warm request skips parsing and hashing the key
+        self._verified: dict[str, CachedKey] = {}
+        self.answers = AnswerCache(settings.storefront_answer_cache_bytes)
         self._synced: set[str] = set()
         self._connected = asyncio.Event()
 
@@ -192,10 +196,15 @@ class Storefront:
         self._epoch += 1
         self._tenants.clear()
         self._keys.clear()
+        self._verified.clear()
+        # entries are keyed by versions and never go stale, but a reconnection is rare and a
+        # clean start costs nothing
+        self.answers.clear()
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload.startswith("key:"):
             self._keys.pop(payload[4:], None)
+            self._verified.clear()
         elif payload.startswith("sync:"):
             if len(self._synced) >= MAX_ENTRIES:
                 self._synced.clear()
@@ -237,6 +246,9 @@ class Storefront:
 
     async def authenticate(self, token: str) -> Principal | None:
         """The key's principal, from memory when it was verified recently."""
+        known = self._verified.get(token) if self.listening else None
+        if known is not None and known.expires >= time.monotonic():
+            return known.principal
         parts = split_key(token)
         if parts is None:
             return None
@@ -270,4 +282,8 @@ class Storefront:
             entry.secret_hash, hash_secret(secret)
         ):
             return None
+        if self.listening and self._keys.get(prefix) is entry:
+            if len(self._verified) >= MAX_ENTRIES:
+                self._verified.clear()
+            self._verified[token] = entry
         return entry.principal

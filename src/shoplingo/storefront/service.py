@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,8 @@ from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError
 from shoplingo.core.pagination import decode_cursor, encode_cursor
 from shoplingo.models.storefront import ALL_LOCALES
-from shoplingo.storefront.cache import TenantState
+from shoplingo.settings import Settings
+from shoplingo.storefront.cache import Storefront, TenantState
 from shoplingo.storefront.locales import accept_language_tags, direction, parse_requested
 from shoplingo.storefront.render import render
 from shoplingo.storefront.schemas import Change, ChangePage, StorefrontProduct, Tombstone
@@ -180,6 +181,37 @@ def make_etag(
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
+def answer_headers(
+    settings: Settings,
+    negotiated: Negotiated,
+    etag: str | None,
+    *,
+    key_in_url: bool,
+    vary: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """Caching headers of an answer. Public caching (a CDN) only for keys in the URL: the URL
+    then names the tenant."""
+    if key_in_url:
+        cache = (
+            f"public, max-age={settings.storefront_max_age_seconds}, "
+            f"stale-while-revalidate={settings.storefront_stale_while_revalidate_seconds}"
+        )
+        varies = ["Origin"]
+    else:
+        cache = "private, no-cache"
+        varies = ["Authorization", "Origin"]
+    if negotiated.from_header:
+        varies.append("Accept-Language")
+    headers = {
+        "Cache-Control": cache,
+        "Vary": ", ".join([*varies, *vary]),
+        "Content-Language": negotiated.locale,
+    }
+    if etag is not None:
+        headers["ETag"] = etag
+    return headers
+
+
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
@@ -207,6 +239,24 @@ async def read_product(
     if row["id"] is None:
         return None, versions
     return render(row, negotiated.locale, negotiated.chain), versions
+
+
+async def product_answer(
+    storefront: Storefront, state: TenantState, sku: str, negotiated: Negotiated, etag: str
+) -> tuple[bytes, str]:
+    """The encoded product and its ETag: from memory when ``etag`` (computed from the versions
+    this process holds) names a rendered answer, else read, rendered and kept under the ETag
+    of the snapshot it was read in. Raises NotFound."""
+    body = storefront.answers.get(etag)
+    if body is not None:
+        return body, etag
+    product, versions = await read_product(storefront.pool, state.tenant_id, sku, negotiated)
+    if product is None:
+        raise product_not_found(sku)
+    etag = make_etag(state, negotiated, versions, f"product:{sku}")
+    body = _ENCODER.encode(product)
+    storefront.answers.put(etag, body)
+    return body, etag
 
 
 def _page_cursor(
@@ -283,11 +333,32 @@ class Bundle:
         finally:
             await self.pool.release(conn)
 
-    async def chunks(self, page_size: int, *, gzip: bool) -> AsyncIterator[bytes]:
+    async def chunks(
+        self,
+        page_size: int,
+        *,
+        gzip: bool,
+        keep: Callable[[bytes], None] | None = None,
+        keep_limit: Callable[[int], bool] = lambda _: True,
+    ) -> AsyncIterator[bytes]:
+        """The encoded bundle; ``keep`` receives the whole of it at the end, unless it grew
+        past ``keep_limit`` (then nothing is held beyond the current page)."""
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
+        kept: list[bytes] | None = [] if keep is not None else None
+        kept_size = 0
 
-        def out(data: bytes) -> bytes:
-            return compressor.compress(data) if compressor is not None else data
+        def out(data: bytes, *, last: bool = False) -> bytes:
+            nonlocal kept, kept_size
+            chunk = data
+            if compressor is not None:
+                chunk = compressor.compress(data) + (compressor.flush() if last else b"")
+            if kept is not None:
+                kept_size += len(chunk)
+                if keep_limit(kept_size):
+                    kept.append(chunk)
+                else:
+                    kept = None
+            return chunk
 
         try:
             negotiated = self.negotiated
@@ -317,8 +388,10 @@ class Bundle:
                 after = rows[-1]["id"]
                 if len(rows) < page_size:
                     break
-            tail = out(b"]}")
-            yield tail + compressor.flush() if compressor is not None else tail
+            tail = out(b"]}", last=True)
+            if keep is not None and kept is not None:
+                keep(b"".join(kept))
+            yield tail
         finally:
             await self.close()
 

@@ -270,6 +270,48 @@ async def test_etag_revalidates_without_the_database_and_a_publish_shows_on_the_
     assert repriced.json()["price"]["formatted"] == "€\xa09,99"
 
 
+async def test_answers_come_from_memory_until_a_publish_changes_them(
+    client: AsyncTestClient[Litestar], tee: Shop, raw: asyncpg.Connection
+) -> None:
+    product = "/v1/storefront/products/TEE?locale=de-AT"
+    bundle = "/v1/storefront/bundles/de-AT"
+    plain = {**tee.reader, "Accept-Encoding": "identity"}
+    zipped = {**tee.reader, "Accept-Encoding": "gzip"}
+    first = await client.get(product, headers=tee.reader)
+    first_bundle = await client.get(bundle, headers=plain)
+    first_zipped = await client.get(bundle, headers=zipped)
+    assert first_bundle.status_code == first_zipped.status_code == 200
+
+    # rendered answers are kept by ETag: the storefront's pool is not touched (it would raise)
+    storefront = client.app.state.storefront
+    pool, storefront._pool = storefront._pool, None
+    try:
+        again = await client.get(product, headers=tee.reader)
+        again_bundle = await client.get(bundle, headers=plain)
+        again_zipped = await client.get(bundle, headers=zipped)
+    finally:
+        storefront._pool = pool
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["content-type"] == "application/json"
+    assert again.headers["vary"] == first.headers["vary"]
+    assert again_bundle.content == first_bundle.content
+    assert again_zipped.headers["content-encoding"] == "gzip"
+    assert again_zipped.json() == first_zipped.json() == first_bundle.json()
+
+    # a publish in the chain is read on the very next request, by the product and the bundle
+    await put_segment(raw, tee, "TEE", "title", "de", "Hemd (neu)")
+    await synced(client)
+    changed = await client.get(product, headers=tee.reader)
+    assert changed.json()["title"] == {"value": "Hemd (neu)", "locale": "de"}
+    assert changed.headers["etag"] != first.headers["etag"]
+    titles = [
+        p["title"]["value"] for p in (await client.get(bundle, headers=zipped)).json()["products"]
+    ]
+    assert titles == ["Hemd (neu)"]
+
+
 async def test_a_key_in_the_url_makes_answers_cacheable_by_a_cdn(
     client: AsyncTestClient[Litestar], tee: Shop
 ) -> None:
