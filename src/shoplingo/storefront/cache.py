@@ -33,6 +33,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from shoplingo.core.auth import Principal, hash_secret, split_key
+from shoplingo.review.classifier import Classifier, classifier_for
 from shoplingo.settings import Settings
 from shoplingo.storefront.answers import AnswerCache
 from shoplingo.storefront.locales import fallback_chain
@@ -53,6 +54,7 @@ WHERE k.prefix = $1
 
 TENANT_QUERY = """
 SELECT t.source_locale, t.target_locales, (t.settings -> 'storefront')::text AS storefront,
+       (t.settings -> 'legal')::text AS legal,
        (SELECT coalesce(json_object_agg(v.locale, v.version), '{}')::text
         FROM storefront_versions v WHERE v.tenant_id = t.id) AS versions
 FROM tenants t WHERE t.id = $1
@@ -87,6 +89,8 @@ class TenantState:
     fallbacks: dict[str, tuple[str, ...]]
     cors_origins: frozenset[str]
     versions: dict[str, int]
+    # the tenant's current legal rules (review.reads asks them about unapproved texts)
+    classifier: Classifier
     chains: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     @property
@@ -112,6 +116,9 @@ def tenant_state(tenant_id: uuid.UUID, row: Any) -> TenantState:
         fallbacks={k: tuple(v) for k, v in config.fallbacks.items()},
         cors_origins=frozenset(config.cors_origins),
         versions=msgspec.json.decode(row["versions"], type=dict[str, int]),
+        classifier=classifier_for(
+            tenant_id, {"legal": msgspec.json.decode(row["legal"])} if row["legal"] else None
+        ),
     )
 
 

@@ -123,7 +123,7 @@ class StorefrontController(Controller):
                 return _not_modified(_headers(request, negotiated, etag))
         items, next_cursor, versions = await service.list_products(
             storefront.pool,
-            state.tenant_id,
+            state,
             negotiated,
             updated_since=updated_since,
             cursor=cursor,
@@ -163,7 +163,7 @@ class StorefrontController(Controller):
             if gzip:
                 headers["Content-Encoding"] = "gzip"
             return Response(content=cached, media_type=JSON, headers=headers)
-        bundle = service.Bundle(storefront.pool, state.tenant_id, negotiated)
+        bundle = service.Bundle(storefront.pool, state, negotiated)
         await bundle.open()
         etag = service.make_etag(state, negotiated, bundle.versions, resource)
         headers = _headers(request, negotiated, etag, vary)

@@ -30,34 +30,66 @@ from shoplingo.storefront.cache import Storefront, TenantState
 from shoplingo.storefront.locales import accept_language_tags, direction, parse_requested
 from shoplingo.storefront.render import render
 from shoplingo.storefront.schemas import Change, ChangePage, StorefrontProduct, Tombstone
+from shoplingo.translation.memory import source_hash_sql
+from shoplingo.translation.states import Status
 
 # bump when the shape of an answer changes: every ETag changes with it
 FORMAT = "1"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# A product with its variants and its published texts in the chain's locales ($2).
-PRODUCT = """
+# The current source text of a segment's field (stale segments only: any other segment was
+# translated from it). Mirrors translation.sources.product_sources (a test holds them equal).
+PRODUCT_FIELD_TEXT = """
+CASE s.field WHEN 'title' THEN p.title WHEN 'description_html' THEN p.description_html
+             WHEN 'seo_title' THEN p.seo_title WHEN 'seo_description' THEN p.seo_description
+             WHEN 'tags' THEN array_to_string(p.tags, ', ')
+             ELSE CASE split_part(s.field, '.', 1)
+                      WHEN 'attributes' THEN p.attributes ->> substr(s.field, 12)
+                      WHEN 'legal' THEN p.legal ->> substr(s.field, 7) END END
+"""
+VARIANT_FIELD_TEXT = r"""
+CASE WHEN s.field ~ '^options\.[0-9]+\.(name|value)$'
+     THEN v.options -> split_part(s.field, '.', 2)::int ->> split_part(s.field, '.', 3) END
+"""
+
+
+def _segment_columns(field_text: str) -> str:
+    return f"""s.tenant_id, s.owner_id, s.field, s.source_locale, s.target_locale, s.target_text,
+           s.status, s.legal, s.approved_at IS NOT NULL AS approved, s.source_hash,
+           CASE WHEN s.status = '{Status.STALE.value}' THEN {source_hash_sql(field_text)}
+                ELSE s.source_hash END AS current_hash"""
+
+
+# A product with its variants and every text in the chain's locales ($2), whatever its status,
+# with what review.reads needs to decide what a shopper sees: the status, legal flag and
+# approval, whether it was translated from the current source text, and the last approved
+# text for the current source (segment_approvals).
+PRODUCT = f"""
 SELECT p.id, p.sku, p.source_locale, p.title, p.description_html, p.seo_title,
        p.seo_description, p.vendor, p.tags, p.attributes::text AS attributes,
        p.legal::text AS legal, p.price, p.currency, p.updated_at, p.deleted_at,
        (SELECT coalesce(json_agg(json_build_array(v.id, v.sku, v.options, v.price::text)
                                  ORDER BY v.position), '[]')::text
         FROM variants v WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id) AS variants,
-       (SELECT coalesce(json_agg(json_build_array(t.owner_id, t.field, t.target_locale,
-                                                  t.target_text, t.legal, t.approved)), '[]')::text
-        FROM (SELECT s.owner_id, s.field, s.target_locale, s.target_text, s.legal,
-                     s.approved_at IS NOT NULL AS approved
+       (SELECT coalesce(json_agg(json_build_array(
+                   t.owner_id, t.field, t.target_locale, t.target_text, t.status, t.legal,
+                   t.approved, t.current_hash = t.source_hash, a.target_text)), '[]')::text
+        FROM (SELECT {_segment_columns(PRODUCT_FIELD_TEXT)}
               FROM segments s
               WHERE s.tenant_id = p.tenant_id AND s.owner_kind = 'product' AND s.owner_id = p.id
-                AND s.status = 'published' AND s.target_locale = ANY($2::text[])
+                AND s.target_locale = ANY($2::text[])
               UNION ALL
-              SELECT s.owner_id, s.field, s.target_locale, s.target_text, s.legal,
-                     s.approved_at IS NOT NULL
+              SELECT {_segment_columns(VARIANT_FIELD_TEXT)}
               FROM variants v
               JOIN segments s ON s.tenant_id = v.tenant_id AND s.owner_kind = 'variant'
                              AND s.owner_id = v.id
               WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id
-                AND s.status = 'published' AND s.target_locale = ANY($2::text[])) t) AS texts
+                AND s.target_locale = ANY($2::text[])) t
+        LEFT JOIN LATERAL (
+            SELECT sa.target_text FROM segment_approvals sa
+            WHERE sa.tenant_id = t.tenant_id AND sa.source_locale = t.source_locale
+              AND sa.target_locale = t.target_locale AND sa.source_hash = t.current_hash
+            ORDER BY sa.approved_at DESC, sa.id DESC LIMIT 1) a ON true) AS texts
 FROM products p
 """
 
@@ -232,13 +264,13 @@ def product_not_found(sku: str) -> NotFound:
 
 
 async def read_product(
-    pool: asyncpg.Pool, tenant_id: uuid.UUID, sku: str, negotiated: Negotiated
+    pool: asyncpg.Pool, state: TenantState, sku: str, negotiated: Negotiated
 ) -> tuple[StorefrontProduct | None, dict[str, int]]:
-    row = await pool.fetchrow(ONE_PRODUCT, tenant_id, negotiated.targets, sku)
+    row = await pool.fetchrow(ONE_PRODUCT, state.tenant_id, negotiated.targets, sku)
     versions = _VERSIONS.decode(row["versions"])
     if row["id"] is None:
         return None, versions
-    return render(row, negotiated.locale, negotiated.chain), versions
+    return render(row, negotiated.locale, negotiated.chain, state.classifier), versions
 
 
 async def product_answer(
@@ -250,7 +282,7 @@ async def product_answer(
     body = storefront.answers.get(etag)
     if body is not None:
         return body, etag
-    product, versions = await read_product(storefront.pool, state.tenant_id, sku, negotiated)
+    product, versions = await read_product(storefront.pool, state, sku, negotiated)
     if product is None:
         raise product_not_found(sku)
     etag = make_etag(state, negotiated, versions, f"product:{sku}")
@@ -271,7 +303,7 @@ def _page_cursor(
 
 async def list_products(
     pool: asyncpg.Pool,
-    tenant_id: uuid.UUID,
+    state: TenantState,
     negotiated: Negotiated,
     *,
     updated_since: datetime | None,
@@ -279,7 +311,9 @@ async def list_products(
     limit: int,
 ) -> tuple[list[StorefrontProduct | Tombstone], str | None, dict[str, int]]:
     since, after = _page_cursor(cursor, updated_since)
-    rows = await pool.fetch(PRODUCT_PAGE, tenant_id, negotiated.targets, since, after, limit + 1)
+    rows = await pool.fetch(
+        PRODUCT_PAGE, state.tenant_id, negotiated.targets, since, after, limit + 1
+    )
     versions = _VERSIONS.decode(rows[0]["versions"])
     found = [row for row in rows if row["id"] is not None]
     next_cursor = None
@@ -289,7 +323,7 @@ async def list_products(
     items: list[StorefrontProduct | Tombstone] = [
         Tombstone(sku=row["sku"])
         if row["deleted_at"] is not None
-        else render(row, negotiated.locale, negotiated.chain)
+        else render(row, negotiated.locale, negotiated.chain, state.classifier)
         for row in found
     ]
     return items, next_cursor, versions
@@ -302,9 +336,10 @@ class Bundle:
     :meth:`close`); memory stays at one page of products whatever the catalog's size.
     """
 
-    def __init__(self, pool: asyncpg.Pool, tenant_id: uuid.UUID, negotiated: Negotiated) -> None:
+    def __init__(self, pool: asyncpg.Pool, state: TenantState, negotiated: Negotiated) -> None:
         self.pool = pool
-        self.tenant_id = tenant_id
+        self.tenant_id = state.tenant_id
+        self.classifier = state.classifier
         self.negotiated = negotiated
         self.versions: dict[str, int] = {}
         self.horizon = 0
@@ -380,7 +415,9 @@ class Bundle:
                 if not rows:
                     break
                 encoded = b",".join(
-                    _ENCODER.encode(render(row, negotiated.locale, negotiated.chain))
+                    _ENCODER.encode(
+                        render(row, negotiated.locale, negotiated.chain, self.classifier)
+                    )
                     for row in rows
                 )
                 yield out(encoded if first else b"," + encoded)

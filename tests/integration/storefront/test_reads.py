@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -9,6 +11,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from shoplingo.storefront.service import PRODUCT_FIELD_TEXT, VARIANT_FIELD_TEXT
+from shoplingo.translation.memory import source_hash, source_hash_sql
+from shoplingo.translation.sources import product_sources
 from tests.integration.storefront.conftest import Shop, put_product, put_segment, synced
 
 TITLES = {
@@ -326,3 +331,77 @@ async def test_a_key_in_the_url_makes_answers_cacheable_by_a_cdn(
     )
     assert secret.status_code == 401
     assert secret.json()["code"] == "secret_key_in_url"
+
+
+async def test_the_current_source_of_every_field_is_read_as_the_pipeline_reads_it(
+    client: AsyncTestClient[Litestar], shop: Shop, raw: asyncpg.Connection
+) -> None:
+    """The storefront's SQL finds a stale segment's current source text (to look up its last
+    approved translation); it must agree with translation.sources for every kind of field."""
+    await put_product(
+        client,
+        shop,
+        "ALL",
+        title=" Shirt\t for  summer ",
+        description_html="<p>Soft\n\ncotton</p>",
+        seo_title="Shirt",
+        seo_description="A shirt.",
+        tags=["organic", "summer"],
+        attributes={"Material": "Cotton", "Safety warning": "Keep\u00a0away from fire."},
+        legal={"warranty": "Two years."},
+        variants=[
+            {"sku": "ALL-S", "options": [{"name": "Size", "value": "S"}]},
+            {
+                "sku": "ALL-M",
+                "options": [{"name": "Size", "value": "M"}, {"name": "Fit", "value": "Slim  cut"}],
+            },
+        ],
+    )
+    product = await raw.fetchrow(
+        "SELECT * FROM products WHERE tenant_id = $1 AND sku = 'ALL'", shop.tenant.id
+    )
+    variants = await raw.fetch(
+        "SELECT id, options FROM variants WHERE tenant_id = $1 AND product_id = $2 "
+        "ORDER BY position",
+        shop.tenant.id,
+        product["id"],
+    )
+    sources = list(
+        product_sources(
+            SimpleNamespace(
+                **{
+                    **dict(product),
+                    "attributes": json.loads(product["attributes"]),
+                    "legal": json.loads(product["legal"]),
+                    "variants": [
+                        SimpleNamespace(id=v["id"], options=json.loads(v["options"]))
+                        for v in variants
+                    ],
+                }
+            ),
+            classifier=None,
+        )
+    )
+    assert len(sources) == 14
+    owners = {v["id"]: i for i, v in enumerate(variants)}
+    for source in sources:
+        variant = owners.get(source.owner_id)
+        await put_segment(
+            raw, shop, "ALL", source.field, "de", "x", status="stale", variant=variant
+        )
+    found = await raw.fetch(
+        f"""
+        SELECT s.owner_id, s.field,
+               CASE WHEN s.owner_kind = 'product' THEN {source_hash_sql(PRODUCT_FIELD_TEXT)}
+                    ELSE {source_hash_sql(VARIANT_FIELD_TEXT)} END AS current_hash
+        FROM segments s
+        JOIN products p ON p.tenant_id = s.tenant_id AND p.id = $2
+        LEFT JOIN variants v ON v.tenant_id = s.tenant_id AND v.id = s.owner_id
+        WHERE s.tenant_id = $1
+        """,
+        shop.tenant.id,
+        product["id"],
+    )
+    assert {(r["owner_id"], r["field"]): r["current_hash"] for r in found} == {
+        (s.owner_id, s.field): source_hash(s.text) for s in sources
+    }
