@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
@@ -18,6 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.models import Member
+from shoplingo.storefront.cache import asyncpg_dsn
+from shoplingo.translation.memory import source_hash
 from tests.conftest import drain_queue
 from tests.integration.review.conftest import (
     PRODUCT,
@@ -522,3 +525,40 @@ async def test_a_stale_legal_text_is_served_as_approved_for_its_new_source_elsew
         "value": mug_warranty["target_text"],
         "locale": "de-DE",
     }
+
+
+async def test_a_new_segment_of_an_approved_source_text_is_served_approved_at_once(
+    client: Client, shop: Shop
+) -> None:
+    warranty = (await segments(client, shop))["legal.warranty"]
+    assert (await approve(client, shop.rita, warranty["id"])).status_code == 200
+    source = PRODUCT["legal"]["warranty"]
+    mug = {"title": "Mug", "legal": {"warranty": source}}
+    response = await client.put("/v1/products/MUG", json=mug, headers=shop.tenant.headers)
+    assert response.status_code == 201, response.text
+    fallback = {"value": source, "locale": "en-US", "fallback": True}
+    assert await _storefront_warranty(client, shop, "MUG") == fallback
+
+    # a translation run's first step: its segments are written, queued; nothing is published
+    conn = await asyncpg.connect(asyncpg_dsn(shop.settings.database_url))
+    try:
+        await conn.execute(
+            """
+            INSERT INTO segments (tenant_id, id, owner_kind, owner_id, field, source_locale,
+                target_locale, source_text, source_hash, status, legal)
+            SELECT p.tenant_id, uuid7(), 'product', p.id, 'legal.warranty', 'en-US', 'de-DE',
+                   $2, $3, 'queued', true
+            FROM products p WHERE p.tenant_id = $1 AND p.sku = 'MUG'
+            """,
+            shop.tenant.id,
+            source,
+            source_hash(source),
+        )
+    finally:
+        await conn.close()
+    # the approval of the same source text now applies, on the storefront's next answer too
+    approved = {"value": warranty["target_text"], "locale": "de-DE"}
+    assert await _storefront_warranty(client, shop, "MUG") == approved
+    assert (await segments(client, shop, "MUG"))["legal.warranty"]["served_text"] == approved[
+        "value"
+    ]
