@@ -8,11 +8,13 @@ notification this process forgets the tenant's cached versions, so the next requ
 again. A request therefore answers 304 from memory only when no commit that changed the
 tenant's storefront has been delivered to this process since the versions were read; the gap
 between a commit and its delivery is the time the notification takes to cross one local
-socket (well under a millisecond on one machine or LAN). Answers with a body never rely on the
-cache: their ETag comes from the same statement (the same snapshot) as their content.
+socket (well under a millisecond on one machine or LAN). A body read from the database takes
+its ETag from the same statement (the same snapshot) as its content and is kept under it
+(``storefront.answers``); a later request whose ETag, from these versions, names it gets those
+bytes, which is exactly as fresh as a 304.
 
-While the listening connection is down nothing is cached at all (every request reads the
-database), and every reconnection starts from an empty cache, so a missed notification can
+While the listening connection is down no versions are cached (every request reads them from
+the database), and every reconnection starts from empty caches, so a missed notification can
 never keep a stale version alive. Cached keys also expire after
 ``storefront_key_cache_seconds``; a revocation evicts them at once through the same channel.
 """

@@ -1,8 +1,11 @@
 """Storefront reads: negotiation, ETags and the queries behind every endpoint. Never commits.
 
 Reads go through the storefront's own asyncpg pool (one statement per answer; a bundle is one
-read-only REPEATABLE READ transaction), and every answer's ETag comes from the version
-counters read in the same snapshot as its content.
+read-only REPEATABLE READ transaction), and every answer read from the database takes its ETag
+from the version counters read in the same snapshot as its content; the encoded answer is then
+kept under that ETag (``storefront.answers``). What a shopper sees of each text is decided by
+``review.reads`` (the one owner of that rule), from rows this SQL reads with everything it
+needs, the last approved text for the current source included.
 """
 
 from __future__ import annotations
