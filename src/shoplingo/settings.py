@@ -105,6 +105,8 @@ class Settings:
     storefront_pool_size: int = 10
     # products per database round trip while a bundle streams
     storefront_bundle_page_size: int = 500
+    # rendered answers (products, bundles) kept per process, by ETag, in bytes (0 = none)
+    storefront_answer_cache_bytes: int = 64 * 1024 * 1024
     # change-feed rows older than this are deleted by the worker (0 = keep forever)
     storefront_changes_retention_days: int = 30
     # Webhooks: one POST's timeout; attempts in all, exponential backoff between them

@@ -451,6 +451,10 @@ async def run_import(
             return None  # another worker is on it
         raw: Any = (await conn.get_raw_connection()).driver_connection
         assert raw.is_in_transaction()
+        # the storefront's version counters are bumped once, at the end: bumping them as
+        # products are written would lock them (and every API write of this tenant's
+        # products behind them) for the whole import
+        await raw.execute("SET LOCAL shoplingo.defer_storefront_bumps = 'on'")
         task = await start()
         if task is None:
             return None
@@ -469,6 +473,7 @@ async def run_import(
         await raw.execute(
             FINISH, task.tenant_id, task.job_id, _json.encode(counts.as_dict()).decode(), rows
         )
+        await raw.execute("SELECT storefront_bump_deferred($1)", task.tenant_id)
     log.info("import_done", job_id=str(job_id), rows=rows, **counts.as_dict())
     return counts, rows
 

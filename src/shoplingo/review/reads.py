@@ -12,6 +12,10 @@ For each segment, in order:
 An unapproved translation of legal text is never returned. Legality is the segment's stored
 flag or, in case the tenant's rules changed since it was classified, what the tenant's current
 rules say (a text that became legal is held back even before its segment is re-classified).
+
+The rule itself is two pure functions, :func:`text_servable` (step 1) and :func:`shopper_text`
+(steps 1 to 3); :func:`servable_texts` applies them to ORM rows, and the storefront (which
+reads its rows with its own SQL, the last approved text included) calls them as they are.
 """
 
 from __future__ import annotations
@@ -82,11 +86,50 @@ def is_legal(segment: SegmentLike, classifier: Classifier) -> bool:
     )
 
 
-def own_text_servable(segment: SegmentLike, classifier: Classifier) -> bool:
-    """Whether the segment's own target text may be shown to a shopper (for its source)."""
-    if segment.status not in SERVABLE or segment.target_text is None:
+def text_servable(
+    status: str,
+    target_text: str | None,
+    *,
+    approved: bool,
+    legal: bool,
+    field: str,
+    source_text: str,
+    source_locale: str,
+    classifier: Classifier,
+) -> bool:
+    """Step 1: whether a segment's own target text may be shown to a shopper, for the source
+    text it was translated from. ``legal`` is the segment's stored flag; the tenant's current
+    rules (``classifier``) are asked only when it matters (an unapproved servable text)."""
+    if status not in SERVABLE or target_text is None:
         return False
-    return segment.approved_at is not None or not is_legal(segment, classifier)
+    return approved or not (
+        legal or classifier.reason(field, source_text, source_locale) is not None
+    )
+
+
+def shopper_text(*, own: str | None, last_approved: str | None, source: str) -> Served:
+    """Steps 1 to 3 for one segment: ``own`` is its text when :func:`text_servable` says so
+    and it was translated from the current source (else None); ``last_approved`` the last
+    approved text for the current source (``segment_approvals``), if any."""
+    if own is not None:
+        return Served(own, Origin.TRANSLATION, False)
+    if last_approved is not None:
+        return Served(last_approved, Origin.APPROVED, False)
+    return Served(source, Origin.SOURCE, True)
+
+
+def own_text_servable(segment: SegmentLike, classifier: Classifier) -> bool:
+    """:func:`text_servable` for a segment row."""
+    return text_servable(
+        segment.status,
+        segment.target_text,
+        approved=segment.approved_at is not None,
+        legal=segment.legal,
+        field=segment.field,
+        source_text=segment.source_text,
+        source_locale=segment.source_locale,
+        classifier=classifier,
+    )
 
 
 def current_sources(product: Any, segments: Iterable[SegmentLike]) -> dict[uuid.UUID, str]:
@@ -153,8 +196,9 @@ async def servable_texts(
         source = current.get(segment.id, segment.source_text)
         digest = source_hash(source) if segment.id in current else segment.source_hash
         if digest == segment.source_hash and own_text_servable(segment, classifier):
-            assert segment.target_text is not None
-            served[segment.id] = Served(segment.target_text, Origin.TRANSLATION, False)
+            served[segment.id] = shopper_text(
+                own=segment.target_text, last_approved=None, source=source
+            )
         else:
             waiting[segment.id] = (segment.source_locale, segment.target_locale, digest, source)
     if waiting:
@@ -191,10 +235,7 @@ async def servable_texts(
         )
         approved = {(r.source_locale, r.target_locale, r.source_hash): r.target_text for r in rows}
         for segment_id, (s, t, h, source) in waiting.items():
-            text = approved.get((s, t, h))
-            served[segment_id] = (
-                Served(text, Origin.APPROVED, False)
-                if text is not None
-                else Served(source, Origin.SOURCE, True)
+            served[segment_id] = shopper_text(
+                own=None, last_approved=approved.get((s, t, h)), source=source
             )
     return served

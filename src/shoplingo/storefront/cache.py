@@ -8,11 +8,13 @@ notification this process forgets the tenant's cached versions, so the next requ
 again. A request therefore answers 304 from memory only when no commit that changed the
 tenant's storefront has been delivered to this process since the versions were read; the gap
 between a commit and its delivery is the time the notification takes to cross one local
-socket (well under a millisecond on one machine or LAN). Answers with a body never rely on the
-cache: their ETag comes from the same statement (the same snapshot) as their content.
+socket (well under a millisecond on one machine or LAN). A body read from the database takes
+its ETag from the same statement (the same snapshot) as its content and is kept under it
+(``storefront.answers``); a later request whose ETag, from these versions, names it gets those
+bytes, which is exactly as fresh as a 304.
 
-While the listening connection is down nothing is cached at all (every request reads the
-database), and every reconnection starts from an empty cache, so a missed notification can
+While the listening connection is down no versions are cached (every request reads them from
+the database), and every reconnection starts from empty caches, so a missed notification can
 never keep a stale version alive. Cached keys also expire after
 ``storefront_key_cache_seconds``; a revocation evicts them at once through the same channel.
 """
@@ -33,7 +35,9 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from shoplingo.core.auth import Principal, hash_secret, split_key
+from shoplingo.review.classifier import Classifier, classifier_for
 from shoplingo.settings import Settings
+from shoplingo.storefront.answers import AnswerCache
 from shoplingo.storefront.locales import fallback_chain
 
 log = structlog.get_logger(__name__)
@@ -52,6 +56,7 @@ WHERE k.prefix = $1
 
 TENANT_QUERY = """
 SELECT t.source_locale, t.target_locales, (t.settings -> 'storefront')::text AS storefront,
+       (t.settings -> 'legal')::text AS legal,
        (SELECT coalesce(json_object_agg(v.locale, v.version), '{}')::text
         FROM storefront_versions v WHERE v.tenant_id = t.id) AS versions
 FROM tenants t WHERE t.id = $1
@@ -86,6 +91,8 @@ class TenantState:
     fallbacks: dict[str, tuple[str, ...]]
     cors_origins: frozenset[str]
     versions: dict[str, int]
+    # the tenant's current legal rules (review.reads asks them about unapproved texts)
+    classifier: Classifier
     chains: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     @property
@@ -111,6 +118,9 @@ def tenant_state(tenant_id: uuid.UUID, row: Any) -> TenantState:
         fallbacks={k: tuple(v) for k, v in config.fallbacks.items()},
         cors_origins=frozenset(config.cors_origins),
         versions=msgspec.json.decode(row["versions"], type=dict[str, int]),
+        classifier=classifier_for(
+            tenant_id, {"legal": msgspec.json.decode(row["legal"])} if row["legal"] else None
+        ),
     )
 
 
@@ -128,6 +138,9 @@ class Storefront:
         self._generations: dict[uuid.UUID, int] = {}
         self._tenants: dict[uuid.UUID, TenantState] = {}
         self._keys: dict[str, CachedKey] = {}
+        # full token -> its verified entry: a warm request skips parsing and hashing the key
+        self._verified: dict[str, CachedKey] = {}
+        self.answers = AnswerCache(settings.storefront_answer_cache_bytes)
         self._synced: set[str] = set()
         self._connected = asyncio.Event()
 
@@ -192,10 +205,15 @@ class Storefront:
         self._epoch += 1
         self._tenants.clear()
         self._keys.clear()
+        self._verified.clear()
+        # entries are keyed by versions and never go stale, but a reconnection is rare and a
+        # clean start costs nothing
+        self.answers.clear()
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload.startswith("key:"):
             self._keys.pop(payload[4:], None)
+            self._verified.clear()
         elif payload.startswith("sync:"):
             if len(self._synced) >= MAX_ENTRIES:
                 self._synced.clear()
@@ -237,6 +255,9 @@ class Storefront:
 
     async def authenticate(self, token: str) -> Principal | None:
         """The key's principal, from memory when it was verified recently."""
+        known = self._verified.get(token) if self.listening else None
+        if known is not None and known.expires >= time.monotonic():
+            return known.principal
         parts = split_key(token)
         if parts is None:
             return None
@@ -270,4 +291,8 @@ class Storefront:
             entry.secret_hash, hash_secret(secret)
         ):
             return None
+        if self.listening and self._keys.get(prefix) is entry:
+            if len(self._verified) >= MAX_ENTRIES:
+                self._verified.clear()
+            self._verified[token] = entry
         return entry.principal

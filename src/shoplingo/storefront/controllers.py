@@ -18,7 +18,7 @@ from shoplingo.settings import Settings
 from shoplingo.storefront import config, service, webhooks
 from shoplingo.storefront.cache import Storefront, TenantState
 from shoplingo.storefront.locales import direction
-from shoplingo.storefront.middleware import KEY_IN_URL, TENANT_KEY
+from shoplingo.storefront.middleware import FROM_MEMORY, KEY_IN_URL, TENANT_KEY
 from shoplingo.storefront.schemas import (
     ChangePage,
     DeliveryOut,
@@ -44,27 +44,13 @@ def _headers(
     etag: str | None,
     vary: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """Public caching (a CDN) only for keys in the URL: the URL then names the tenant."""
-    settings: Settings = request.app.state.settings
-    if request.scope[KEY_IN_URL]:  # type: ignore[literal-required]
-        cache = (
-            f"public, max-age={settings.storefront_max_age_seconds}, "
-            f"stale-while-revalidate={settings.storefront_stale_while_revalidate_seconds}"
-        )
-        varies = ["Origin"]
-    else:
-        cache = "private, no-cache"
-        varies = ["Authorization", "Origin"]
-    if negotiated.from_header:
-        varies.append("Accept-Language")
-    headers = {
-        "Cache-Control": cache,
-        "Vary": ", ".join([*varies, *vary]),
-        "Content-Language": negotiated.locale,
-    }
-    if etag is not None:
-        headers["ETag"] = etag
-    return headers
+    return service.answer_headers(
+        request.app.state.settings,
+        negotiated,
+        etag,
+        key_in_url=request.scope[KEY_IN_URL],  # type: ignore[literal-required]
+        vary=vary,
+    )
 
 
 def _not_modified(headers: dict[str, str]) -> Response[bytes]:
@@ -94,27 +80,25 @@ class StorefrontController(Controller):
     path = "/v1/storefront"
     tags = ["storefront"]
 
-    @get("/products/{sku:str}", summary="One product in a locale, with its fallback chain")
+    @get(
+        "/products/{sku:str}",
+        summary="One product in a locale, with its fallback chain",
+        # cache hits are answered by the storefront middleware (see its docstring)
+        opt={FROM_MEMORY: True},
+    )
     async def product(
         self, request: Request[Any, Any, Any], sku: FromPath[str], locale: LocaleParam = None
     ) -> Response[bytes]:
         storefront, state, negotiated = _context(request, locale)
-        resource = f"product:{sku}"
+        etag = service.make_etag(state, negotiated, state.versions, f"product:{sku}")
         if_none_match = request.headers.get("if-none-match")
-        if if_none_match:
-            etag = service.make_etag(state, negotiated, state.versions, resource)
-            if service.etag_matches(if_none_match, etag):
-                return _not_modified(_headers(request, negotiated, etag))
-        product, versions = await service.read_product(
-            storefront.pool, state.tenant_id, sku, negotiated
-        )
-        if product is None:
-            raise service.product_not_found(sku)
-        etag = service.make_etag(state, negotiated, versions, resource)
+        if service.etag_matches(if_none_match, etag):
+            return _not_modified(_headers(request, negotiated, etag))
+        body, etag = await service.product_answer(storefront, state, sku, negotiated, etag)
         headers = _headers(request, negotiated, etag)
         if service.etag_matches(if_none_match, etag):
             return _not_modified(headers)
-        return Response(content=_ENCODER.encode(product), media_type=JSON, headers=headers)
+        return Response(content=body, media_type=JSON, headers=headers)
 
     @get("/products", summary="Products in a locale; delta sync with updated_since")
     async def products(
@@ -139,7 +123,7 @@ class StorefrontController(Controller):
                 return _not_modified(_headers(request, negotiated, etag))
         items, next_cursor, versions = await service.list_products(
             storefront.pool,
-            state.tenant_id,
+            state,
             negotiated,
             updated_since=updated_since,
             cursor=cursor,
@@ -170,11 +154,16 @@ class StorefrontController(Controller):
         resource = "bundle+gzip" if gzip else "bundle"
         if_none_match = request.headers.get("if-none-match")
         vary = ("Accept-Encoding",)
-        if if_none_match:
-            etag = service.make_etag(state, negotiated, state.versions, resource)
-            if service.etag_matches(if_none_match, etag):
-                return _not_modified(_headers(request, negotiated, etag, vary))
-        bundle = service.Bundle(storefront.pool, state.tenant_id, negotiated)
+        etag = service.make_etag(state, negotiated, state.versions, resource)
+        if service.etag_matches(if_none_match, etag):
+            return _not_modified(_headers(request, negotiated, etag, vary))
+        cached = storefront.answers.get(etag)
+        if cached is not None:
+            headers = _headers(request, negotiated, etag, vary)
+            if gzip:
+                headers["Content-Encoding"] = "gzip"
+            return Response(content=cached, media_type=JSON, headers=headers)
+        bundle = service.Bundle(storefront.pool, state, negotiated)
         await bundle.open()
         etag = service.make_etag(state, negotiated, bundle.versions, resource)
         headers = _headers(request, negotiated, etag, vary)
@@ -185,7 +174,12 @@ class StorefrontController(Controller):
             headers["Content-Encoding"] = "gzip"
         settings: Settings = request.app.state.settings
         return Stream(
-            bundle.chunks(settings.storefront_bundle_page_size, gzip=gzip),
+            bundle.chunks(
+                settings.storefront_bundle_page_size,
+                gzip=gzip,
+                keep=lambda body: storefront.answers.put(etag, body),
+                keep_limit=storefront.answers.fits,
+            ),
             media_type=JSON,
             headers=headers,
         )

@@ -112,8 +112,10 @@ def direction(tag: str) -> str:
     return "rtl" if babel_locale(tag).character_order == "right-to-left" else "ltr"
 
 
+@lru_cache(maxsize=4096)
 def format_price(amount: Decimal, currency: str | None, tag: str) -> str:
-    """``12,99 €`` for de-DE; a price without a currency as a plain localized number."""
+    """``12,99 €`` for de-DE; a price without a currency as a plain localized number (cached:
+    Babel takes tens of microseconds, and a catalog repeats its prices)."""
     if currency is None:
         from babel.numbers import format_decimal
 

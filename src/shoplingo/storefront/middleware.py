@@ -5,6 +5,12 @@ warm request costs no database round trip. A publishable key may also come as ``
 the URL names the tenant, which lets a CDN cache answers per tenant (and a browser call needs
 no CORS preflight). CORS origins are a tenant setting: a request from a browser origin the
 tenant did not allow is refused with 403.
+
+Answers already in memory are sent from here, before the route's handler runs: a product
+read whose ETag (computed from the versions this process holds, see ``storefront.cache``)
+matches ``If-None-Match`` (304), or names a body rendered earlier (``storefront.answers``).
+That is the same decision the controller makes first; everything else (a miss, an error, any
+other route) goes on to the controllers.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from litestar.types import ASGIApp, Message, Receive, Send
 from litestar.types import Scope as ASGIScope
 
 from shoplingo.core.auth import Scope
-from shoplingo.core.errors import Forbidden, Unauthenticated
+from shoplingo.core.errors import Forbidden, ProblemError, Unauthenticated
 from shoplingo.core.i18n import N_
-from shoplingo.storefront.cache import Storefront
+from shoplingo.storefront import service
+from shoplingo.storefront.cache import Storefront, TenantState
 
 PREFIX = "/v1/storefront/"
 # where controllers find what the middleware learned
@@ -29,6 +36,10 @@ ALLOW_METHODS = b"GET, OPTIONS"
 ALLOW_HEADERS = {"authorization", "if-none-match", "accept-language", "accept-encoding"}
 EXPOSE_HEADERS = b"ETag, Content-Language, Cache-Control, Vary"
 PREFLIGHT_MAX_AGE = b"600"
+# set in a route's opt: the route is the product read (Litestar has routed the request and
+# parsed its path parameters before any middleware runs)
+FROM_MEMORY = "storefront_from_memory"
+JSON = (b"content-type", b"application/json")
 
 
 def _headers(scope: ASGIScope) -> dict[bytes, bytes]:
@@ -45,10 +56,61 @@ def _query_key(scope: ASGIScope) -> str | None:
     return None
 
 
-async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+async def _respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> None:
     start: Any = {"type": "http.response.start", "status": status, "headers": headers}
     await send(start)
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _from_memory(
+    storefront: Storefront,
+    tenant: TenantState,
+    scope: Any,
+    headers: dict[bytes, bytes],
+    in_url: bool,
+) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+    """A product answer this process can give without the database: (status, headers, body),
+    or None when the controller has to answer (see the module docstring)."""
+    handler = scope.get("route_handler")
+    if scope["method"] != "GET" or handler is None or not handler.opt.get(FROM_MEMORY):
+        return None
+    sku = scope["path_params"]["sku"]
+    locale = None
+    query: bytes = scope.get("query_string", b"")
+    if query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if name == "locale":
+                if locale is not None:
+                    return None
+                locale = value
+    accept_language = headers.get(b"accept-language")
+    try:
+        negotiated = service.negotiate(
+            tenant, locale, accept_language.decode("latin-1") if accept_language else None
+        )
+    except ProblemError:
+        return None
+    etag = service.make_etag(tenant, negotiated, tenant.versions, f"product:{sku}")
+    if_none_match = headers.get(b"if-none-match")
+    if if_none_match and service.etag_matches(if_none_match.decode("latin-1"), etag):
+        status, body = 304, b""
+    else:
+        status, cached = 200, storefront.answers.get(etag)
+        if cached is None:
+            return None
+        body = cached
+    settings = scope["app"].state.settings
+    out = [
+        (name.lower().encode(), value.encode("latin-1"))
+        for name, value in service.answer_headers(
+            settings, negotiated, etag, key_in_url=in_url
+        ).items()
+    ]
+    if status == 200:
+        out += [JSON, (b"content-length", str(len(body)).encode())]
+    return status, out, body
 
 
 class StorefrontMiddleware:
@@ -106,7 +168,11 @@ class StorefrontMiddleware:
         scope[TENANT_KEY] = tenant
         scope[KEY_IN_URL] = in_url
         if origin is None:
-            await self.app(scope, receive, send)
+            answer = _from_memory(storefront, tenant, scope, headers, in_url)
+            if answer is not None:
+                await _respond(send, *answer)
+            else:
+                await self.app(scope, receive, send)
             return
         if origin.decode("latin-1") not in tenant.cors_origins:
             raise Forbidden(
@@ -128,7 +194,11 @@ class StorefrontMiddleware:
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_cors)
+        answer = _from_memory(storefront, tenant, scope, headers, in_url)
+        if answer is not None:
+            await _respond(send_with_cors, *answer)
+        else:
+            await self.app(scope, receive, send_with_cors)
 
     async def _preflight(
         self,

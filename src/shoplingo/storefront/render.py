@@ -10,7 +10,8 @@ from typing import Any
 import msgspec
 
 from shoplingo.catalog.rules import format_price as exact_amount
-from shoplingo.storefront.legal import legal_text_servable
+from shoplingo.review.classifier import Classifier
+from shoplingo.review.reads import shopper_text, text_servable
 from shoplingo.storefront.locales import direction, format_price
 from shoplingo.storefront.schemas import (
     NamedText,
@@ -22,8 +23,9 @@ from shoplingo.storefront.schemas import (
     VariantOut,
 )
 
-# (owner id, field, locale, text, legal, approved)
-TextRow = tuple[str, str, str, str, bool, bool]
+# (owner id, field, locale, target text, status, legal, approved, translated from the current
+# source text, last approved text for the current source text)
+TextRow = tuple[str, str, str, str | None, str, bool, bool, bool, str | None]
 _TEXTS = msgspec.json.Decoder(list[TextRow])
 # (id, sku, options, price)
 _VARIANTS = msgspec.json.Decoder(list[tuple[str, str | None, list[dict[str, Any]], str | None]])
@@ -45,8 +47,13 @@ def price(amount: Decimal | None, currency: str | None, tag: str) -> Price | Non
     )
 
 
-def render(row: Any, requested: str, chain: tuple[str, ...]) -> StorefrontProduct:
-    """``row``: a product with ``variants`` and its published ``texts`` (JSON) for ``chain``."""
+def render(
+    row: Any, requested: str, chain: tuple[str, ...], classifier: Classifier
+) -> StorefrontProduct:
+    """``row``: a product with ``variants`` and its ``texts`` (JSON) for ``chain``. Each field
+    takes the first locale of the chain for which review.reads serves a text (the segment's
+    own, or the last approved one for the same source), else the source text as a fallback;
+    ``classifier``: the tenant's current legal rules."""
     source: str = row["source_locale"]
     texts: dict[tuple[str, str, str], TextRow] = {
         (t[0], t[1], t[2]): t for t in _TEXTS.decode(row["texts"])
@@ -58,10 +65,29 @@ def render(row: Any, requested: str, chain: tuple[str, ...]) -> StorefrontProduc
             if locale == source:
                 break
             hit = texts.get((owner, field, locale))
-            if hit is not None and (
-                not hit[4] or legal_text_servable(published=True, approved=hit[5])
-            ):
-                return Text(value=hit[3], locale=locale)
+            if hit is None:
+                continue
+            _, _, _, target, status, legal, approved, current, last_approved = hit
+            # a segment not translated from the current text (stale) is not servable anyway;
+            # the product's text stands in for its source when asking the legal rules
+            own = (
+                target
+                if current
+                and text_servable(
+                    status,
+                    target,
+                    approved=approved,
+                    legal=legal,
+                    field=field,
+                    source_text=source_text,
+                    source_locale=source,
+                    classifier=classifier,
+                )
+                else None
+            )
+            served = shopper_text(own=own, last_approved=last_approved, source=source_text)
+            if not served.fallback:
+                return Text(value=served.text, locale=locale)
         return Text(value=source_text, locale=source, fallback=is_fallback)
 
     def optional(owner: str, field: str, value: str | None) -> Text | None:

@@ -1,8 +1,11 @@
 """Storefront reads: negotiation, ETags and the queries behind every endpoint. Never commits.
 
 Reads go through the storefront's own asyncpg pool (one statement per answer; a bundle is one
-read-only REPEATABLE READ transaction), and every answer's ETag comes from the version
-counters read in the same snapshot as its content.
+read-only REPEATABLE READ transaction), and every answer read from the database takes its ETag
+from the version counters read in the same snapshot as its content; the encoded answer is then
+kept under that ETag (``storefront.answers``). What a shopper sees of each text is decided by
+``review.reads`` (the one owner of that rule), from rows this SQL reads with everything it
+needs, the last approved text for the current source included.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import binascii
 import hashlib
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,38 +28,71 @@ from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError
 from shoplingo.core.pagination import decode_cursor, encode_cursor
 from shoplingo.models.storefront import ALL_LOCALES
-from shoplingo.storefront.cache import TenantState
+from shoplingo.settings import Settings
+from shoplingo.storefront.cache import Storefront, TenantState
 from shoplingo.storefront.locales import accept_language_tags, direction, parse_requested
 from shoplingo.storefront.render import render
 from shoplingo.storefront.schemas import Change, ChangePage, StorefrontProduct, Tombstone
+from shoplingo.translation.memory import source_hash_sql
+from shoplingo.translation.states import Status
 
 # bump when the shape of an answer changes: every ETag changes with it
 FORMAT = "1"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# A product with its variants and its published texts in the chain's locales ($2).
-PRODUCT = """
+# The current source text of a segment's field (stale segments only: any other segment was
+# translated from it). Mirrors translation.sources.product_sources (a test holds them equal).
+PRODUCT_FIELD_TEXT = """
+CASE s.field WHEN 'title' THEN p.title WHEN 'description_html' THEN p.description_html
+             WHEN 'seo_title' THEN p.seo_title WHEN 'seo_description' THEN p.seo_description
+             WHEN 'tags' THEN array_to_string(p.tags, ', ')
+             ELSE CASE split_part(s.field, '.', 1)
+                      WHEN 'attributes' THEN p.attributes ->> substr(s.field, 12)
+                      WHEN 'legal' THEN p.legal ->> substr(s.field, 7) END END
+"""
+VARIANT_FIELD_TEXT = r"""
+CASE WHEN s.field ~ '^options\.[0-9]+\.(name|value)$'
+     THEN v.options -> split_part(s.field, '.', 2)::int ->> split_part(s.field, '.', 3) END
+"""
+
+
+def _segment_columns(field_text: str) -> str:
+    return f"""s.tenant_id, s.owner_id, s.field, s.source_locale, s.target_locale, s.target_text,
+           s.status, s.legal, s.approved_at IS NOT NULL AS approved, s.source_hash,
+           CASE WHEN s.status = '{Status.STALE.value}' THEN {source_hash_sql(field_text)}
+                ELSE s.source_hash END AS current_hash"""
+
+
+# A product with its variants and every text in the chain's locales ($2), whatever its status,
+# with what review.reads needs to decide what a shopper sees: the status, legal flag and
+# approval, whether it was translated from the current source text, and the last approved
+# text for the current source (segment_approvals).
+PRODUCT = f"""
 SELECT p.id, p.sku, p.source_locale, p.title, p.description_html, p.seo_title,
        p.seo_description, p.vendor, p.tags, p.attributes::text AS attributes,
        p.legal::text AS legal, p.price, p.currency, p.updated_at, p.deleted_at,
        (SELECT coalesce(json_agg(json_build_array(v.id, v.sku, v.options, v.price::text)
                                  ORDER BY v.position), '[]')::text
         FROM variants v WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id) AS variants,
-       (SELECT coalesce(json_agg(json_build_array(t.owner_id, t.field, t.target_locale,
-                                                  t.target_text, t.legal, t.approved)), '[]')::text
-        FROM (SELECT s.owner_id, s.field, s.target_locale, s.target_text, s.legal,
-                     s.approved_at IS NOT NULL AS approved
+       (SELECT coalesce(json_agg(json_build_array(
+                   t.owner_id, t.field, t.target_locale, t.target_text, t.status, t.legal,
+                   t.approved, t.current_hash = t.source_hash, a.target_text)), '[]')::text
+        FROM (SELECT {_segment_columns(PRODUCT_FIELD_TEXT)}
               FROM segments s
               WHERE s.tenant_id = p.tenant_id AND s.owner_kind = 'product' AND s.owner_id = p.id
-                AND s.status = 'published' AND s.target_locale = ANY($2::text[])
+                AND s.target_locale = ANY($2::text[])
               UNION ALL
-              SELECT s.owner_id, s.field, s.target_locale, s.target_text, s.legal,
-                     s.approved_at IS NOT NULL
+              SELECT {_segment_columns(VARIANT_FIELD_TEXT)}
               FROM variants v
               JOIN segments s ON s.tenant_id = v.tenant_id AND s.owner_kind = 'variant'
                              AND s.owner_id = v.id
               WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id
-                AND s.status = 'published' AND s.target_locale = ANY($2::text[])) t) AS texts
+                AND s.target_locale = ANY($2::text[])) t
+        LEFT JOIN LATERAL (
+            SELECT sa.target_text FROM segment_approvals sa
+            WHERE sa.tenant_id = t.tenant_id AND sa.source_locale = t.source_locale
+              AND sa.target_locale = t.target_locale AND sa.source_hash = t.current_hash
+            ORDER BY sa.approved_at DESC, sa.id DESC LIMIT 1) a ON true) AS texts
 FROM products p
 """
 
@@ -180,6 +216,37 @@ def make_etag(
     return '"' + hashlib.blake2b(raw.encode(), digest_size=12).hexdigest() + '"'
 
 
+def answer_headers(
+    settings: Settings,
+    negotiated: Negotiated,
+    etag: str | None,
+    *,
+    key_in_url: bool,
+    vary: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """Caching headers of an answer. Public caching (a CDN) only for keys in the URL: the URL
+    then names the tenant."""
+    if key_in_url:
+        cache = (
+            f"public, max-age={settings.storefront_max_age_seconds}, "
+            f"stale-while-revalidate={settings.storefront_stale_while_revalidate_seconds}"
+        )
+        varies = ["Origin"]
+    else:
+        cache = "private, no-cache"
+        varies = ["Authorization", "Origin"]
+    if negotiated.from_header:
+        varies.append("Accept-Language")
+    headers = {
+        "Cache-Control": cache,
+        "Vary": ", ".join([*varies, *vary]),
+        "Content-Language": negotiated.locale,
+    }
+    if etag is not None:
+        headers["ETag"] = etag
+    return headers
+
+
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False
@@ -200,13 +267,31 @@ def product_not_found(sku: str) -> NotFound:
 
 
 async def read_product(
-    pool: asyncpg.Pool, tenant_id: uuid.UUID, sku: str, negotiated: Negotiated
+    pool: asyncpg.Pool, state: TenantState, sku: str, negotiated: Negotiated
 ) -> tuple[StorefrontProduct | None, dict[str, int]]:
-    row = await pool.fetchrow(ONE_PRODUCT, tenant_id, negotiated.targets, sku)
+    row = await pool.fetchrow(ONE_PRODUCT, state.tenant_id, negotiated.targets, sku)
     versions = _VERSIONS.decode(row["versions"])
     if row["id"] is None:
         return None, versions
-    return render(row, negotiated.locale, negotiated.chain), versions
+    return render(row, negotiated.locale, negotiated.chain, state.classifier), versions
+
+
+async def product_answer(
+    storefront: Storefront, state: TenantState, sku: str, negotiated: Negotiated, etag: str
+) -> tuple[bytes, str]:
+    """The encoded product and its ETag: from memory when ``etag`` (computed from the versions
+    this process holds) names a rendered answer, else read, rendered and kept under the ETag
+    of the snapshot it was read in. Raises NotFound."""
+    body = storefront.answers.get(etag)
+    if body is not None:
+        return body, etag
+    product, versions = await read_product(storefront.pool, state, sku, negotiated)
+    if product is None:
+        raise product_not_found(sku)
+    etag = make_etag(state, negotiated, versions, f"product:{sku}")
+    body = _ENCODER.encode(product)
+    storefront.answers.put(etag, body)
+    return body, etag
 
 
 def _page_cursor(
@@ -221,7 +306,7 @@ def _page_cursor(
 
 async def list_products(
     pool: asyncpg.Pool,
-    tenant_id: uuid.UUID,
+    state: TenantState,
     negotiated: Negotiated,
     *,
     updated_since: datetime | None,
@@ -229,7 +314,9 @@ async def list_products(
     limit: int,
 ) -> tuple[list[StorefrontProduct | Tombstone], str | None, dict[str, int]]:
     since, after = _page_cursor(cursor, updated_since)
-    rows = await pool.fetch(PRODUCT_PAGE, tenant_id, negotiated.targets, since, after, limit + 1)
+    rows = await pool.fetch(
+        PRODUCT_PAGE, state.tenant_id, negotiated.targets, since, after, limit + 1
+    )
     versions = _VERSIONS.decode(rows[0]["versions"])
     found = [row for row in rows if row["id"] is not None]
     next_cursor = None
@@ -239,7 +326,7 @@ async def list_products(
     items: list[StorefrontProduct | Tombstone] = [
         Tombstone(sku=row["sku"])
         if row["deleted_at"] is not None
-        else render(row, negotiated.locale, negotiated.chain)
+        else render(row, negotiated.locale, negotiated.chain, state.classifier)
         for row in found
     ]
     return items, next_cursor, versions
@@ -252,9 +339,10 @@ class Bundle:
     :meth:`close`); memory stays at one page of products whatever the catalog's size.
     """
 
-    def __init__(self, pool: asyncpg.Pool, tenant_id: uuid.UUID, negotiated: Negotiated) -> None:
+    def __init__(self, pool: asyncpg.Pool, state: TenantState, negotiated: Negotiated) -> None:
         self.pool = pool
-        self.tenant_id = tenant_id
+        self.tenant_id = state.tenant_id
+        self.classifier = state.classifier
         self.negotiated = negotiated
         self.versions: dict[str, int] = {}
         self.horizon = 0
@@ -283,11 +371,32 @@ class Bundle:
         finally:
             await self.pool.release(conn)
 
-    async def chunks(self, page_size: int, *, gzip: bool) -> AsyncIterator[bytes]:
+    async def chunks(
+        self,
+        page_size: int,
+        *,
+        gzip: bool,
+        keep: Callable[[bytes], None] | None = None,
+        keep_limit: Callable[[int], bool] = lambda _: True,
+    ) -> AsyncIterator[bytes]:
+        """The encoded bundle; ``keep`` receives the whole of it at the end, unless it grew
+        past ``keep_limit`` (then nothing is held beyond the current page)."""
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
+        kept: list[bytes] | None = [] if keep is not None else None
+        kept_size = 0
 
-        def out(data: bytes) -> bytes:
-            return compressor.compress(data) if compressor is not None else data
+        def out(data: bytes, *, last: bool = False) -> bytes:
+            nonlocal kept, kept_size
+            chunk = data
+            if compressor is not None:
+                chunk = compressor.compress(data) + (compressor.flush() if last else b"")
+            if kept is not None:
+                kept_size += len(chunk)
+                if keep_limit(kept_size):
+                    kept.append(chunk)
+                else:
+                    kept = None
+            return chunk
 
         try:
             negotiated = self.negotiated
@@ -309,7 +418,9 @@ class Bundle:
                 if not rows:
                     break
                 encoded = b",".join(
-                    _ENCODER.encode(render(row, negotiated.locale, negotiated.chain))
+                    _ENCODER.encode(
+                        render(row, negotiated.locale, negotiated.chain, self.classifier)
+                    )
                     for row in rows
                 )
                 yield out(encoded if first else b"," + encoded)
@@ -317,8 +428,10 @@ class Bundle:
                 after = rows[-1]["id"]
                 if len(rows) < page_size:
                     break
-            tail = out(b"]}")
-            yield tail + compressor.flush() if compressor is not None else tail
+            tail = out(b"]}", last=True)
+            if keep is not None and kept is not None:
+                keep(b"".join(kept))
+            yield tail
         finally:
             await self.close()
 

@@ -23,6 +23,21 @@ def source_hash(text: str) -> str:
     return hashlib.sha256(normalize(text).encode()).hexdigest()
 
 
+# what str.strip() removes (str.isspace())
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def source_hash_sql(expression: str) -> str:
+    """:func:`source_hash` as a PostgreSQL expression over the text ``expression``."""
+    strip = "".join(f"\\u{ord(c):04x}" for c in PY_WHITESPACE)
+    collapsed = f"regexp_replace({expression}, E'[ \\t\\n\\r\\f\\x0b]+', ' ', 'g')"
+    return f"encode(sha256(convert_to(btrim({collapsed}, E'{strip}'), 'UTF8')), 'hex')"
+
+
 EXACT = """
 SELECT DISTINCT ON (source_hash) source_hash, target_text, origin
 FROM translation_memory

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
@@ -18,8 +19,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.models import Member
+from shoplingo.storefront.cache import asyncpg_dsn
+from shoplingo.translation.memory import source_hash
 from tests.conftest import drain_queue
-from tests.integration.review.conftest import Person, Shop, add_member, segments, translate
+from tests.integration.review.conftest import (
+    PRODUCT,
+    Person,
+    Shop,
+    add_member,
+    segments,
+    translate,
+)
+from tests.integration.storefront.conftest import synced
 
 Client = AsyncTestClient[Litestar]
 PROBLEM = "application/problem+json"
@@ -441,3 +452,113 @@ async def test_reviews_are_filtered_paginated_and_tenant_scoped(
     refused(await approve(client, stranger, warranty["id"]), 404, "segment_not_found")
     other_queue = await client.get("/v1/reviews", headers=stranger.headers)
     assert other_queue.json()["items"] == []
+
+
+async def _storefront_warranty(client: Client, shop: Shop, sku: str = "TEE") -> dict[str, Any]:
+    """The warranty a shopper's storefront plugin gets in de-DE (publishable key)."""
+    created = await client.post(
+        "/v1/keys",
+        json={"name": "plugin", "scopes": ["storefront:read"], "publishable": True},
+        headers=shop.tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    await synced(client)  # every commit so far has reached the storefront's version cache
+    response = await client.get(
+        f"/v1/storefront/products/{sku}",
+        params={"locale": "de-DE"},
+        headers={"Authorization": f"Bearer {created.json()['key']}"},
+    )
+    assert response.status_code == 200, response.text
+    (warranty,) = [item for item in response.json()["legal"] if item["name"] == "warranty"]
+    return dict(warranty["value"])
+
+
+async def test_the_storefront_serves_the_approved_legal_text_while_an_edit_waits(
+    client: Client, shop: Shop
+) -> None:
+    warranty = (await segments(client, shop))["legal.warranty"]
+    source = PRODUCT["legal"]["warranty"]
+    unapproved = {"value": source, "locale": "en-US", "fallback": True}
+    assert await _storefront_warranty(client, shop) == unapproved
+    assert (await approve(client, shop.rita, warranty["id"])).status_code == 200
+    approved = warranty["target_text"]
+    assert await _storefront_warranty(client, shop) == {"value": approved, "locale": "de-DE"}
+
+    edited = await edit(client, shop.eddie, warranty["id"], "Garantie: zwei Jahre, ohne Haken.")
+    assert edited.json()["status"] == "needs_review"
+    # not the edit, not the source: the last approved text for the same source text
+    assert await _storefront_warranty(client, shop) == {"value": approved, "locale": "de-DE"}
+    assert (await segments(client, shop))["legal.warranty"]["served_text"] == approved
+
+    assert (await approve(client, shop.rolf, warranty["id"])).status_code == 200
+    assert await _storefront_warranty(client, shop) == {
+        "value": "Garantie: zwei Jahre, ohne Haken.",
+        "locale": "de-DE",
+    }
+
+
+async def test_a_stale_legal_text_is_served_as_approved_for_its_new_source_elsewhere(
+    client: Client, shop: Shop
+) -> None:
+    """A source change makes the segment stale; when the new source text was approved for
+    another product, shoppers get that approval (the same rule as review.reads)."""
+    mug = {"title": "Mug", "legal": {"warranty": "Three-year limited warranty."}}
+    response = await client.put("/v1/products/MUG", json=mug, headers=shop.tenant.headers)
+    assert response.status_code == 201, response.text
+    await translate(client, shop.tenant, shop.settings, sku="MUG")
+    mug_warranty = (await segments(client, shop, "MUG"))["legal.warranty"]
+    assert (await approve(client, shop.rita, mug_warranty["id"])).status_code == 200
+    tee_warranty = (await segments(client, shop))["legal.warranty"]
+    assert (await approve(client, shop.rita, tee_warranty["id"])).status_code == 200
+
+    # the same text as the mug's, but for spacing (which the source hash ignores)
+    response = await client.patch(
+        "/v1/products/TEE",
+        json={"legal": {"warranty": "  Three-year\tlimited  warranty.\n"}},
+        headers=shop.owner.headers,
+    )
+    assert response.status_code == 200, response.text
+    stale = (await segments(client, shop))["legal.warranty"]
+    assert (stale["status"], stale["served_origin"]) == ("stale", "approved")
+    assert stale["served_text"] == mug_warranty["target_text"] != tee_warranty["target_text"]
+    assert await _storefront_warranty(client, shop) == {
+        "value": mug_warranty["target_text"],
+        "locale": "de-DE",
+    }
+
+
+async def test_a_new_segment_of_an_approved_source_text_is_served_approved_at_once(
+    client: Client, shop: Shop
+) -> None:
+    warranty = (await segments(client, shop))["legal.warranty"]
+    assert (await approve(client, shop.rita, warranty["id"])).status_code == 200
+    source = PRODUCT["legal"]["warranty"]
+    mug = {"title": "Mug", "legal": {"warranty": source}}
+    response = await client.put("/v1/products/MUG", json=mug, headers=shop.tenant.headers)
+    assert response.status_code == 201, response.text
+    fallback = {"value": source, "locale": "en-US", "fallback": True}
+    assert await _storefront_warranty(client, shop, "MUG") == fallback
+
+    # a translation run's first step: its segments are written, queued; nothing is published
+    conn = await asyncpg.connect(asyncpg_dsn(shop.settings.database_url))
+    try:
+        await conn.execute(
+            """
+            INSERT INTO segments (tenant_id, id, owner_kind, owner_id, field, source_locale,
+                target_locale, source_text, source_hash, status, legal)
+            SELECT p.tenant_id, uuid7(), 'product', p.id, 'legal.warranty', 'en-US', 'de-DE',
+                   $2, $3, 'queued', true
+            FROM products p WHERE p.tenant_id = $1 AND p.sku = 'MUG'
+            """,
+            shop.tenant.id,
+            source,
+            source_hash(source),
+        )
+    finally:
+        await conn.close()
+    # the approval of the same source text now applies, on the storefront's next answer too
+    approved = {"value": warranty["target_text"], "locale": "de-DE"}
+    assert await _storefront_warranty(client, shop, "MUG") == approved
+    assert (await segments(client, shop, "MUG"))["legal.warranty"]["served_text"] == approved[
+        "value"
+    ]

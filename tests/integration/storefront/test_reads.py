@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
@@ -9,6 +11,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from shoplingo.settings import Settings
+from shoplingo.storefront.service import PRODUCT_FIELD_TEXT, VARIANT_FIELD_TEXT
+from shoplingo.translation.memory import source_hash, source_hash_sql
+from shoplingo.translation.sources import product_sources
+from tests.conftest import drain_queue
 from tests.integration.storefront.conftest import Shop, put_product, put_segment, synced
 
 TITLES = {
@@ -270,6 +277,48 @@ async def test_etag_revalidates_without_the_database_and_a_publish_shows_on_the_
     assert repriced.json()["price"]["formatted"] == "€\xa09,99"
 
 
+async def test_answers_come_from_memory_until_a_publish_changes_them(
+    client: AsyncTestClient[Litestar], tee: Shop, raw: asyncpg.Connection
+) -> None:
+    product = "/v1/storefront/products/TEE?locale=de-AT"
+    bundle = "/v1/storefront/bundles/de-AT"
+    plain = {**tee.reader, "Accept-Encoding": "identity"}
+    zipped = {**tee.reader, "Accept-Encoding": "gzip"}
+    first = await client.get(product, headers=tee.reader)
+    first_bundle = await client.get(bundle, headers=plain)
+    first_zipped = await client.get(bundle, headers=zipped)
+    assert first_bundle.status_code == first_zipped.status_code == 200
+
+    # rendered answers are kept by ETag: the storefront's pool is not touched (it would raise)
+    storefront = client.app.state.storefront
+    pool, storefront._pool = storefront._pool, None
+    try:
+        again = await client.get(product, headers=tee.reader)
+        again_bundle = await client.get(bundle, headers=plain)
+        again_zipped = await client.get(bundle, headers=zipped)
+    finally:
+        storefront._pool = pool
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["content-type"] == "application/json"
+    assert again.headers["vary"] == first.headers["vary"]
+    assert again_bundle.content == first_bundle.content
+    assert again_zipped.headers["content-encoding"] == "gzip"
+    assert again_zipped.json() == first_zipped.json() == first_bundle.json()
+
+    # a publish in the chain is read on the very next request, by the product and the bundle
+    await put_segment(raw, tee, "TEE", "title", "de", "Hemd (neu)")
+    await synced(client)
+    changed = await client.get(product, headers=tee.reader)
+    assert changed.json()["title"] == {"value": "Hemd (neu)", "locale": "de"}
+    assert changed.headers["etag"] != first.headers["etag"]
+    titles = [
+        p["title"]["value"] for p in (await client.get(bundle, headers=zipped)).json()["products"]
+    ]
+    assert titles == ["Hemd (neu)"]
+
+
 async def test_a_key_in_the_url_makes_answers_cacheable_by_a_cdn(
     client: AsyncTestClient[Litestar], tee: Shop
 ) -> None:
@@ -284,3 +333,97 @@ async def test_a_key_in_the_url_makes_answers_cacheable_by_a_cdn(
     )
     assert secret.status_code == 401
     assert secret.json()["code"] == "secret_key_in_url"
+
+
+async def test_the_current_source_of_every_field_is_read_as_the_pipeline_reads_it(
+    client: AsyncTestClient[Litestar], shop: Shop, raw: asyncpg.Connection
+) -> None:
+    """The storefront's SQL finds a stale segment's current source text (to look up its last
+    approved translation); it must agree with translation.sources for every kind of field."""
+    await put_product(
+        client,
+        shop,
+        "ALL",
+        title=" Shirt\t for  summer ",
+        description_html="<p>Soft\n\ncotton</p>",
+        seo_title="Shirt",
+        seo_description="A shirt.",
+        tags=["organic", "summer"],
+        attributes={"Material": "Cotton", "Safety warning": "Keep\u00a0away from fire."},
+        legal={"warranty": "Two years."},
+        variants=[
+            {"sku": "ALL-S", "options": [{"name": "Size", "value": "S"}]},
+            {
+                "sku": "ALL-M",
+                "options": [{"name": "Size", "value": "M"}, {"name": "Fit", "value": "Slim  cut"}],
+            },
+        ],
+    )
+    product = await raw.fetchrow(
+        "SELECT * FROM products WHERE tenant_id = $1 AND sku = 'ALL'", shop.tenant.id
+    )
+    variants = await raw.fetch(
+        "SELECT id, options FROM variants WHERE tenant_id = $1 AND product_id = $2 "
+        "ORDER BY position",
+        shop.tenant.id,
+        product["id"],
+    )
+    sources = list(
+        product_sources(
+            SimpleNamespace(
+                **{
+                    **dict(product),
+                    "attributes": json.loads(product["attributes"]),
+                    "legal": json.loads(product["legal"]),
+                    "variants": [
+                        SimpleNamespace(id=v["id"], options=json.loads(v["options"]))
+                        for v in variants
+                    ],
+                }
+            ),
+            classifier=None,
+        )
+    )
+    assert len(sources) == 14
+    owners = {v["id"]: i for i, v in enumerate(variants)}
+    for source in sources:
+        variant = owners.get(source.owner_id)
+        await put_segment(
+            raw, shop, "ALL", source.field, "de", "x", status="stale", variant=variant
+        )
+    found = await raw.fetch(
+        f"""
+        SELECT s.owner_id, s.field,
+               CASE WHEN s.owner_kind = 'product' THEN {source_hash_sql(PRODUCT_FIELD_TEXT)}
+                    ELSE {source_hash_sql(VARIANT_FIELD_TEXT)} END AS current_hash
+        FROM segments s
+        JOIN products p ON p.tenant_id = s.tenant_id AND p.id = $2
+        LEFT JOIN variants v ON v.tenant_id = s.tenant_id AND v.id = s.owner_id
+        WHERE s.tenant_id = $1
+        """,
+        shop.tenant.id,
+        product["id"],
+    )
+    assert {(r["owner_id"], r["field"]): r["current_hash"] for r in found} == {
+        (s.owner_id, s.field): source_hash(s.text) for s in sources
+    }
+
+
+async def test_an_import_is_visible_on_the_next_read_after_it_finishes(
+    client: AsyncTestClient[Litestar], shop: Shop, settings: Settings
+) -> None:
+    await put_product(client, shop, "LAMP", title="Desk lamp", price="20.00")
+    url = "/v1/storefront/products/LAMP?locale=fr-FR"
+    etag = (await client.get(url, headers=shop.reader)).headers["etag"]
+
+    # an import bumps the version counters once, when it commits
+    csv = b"sku,title,price,currency\nLAMP,Desk lamp,25.00,EUR\n"
+    uploaded = await client.post(
+        "/v1/imports", content=csv, headers={**shop.admin, "Content-Type": "text/csv"}
+    )
+    assert uploaded.status_code == 202, uploaded.text
+    await drain_queue(settings)
+    await synced(client)
+    fresh = await client.get(url, headers={**shop.reader, "If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert fresh.json()["price"]["amount"] == "25.00"

@@ -251,6 +251,12 @@ async def test_cors_follows_the_tenant_origins_on_storefront_routes_only(
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
     assert "ETag" in allowed.headers["access-control-expose-headers"]
+    # the same answer again, now from memory: the same CORS headers, and the origin is checked
+    remembered = await client.get(url, headers={"Origin": "http://localhost:3000"})
+    assert (remembered.status_code, remembered.content) == (200, allowed.content)
+    assert remembered.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert "ETag" in remembered.headers["access-control-expose-headers"]
+    assert remembered.headers["cache-control"] == allowed.headers["cache-control"]
     denied = await client.get(url, headers={"Origin": "https://evil.example"})
     assert (denied.status_code, denied.json()["code"]) == (403, "origin_not_allowed")
     # the rest of the API is not opened to the tenant's origins
