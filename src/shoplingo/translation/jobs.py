@@ -161,7 +161,10 @@ async def recheck_segments(ctx: dict[str, Any], tenant_id: str, job_id: str) -> 
                     "SELECT pg_try_advisory_xact_lock($1)", job_lock_key(jid)
                 ):
                     return {}  # another worker holds this job
+                # one storefront version bump at the end (see catalog.import_runner)
+                await raw.execute("SET LOCAL shoplingo.defer_storefront_bumps = 'on'")
                 counts = await _recheck(raw, control, tid, jid)
+                await raw.execute("SELECT storefront_bump_deferred($1)", tid)
         await control.execute(RECHECK_FINISH, tid, jid, json.dumps(counts), counts["checked"])
     log.info("recheck_segments", tenant_id=tenant_id, **counts)
     return counts
