@@ -59,6 +59,21 @@ UPDATE jobs SET status = 'queued', error = $3, updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status = 'running'
 """
 TENANT = "SELECT source_locale, settings FROM tenants WHERE id = $1"
+# A reply grounded on legal text (a policy flagged legal, a product's legal fields) may repeat
+# a legal claim in words no pattern knows: it waits for approval too.
+LEGAL_GROUNDING = """
+SELECT coalesce(
+    (SELECT 'grounded on the legal policy ' || p.name
+     FROM reply_drafts d JOIN support_policies p ON p.tenant_id = d.tenant_id
+     WHERE d.tenant_id = $1 AND d.id = $2 AND p.legal
+       AND p.id::text IN (SELECT u ->> 'id' FROM jsonb_array_elements(d.policies_used) u)
+     LIMIT 1),
+    (SELECT 'grounded on the legal text of ' || pr.sku
+     FROM reply_drafts d JOIN products pr ON pr.tenant_id = d.tenant_id
+     WHERE d.tenant_id = $1 AND d.id = $2 AND pr.legal <> '{}'::jsonb
+       AND pr.sku IN (SELECT u ->> 'sku' FROM jsonb_array_elements(d.products_used) u)
+     LIMIT 1))
+"""
 
 Work = Callable[[Any, dict[str, Any]], Awaitable[str]]
 
@@ -358,9 +373,11 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
             return await save(result.status, result.reason)
         tenant = await raw.fetchrow(TENANT, tid)
         classifier = classifier_for(tid, jsonb_value(tenant["settings"]) if tenant else None)
-        reason = classifier.content_reason(
-            agent_text, draft["agent_locale"]
-        ) or classifier.content_reason(result.text, draft["customer_locale"])
+        reason = (
+            classifier.content_reason(agent_text, draft["agent_locale"])
+            or classifier.content_reason(result.text, draft["customer_locale"])
+            or await raw.fetchval(LEGAL_GROUNDING, tid, draft_id)
+        )
         held = reason is not None or blocking(issues)
         return await save("needs_approval" if held else "ready", None, result.text, issues, reason)
 

@@ -127,6 +127,30 @@ async def test_a_reply_without_legal_content_can_be_sent_at_once(
     assert sent.json()["approved_by"] is None
 
 
+async def test_a_reply_grounded_on_a_products_legal_text_waits_for_approval(
+    client: Client, desk: Desk, fake: Control
+) -> None:
+    for policy in (await client.get("/v1/support/policies", headers=desk.owner.headers)).json():
+        if policy["name"] == "Returns":
+            await client.delete(f"/v1/support/policies/{policy['id']}", headers=desk.owner.headers)
+    # a legal text no content pattern recognises
+    product = {"title": "Trail lamp", "legal": {"notice": "Coverage lasts 24 months."}}
+    created = await client.put("/v1/products/LAMP-1", json=product, headers=desk.owner.headers)
+    assert created.status_code == 201, created.text
+    conversation = await start(
+        client, desk, "Wann wird meine Lampe verschickt? Ich warte schon seit Montag.",
+        skus=["LAMP-1"],
+    )  # fmt: skip
+    draft = await request_draft(client, desk, conversation["id"])
+    await desk.drain()
+    draft = await read_draft(client, desk, draft)
+    assert [p["sku"] for p in draft["products_used"]] == ["LAMP-1"]
+    assert draft["status"] == "needs_approval", draft
+    assert draft["legal_reason"] == "grounded on the legal text of LAMP-1"
+    refused = await act(client, desk.anna, draft, "send")
+    assert (refused.status_code, refused.json()["code"]) == (409, "draft_needs_approval")
+
+
 async def test_an_edit_is_translated_again_and_voids_the_approval(
     client: Client, desk: Desk, fake: Control
 ) -> None:
