@@ -42,11 +42,11 @@ from shoplingo.models import (
     Product,
     Segment,
     SegmentApproval,
-    Tenant,
     Variant,
 )
 from shoplingo.review.classifier import LegalPattern, LegalRules, compile_alternatives, field_key
 from shoplingo.settings import Settings
+from shoplingo.tenants.service import get_tenant
 from shoplingo.translation import memory, runs
 from shoplingo.translation.qa.issues import blocking
 from shoplingo.translation.qa.service import load_context as load_qa_context
@@ -60,6 +60,13 @@ SEGMENT_STATUSES = tuple(s.value for s in Status)
 class IntegrationKeyCannotApprove(Forbidden):
     code = "integration_key_cannot_approve"
     message = N_("Only a member's personal key can approve or reject; integration keys never can.")
+
+
+class IntegrationKeyCannotEditLegal(Forbidden):
+    code = "integration_key_cannot_edit_legal"
+    message = N_(
+        "Legal text is edited with a member's personal key, so that someone else approves it."
+    )
 
 
 class RoleCannotApprove(Forbidden):
@@ -289,6 +296,9 @@ async def edit(
     to needs_review for a new approval by someone else; a clean non-legal edit is published.
     The approval of the previous text is void (it stays in segment_approvals for reads)."""
     segment = await _locked_segment(session, tenant_id, segment_id)
+    if segment.legal and actor.member_id is None:
+        # four-eyes needs to know who wrote the text: an integration key is nobody
+        raise IntegrationKeyCannotEditLegal()
     if not target_text.strip():
         raise ValidationFailed(
             errors=[
@@ -598,21 +608,9 @@ def check_rules(
     return tuple(dict.fromkeys(names)), checked
 
 
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID, *, lock: bool = False) -> Tenant:
-    query = select(Tenant).where(Tenant.id == tenant_id)
-    if lock:
-        query = query.with_for_update()
-    tenant = await session.scalar(query)
-    if tenant is None:
-        raise NotFound(
-            N_("Tenant {id} was not found."), code="tenant_not_found", params={"id": tenant_id}
-        )
-    return tenant
-
-
 async def get_rules(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[LegalRules, bool]:
     """The tenant's legal rules, and whether they are still the defaults."""
-    tenant = await _tenant(session, tenant_id)
+    tenant = await get_tenant(session, tenant_id)
     return LegalRules.from_settings(tenant.settings), not tenant.settings.get("legal")
 
 
@@ -628,7 +626,7 @@ async def put_rules(
 ) -> LegalRules:
     """Replace the rules; existing segments are re-classified by a job after commit."""
     names, checked = check_rules(fields, patterns)
-    tenant = await _tenant(session, tenant_id, lock=True)
+    tenant = await get_tenant(session, tenant_id, lock=True)
     old = LegalRules.from_settings(tenant.settings)
     rules = LegalRules(fields=names, patterns=checked, version=old.version + 1)
     tenant.settings = {**tenant.settings, "legal": rules.to_settings()}

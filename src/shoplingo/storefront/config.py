@@ -66,7 +66,7 @@ async def replace(
     session: AsyncSession, tenant_id: uuid.UUID, data: StorefrontSettings, *, actor: Principal
 ) -> StorefrontSettings:
     cleaned = _clean(data)
-    tenant = await get_tenant(session, tenant_id)
+    tenant = await get_tenant(session, tenant_id, lock=True)
     before = tenant.settings.get(KEY)
     after = msgspec.to_builtins(cleaned)
     tenant.settings = {**tenant.settings, KEY: after}

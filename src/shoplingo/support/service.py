@@ -42,7 +42,12 @@ from shoplingo.models import (
     Tenant,
 )
 from shoplingo.review.classifier import classifier_for
-from shoplingo.review.service import FourEyes, TargetChanged, check_reviewer
+from shoplingo.review.service import (
+    FourEyes,
+    IntegrationKeyCannotEditLegal,
+    TargetChanged,
+    check_reviewer,
+)
 from shoplingo.settings import Settings
 from shoplingo.support.schemas import ConversationIn, MessageIn, PolicyIn
 
@@ -717,6 +722,9 @@ async def edit_draft(
     text = agent_text.strip()
     if not text:
         raise ValidationFailed(errors=[_blank("agent_text")])
+    if actor.member_id is None:
+        # four-eyes needs to know who wrote a reply that may turn out legal
+        raise IntegrationKeyCannotEditLegal()
     draft = await get_draft(session, tenant_id, conversation_id, draft_id, lock=True)
     _refuse_unless_editable(draft)
     before = _draft_state(draft)

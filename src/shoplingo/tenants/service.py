@@ -73,8 +73,12 @@ async def create_tenant(
     return tenant, owner, created
 
 
-async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    tenant = await session.get(Tenant, tenant_id)
+async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID, *, lock: bool = False) -> Tenant:
+    """The tenant; ``lock`` before changing its settings: they are one JSON document, and two
+    writers that both read it would each write back the other's part unchanged."""
+    tenant = await session.get(
+        Tenant, tenant_id, with_for_update=lock or None, populate_existing=lock
+    )
     if tenant is None:
         raise NotFound(
             N_("Tenant {id} was not found."), code="tenant_not_found", params={"id": tenant_id}

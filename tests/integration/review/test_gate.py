@@ -223,6 +223,22 @@ async def test_a_clean_edit_of_non_legal_text_is_published_at_once(
     refused(await edit(client, agent, title["id"], "x"), 403, "missing_scope")
 
 
+async def test_legal_text_is_never_edited_through_an_integration_key(
+    client: Client, shop: Shop
+) -> None:
+    # four-eyes needs an author: otherwise a reviewer could edit with an integration key they
+    # hold and approve their own text with their personal key
+    warranty = (await segments(client, shop))["legal.warranty"]
+    refused(
+        await edit(client, shop.sync, warranty["id"], "Zwei Jahre."),
+        403,
+        "integration_key_cannot_edit_legal",
+    )
+    assert (await segments(client, shop))["legal.warranty"]["target_text"] == (
+        warranty["target_text"]
+    )
+
+
 async def test_a_human_edit_meets_the_glossary_and_qa_checks(client: Client, shop: Shop) -> None:
     term = {"term": "cotton", "kind": "translate", "targets": {"de": {"text": "Baumwolle"}}}
     created = await client.post("/v1/glossary/terms", json=term, headers=shop.tenant.headers)

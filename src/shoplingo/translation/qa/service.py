@@ -84,7 +84,7 @@ async def put_settings(change: Change, data: QaSettings) -> Tenant:
     ]
     if errors:
         raise ValidationFailed(errors=errors)
-    tenant = await get_tenant(change.session, change.tenant_id)
+    tenant = await get_tenant(change.session, change.tenant_id, lock=True)
     before = settings_out(tenant)
     after = QaSettings(
         disabled_checks=sorted(set(data.disabled_checks)), max_length=dict(data.max_length)
