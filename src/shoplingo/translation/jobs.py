@@ -146,26 +146,24 @@ async def recheck_segments(ctx: dict[str, Any], tenant_id: str, job_id: str) -> 
     (legal fields, patterns), and for live translations the glossary and QA checks. A published
     text that now fails a check, or became legal without an approval, goes back to review.
 
-    One transaction under the job's advisory lock: a worker killed half way leaves nothing
-    half done, and the sweeper can tell the job is orphaned."""
+    Each page commits on its own (a page's rows are locked only briefly: approvals, edits and
+    the translation workers do not wait for the whole tenant); a re-run after a crash simply
+    checks everything again. A session advisory lock on the job, held until the job is marked
+    done, keeps a second worker out and tells the sweeper this one is alive."""
     engine: AsyncEngine = ctx["engine"]
     tid, jid = uuid.UUID(tenant_id), uuid.UUID(job_id)
-    async with engine.connect() as control_conn:
+    async with engine.connect() as control_conn, engine.connect() as work_conn:
         control: Any = (await control_conn.get_raw_connection()).driver_connection
-        if await control.fetchval(RECHECK_START, tid, jid) is None:
-            return {}  # finished or failed meanwhile
-        async with engine.connect() as work_conn:
-            raw: Any = (await work_conn.get_raw_connection()).driver_connection
-            async with raw.transaction():
-                if not await raw.fetchval(
-                    "SELECT pg_try_advisory_xact_lock($1)", job_lock_key(jid)
-                ):
-                    return {}  # another worker holds this job
-                # one storefront version bump at the end (see catalog.import_runner)
-                await raw.execute("SET LOCAL shoplingo.defer_storefront_bumps = 'on'")
-                counts = await _recheck(raw, control, tid, jid)
-                await raw.execute("SELECT storefront_bump_deferred($1)", tid)
-        await control.execute(RECHECK_FINISH, tid, jid, json.dumps(counts), counts["checked"])
+        raw: Any = (await work_conn.get_raw_connection()).driver_connection
+        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", job_lock_key(jid)):
+            return {}  # another worker holds this job
+        try:
+            if await control.fetchval(RECHECK_START, tid, jid) is None:
+                return {}  # finished or failed meanwhile
+            counts = await _recheck(raw, control, tid, jid)
+            await control.execute(RECHECK_FINISH, tid, jid, json.dumps(counts), counts["checked"])
+        finally:
+            await raw.execute("SELECT pg_advisory_unlock($1)", job_lock_key(jid))
     log.info("recheck_segments", tenant_id=tenant_id, **counts)
     return counts
 
@@ -203,7 +201,7 @@ async def _recheck(
             ):  # fmt: skip
                 changed.append((row["id"], status, legal, reason, json.dumps(stored),
                                 row["status"], row["target_text"]))  # fmt: skip
-        if changed:
+        if changed:  # one statement: the page commits on its own
             await raw.execute(RECHECK_SAVE, tenant_id, *map(list, zip(*changed, strict=True)))
         counts["checked"] += len(rows)
         counts["changed"] += len(changed)
