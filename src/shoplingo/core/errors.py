@@ -231,7 +231,30 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     )
 
 
+# PostgreSQL's character_not_in_repertoire: text holding a NUL character, which no text column
+# can store (anything else invalid is refused earlier, by the request's own validation)
+_NUL_IN_TEXT = "22021"
+
+
+def _sqlstate(exc: BaseException | None) -> str | None:
+    seen = 0
+    while exc is not None and seen < 5:
+        state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return None
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if _sqlstate(exc) == _NUL_IN_TEXT:
+        return problem_response(
+            request,
+            status_code=422,
+            code="invalid_text",
+            message=N_("Text cannot contain NUL characters (\\u0000)."),
+        )
     log.exception("unhandled_error", path=request.url.path, method=request.method)
     return problem_response(
         request,

@@ -63,3 +63,19 @@ async def test_unknown_route_and_method_are_problems(
     wrong_method = await client.post("/v1/products/X", json={}, headers=tenant.headers)
     assert wrong_method.status_code == 405
     assert wrong_method.json()["code"] == "method_not_allowed"
+
+
+async def test_text_with_a_nul_character_is_a_clear_422_not_a_500(
+    client: AsyncTestClient, tenant: TenantCtx
+) -> None:
+    # PostgreSQL cannot store U+0000 in text; nothing is written
+    cases = [
+        ("POST", "/v1/glossary/terms", {"term": "Acme\u0000Pro", "kind": "keep"}),
+        ("POST", "/v1/support/policies", {"name": "Returns", "text": "30 days\u0000."}),
+    ]
+    for method, path, body in cases:
+        response = await client.request(method, path, json=body, headers=tenant.headers)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["code"] == "invalid_text"
+    listed = await client.get("/v1/glossary/terms", headers=tenant.headers)
+    assert listed.json()["items"] == []

@@ -427,3 +427,10 @@ async def test_an_import_is_visible_on_the_next_read_after_it_finishes(
     fresh = await client.get(url, headers={**shop.reader, "If-None-Match": etag})
     assert fresh.status_code == 200
     assert fresh.json()["price"]["amount"] == "25.00"
+
+
+async def test_a_sku_with_a_nul_character_is_not_a_500(
+    client: AsyncTestClient[Litestar], shop: Shop
+) -> None:
+    response = await client.get("/v1/storefront/products/A%00B?locale=fr-FR", headers=shop.reader)
+    assert response.status_code in (404, 422), response.text
