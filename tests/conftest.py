@@ -54,8 +54,10 @@ def settings(database_url: str) -> Iterator[Settings]:
     prefix = f"shoplingo-test-{RUN_ID}"
     import_dir = Path(tempfile.mkdtemp(prefix="shoplingo-imports-"))
     yield Settings(
-        database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix, import_dir=import_dir
-    )
+        database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix, import_dir=import_dir,
+        # the webhook receivers of the tests listen on 127.0.0.1
+        webhook_allow_private_targets=True,
+    )  # fmt: skip
     shutil.rmtree(import_dir, ignore_errors=True)
 
     async def forget_keys() -> None:

@@ -114,6 +114,9 @@ class Settings:
     webhook_max_attempts: int = 8
     webhook_backoff_base_seconds: float = 10.0
     webhook_backoff_max_seconds: float = 3600.0
+    # deliver to addresses inside private, loopback or link-local networks (off in production:
+    # a tenant's URL must not reach the service's own network)
+    webhook_allow_private_targets: bool = False
     # how often the worker turns new publishes into webhook events
     webhook_dispatch_interval_seconds: int = 2
     # Support replies. The chat model that drafts them, in JSON mode whatever llm_provider

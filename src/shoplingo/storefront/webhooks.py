@@ -11,8 +11,10 @@ A receiver recomputes it over the raw body and rejects old timestamps (replays).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import random
 import secrets
 import time
@@ -89,6 +91,26 @@ def endpoint_not_found(endpoint_id: uuid.UUID) -> NotFound:
         code="webhook_not_found",
         params={"id": endpoint_id},
     )
+
+
+async def private_target(url: str) -> bool:
+    """Whether the URL's host is, or resolves to, an address a tenant must not reach through
+    us (private networks, loopback, link-local such as cloud metadata). A name that does not
+    resolve is left to the request to fail."""
+    host = httpx.URL(url).host
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+        except OSError:
+            return False
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    return any(
+        a.is_private or a.is_loopback or a.is_link_local or a.is_reserved or a.is_multicast
+        or a.is_unspecified
+        for a in addresses
+    )  # fmt: skip
 
 
 def _checked_url(url: str) -> str:
@@ -383,12 +405,16 @@ async def deliver(
     }
     status_code: int | None = None
     error: str | None = None
+    refused = not settings.webhook_allow_private_targets and await private_target(url)
     try:
-        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
-            response = await client.post(url, content=body, headers=headers)
-        status_code = response.status_code
-        if not response.is_success:
-            error = f"HTTP {status_code}"
+        if refused:
+            error = "refused: the URL leads to a private, loopback or link-local address"
+        else:
+            async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+                response = await client.post(url, content=body, headers=headers)
+            status_code = response.status_code
+            if not response.is_success:
+                error = f"HTTP {status_code}"
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
 
@@ -406,7 +432,7 @@ async def deliver(
             delivery.status = "succeeded"
             delivery.delivered_at = func.now()
             delivery.next_attempt_at = None
-        elif delivery.attempts >= settings.webhook_max_attempts:
+        elif refused or delivery.attempts >= settings.webhook_max_attempts:
             delivery.status = "failed"
             delivery.next_attempt_at = None
         else:

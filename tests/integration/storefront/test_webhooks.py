@@ -185,3 +185,39 @@ async def test_webhook_endpoints_crud_and_validation(
     assert (await client.get(url, headers=shop.reader)).status_code == 401
     assert (await client.delete(url, headers=shop.admin)).status_code == 204
     assert (await client.get(url, headers=shop.admin)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "private"),
+    [
+        ("http://127.0.0.1:8080/hook", True),
+        ("http://localhost/hook", True),
+        ("http://169.254.169.254/latest/meta-data", True),
+        ("https://10.1.2.3/hook", True),
+        ("http://[::1]/hook", True),
+        ("https://93.184.216.34/hook", False),
+    ],
+)
+async def test_private_targets_are_recognised(url: str, private: bool) -> None:
+    assert await webhooks.private_target(url) is private
+
+
+async def test_a_webhook_to_a_private_address_is_refused_not_retried(
+    client: AsyncTestClient[Litestar],
+    shop: Shop,
+    raw: asyncpg.Connection,
+    receiver: Receiver,
+    hook_settings: Settings,
+) -> None:
+    guarded = dataclasses.replace(hook_settings, webhook_allow_private_targets=False)
+    await put_product(client, shop, "TEE", title="Shirt")
+    endpoint = await _endpoint(client, shop, receiver.url)
+    await put_segment(raw, shop, "TEE", "title", "de", "Hemd")
+    assert await _dispatch_until(guarded) == 1
+    await drain_queue(guarded)
+
+    assert receiver.received == []
+    deliveries = await client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=shop.admin)
+    [delivery] = deliveries.json()["items"]
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 1)
+    assert delivery["last_error"].startswith("refused")
