@@ -37,7 +37,7 @@ PREPARE_FUNCTION = "prepare_translation_run"
 PREPARING = "preparing"
 PAGE = 500
 # the first page is small: the model gets its first work sooner
-FIRST_PAGE = 50
+FIRST_PAGE = 20
 
 CANDIDATE_COLUMNS = (
     "owner_kind", "owner_id", "field", "source_locale", "target_locale", "source_text",
