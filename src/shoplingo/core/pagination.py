@@ -77,13 +77,19 @@ async def keyset_page(
     row_id: InstrumentedAttribute[uuid.UUID],
     limit: int,
     cursor: str | None,
+    newest_first: bool = False,
 ) -> tuple[list[R], str | None]:
     """One page of ``query`` ordered by (``at``, ``row_id``), after ``cursor``; the cursor of
     the next page is None on the last one."""
     if cursor:
         position = decode_cursor(cursor)
-        query = query.where(or_(at > position.at, and_(at == position.at, row_id > position.id)))
-    rows = list(await session.scalars(query.order_by(at, row_id).limit(limit + 1)))
+        if newest_first:
+            after = or_(at < position.at, and_(at == position.at, row_id < position.id))
+        else:
+            after = or_(at > position.at, and_(at == position.at, row_id > position.id))
+        query = query.where(after)
+    order = (at.desc(), row_id.desc()) if newest_first else (at, row_id)
+    rows = list(await session.scalars(query.order_by(*order).limit(limit + 1)))
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

@@ -8,14 +8,13 @@ is never older than its version says.
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from typing import Any
 
 from shoplingo.core.db import jsonb_value
+from shoplingo.core.versioned import VersionedCache
 from shoplingo.glossary.enforcement import Glossary, Term, TermTarget
 
-MAX_CACHED = 64
-_compiled: OrderedDict[tuple[uuid.UUID, int], Glossary] = OrderedDict()
+_compiled: VersionedCache[Glossary] = VersionedCache(64)
 
 TERMS = "SELECT id, term, kind, case_sensitive, targets FROM glossary_terms WHERE tenant_id = $1"
 
@@ -36,14 +35,10 @@ def term_from_row(row: Any) -> Term:
 
 async def compiled_glossary(raw: Any, tenant_id: uuid.UUID, version: int) -> Glossary:
     """The tenant's glossary at ``version`` (``raw`` is an asyncpg connection)."""
-    key = (tenant_id, version)
-    glossary = _compiled.get(key)
-    if glossary is not None:
-        _compiled.move_to_end(key)
-        return glossary
-    rows = await raw.fetch(TERMS, tenant_id)
-    glossary = Glossary((term_from_row(row) for row in rows), version)
-    _compiled[key] = glossary
-    while len(_compiled) > MAX_CACHED:
-        _compiled.popitem(last=False)
+    glossary = _compiled.get(tenant_id, version)
+    if glossary is None:
+        rows = await raw.fetch(TERMS, tenant_id)
+        glossary = _compiled.put(
+            tenant_id, version, Glossary((term_from_row(row) for row in rows), version)
+        )
     return glossary

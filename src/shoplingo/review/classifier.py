@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from shoplingo.core.versioned import VersionedCache
 
 ANY_LANGUAGE = "*"
 DEFAULT_FIELDS: tuple[str, ...] = (
@@ -292,8 +293,7 @@ class Classifier:
 
 
 DEFAULT_CLASSIFIER = Classifier(LegalRules())
-_CACHE_SIZE = 1024
-_cache: OrderedDict[tuple[uuid.UUID, int], Classifier] = OrderedDict()
+_cache: VersionedCache[Classifier] = VersionedCache(1024)
 
 
 def classifier_for(tenant_id: uuid.UUID, settings: Mapping[str, Any] | None) -> Classifier:
@@ -301,13 +301,8 @@ def classifier_for(tenant_id: uuid.UUID, settings: Mapping[str, Any] | None) -> 
     stored = (settings or {}).get("legal")
     if not stored:
         return DEFAULT_CLASSIFIER
-    key = (tenant_id, int(stored.get("version", 0)))
-    found = _cache.get(key)
+    version = int(stored.get("version", 0))
+    found = _cache.get(tenant_id, version)
     if found is None:
-        found = Classifier(LegalRules.from_settings(settings))
-        _cache[key] = found
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(key)
+        found = _cache.put(tenant_id, version, Classifier(LegalRules.from_settings(settings)))
     return found

@@ -27,7 +27,7 @@ import httpx
 import msgspec
 import structlog
 from arq.connections import ArqRedis
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shoplingo.core import audit
@@ -35,7 +35,7 @@ from shoplingo.core.auth import Principal
 from shoplingo.core.db import transaction
 from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
-from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.core.pagination import keyset_page
 from shoplingo.core.queue import enqueue, enqueue_after_commit
 from shoplingo.models import WebhookDelivery, WebhookEndpoint
 from shoplingo.settings import Settings
@@ -250,28 +250,10 @@ async def list_deliveries(
     query = select(WebhookDelivery).where(
         WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.endpoint_id == endpoint_id
     )
-    if cursor:
-        position = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                WebhookDelivery.created_at < position.at,
-                and_(WebhookDelivery.created_at == position.at, WebhookDelivery.id < position.id),
-            )
-        )
-    rows = list(
-        (
-            await session.scalars(
-                query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(
-                    limit + 1
-                )
-            )
-        ).all()
-    )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
+    return await keyset_page(
+        session, query, at=WebhookDelivery.created_at, row_id=WebhookDelivery.id, limit=limit,
+        cursor=cursor, newest_first=True,
+    )  # fmt: skip
 
 
 def delivery_job_id(delivery_id: uuid.UUID, attempt: int) -> str:

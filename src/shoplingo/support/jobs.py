@@ -17,18 +17,15 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import openai
 import structlog
-from arq import Retry
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.language import language_of
-from shoplingo.core.sweeper import job_lock_key
+from shoplingo.core.tracked import run_tracked
 from shoplingo.llm.limits import SlotUnavailable
 from shoplingo.llm.policy import ModerationRefused, RetriesExhausted, describe
 from shoplingo.review.classifier import classifier_for
@@ -44,20 +41,6 @@ log = structlog.get_logger(__name__)
 
 QA_FIELD = "support_reply"
 
-START = """
-UPDATE jobs SET status = 'running', attempts = attempts + 1, error = NULL,
-    started_at = coalesce(started_at, now()), updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
-RETURNING attempts, params
-"""
-FINISH = """
-UPDATE jobs SET status = $3, error = $4, processed = 1, finished_at = now(), updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND status = 'running'
-"""
-REQUEUE = """
-UPDATE jobs SET status = 'queued', error = $3, updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND status = 'running'
-"""
 TENANT = "SELECT source_locale, settings FROM tenants WHERE id = $1"
 # A reply grounded on legal text (a policy flagged legal, a product's legal fields) may repeat
 # a legal claim in words no pattern knows: it waits for approval too.
@@ -74,51 +57,6 @@ SELECT coalesce(
        AND pr.sku IN (SELECT u ->> 'sku' FROM jsonb_array_elements(d.products_used) u)
      LIMIT 1))
 """
-
-Work = Callable[[Any, dict[str, Any]], Awaitable[str]]
-
-
-async def _run(
-    ctx: dict[str, Any],
-    tenant_id: str,
-    job_id: str,
-    work: Work,
-    give_up: Callable[[Any, dict[str, Any], str], Awaitable[None]],
-) -> str:
-    """One run of a support job under its advisory lock; ``work`` returns the outcome."""
-    settings: Settings = ctx["settings"]
-    engine: AsyncEngine = ctx["engine"]
-    tid, jid = uuid.UUID(tenant_id), uuid.UUID(job_id)
-    async with engine.connect() as conn:
-        raw: Any = (await conn.get_raw_connection()).driver_connection
-        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", job_lock_key(jid)):
-            return "busy"  # another worker runs it
-        try:
-            row = await raw.fetchrow(START, tid, jid)
-            if row is None:
-                return "skipped"  # finished or failed meanwhile
-            params = {**jsonb_value(row["params"]), "tenant_id": tid}
-            attempts = row["attempts"]
-            if attempts > settings.import_max_attempts:
-                reason = f"gave up after {attempts - 1} attempts"
-                await give_up(raw, params, reason)
-                await raw.execute(FINISH, tid, jid, "failed", reason)
-                return "failed"
-            try:
-                outcome = await work(raw, params)
-            except Exception as exc:
-                log.exception("support_job_error", job_id=job_id, attempt=attempts)
-                reason = f"{type(exc).__name__}: {exc}"[:1000]
-                if attempts >= settings.import_max_attempts:
-                    await give_up(raw, params, reason)
-                    await raw.execute(FINISH, tid, jid, "failed", reason)
-                    return "failed"
-                await raw.execute(REQUEUE, tid, jid, f"attempt {attempts} failed: {reason}")
-                raise Retry(defer=min(30, 2 * attempts)) from exc
-            await raw.execute(FINISH, tid, jid, "succeeded", None)
-            return outcome
-        finally:
-            await raw.execute("SELECT pg_advisory_unlock($1)", job_lock_key(jid))
 
 
 async def _translate(
@@ -173,7 +111,7 @@ async def translate_message(ctx: dict[str, Any], tenant_id: str, job_id: str) ->
             reason,
         )  # fmt: skip
 
-    return await _run(ctx, tenant_id, job_id, work, give_up)
+    return await run_tracked(ctx, tenant_id, job_id, work, give_up)
 
 
 # --- a reply draft --------------------------------------------------------------------------
@@ -384,4 +322,4 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
     async def give_up(raw: Any, params: dict[str, Any], reason: str) -> None:
         await raw.execute(GIVE_UP_DRAFT, params["tenant_id"], uuid.UUID(params["draft_id"]), reason)
 
-    return await _run(ctx, tenant_id, job_id, work, give_up)
+    return await run_tracked(ctx, tenant_id, job_id, work, give_up)

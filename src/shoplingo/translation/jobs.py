@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shoplingo.core.db import jsonb_value, transaction
 from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.core.sweeper import job_lock_key
+from shoplingo.core.tracked import run_tracked
 from shoplingo.models import Job, Tenant
 from shoplingo.review.classifier import classifier_for
 from shoplingo.settings import Settings
@@ -100,12 +101,6 @@ async def prepare_translation_run(ctx: dict[str, Any], tenant_id: str, run_id: s
     return queued
 
 
-RECHECK_START = """
-UPDATE jobs SET status = 'running', attempts = attempts + 1, error = NULL,
-    started_at = coalesce(started_at, now()), updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
-RETURNING attempts
-"""
 RECHECK_PAGE = """
 SELECT id, field, source_locale, target_locale, source_text, target_text, status, legal,
        legal_reason, approved_at, qa_issues::text AS qa_issues
@@ -125,10 +120,10 @@ WHERE s.tenant_id = $1 AND s.id = r.id AND s.status = r.read_status
 RECHECK_PROGRESS = """
 UPDATE jobs SET processed = $3, total = $4, updated_at = now() WHERE tenant_id = $1 AND id = $2
 """
-RECHECK_FINISH = """
-UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = $4, total = $4,
-    finished_at = now(), updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND status = 'running'
+# the job's figures: counts, and how many segments it checked
+RECHECK_DONE = """
+UPDATE jobs SET counts = $3::jsonb, processed = $4, total = $4, updated_at = now()
+WHERE tenant_id = $1 AND id = $2
 """
 POLICIES = "SELECT id, name, text, locale, legal_reason FROM support_policies WHERE tenant_id = $1"
 SAVE_POLICIES = """
@@ -141,36 +136,27 @@ RECHECK_PAGE_SIZE = 2000
 CHECKED = (Status.PUBLISHED.value, Status.NEEDS_REVIEW.value)
 
 
-async def recheck_segments(ctx: dict[str, Any], tenant_id: str, job_id: str) -> dict[str, int]:
+async def recheck_segments(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
     """Every segment of the tenant under its rules as they are now: legal classification
     (legal fields, patterns), and for live translations the glossary and QA checks. A published
     text that now fails a check, or became legal without an approval, goes back to review.
 
     Each page commits on its own (a page's rows are locked only briefly: approvals, edits and
     the translation workers do not wait for the whole tenant); a re-run after a crash simply
-    checks everything again. A session advisory lock on the job, held until the job is marked
-    done, keeps a second worker out and tells the sweeper this one is alive."""
-    engine: AsyncEngine = ctx["engine"]
-    tid, jid = uuid.UUID(tenant_id), uuid.UUID(job_id)
-    async with engine.connect() as control_conn, engine.connect() as work_conn:
-        control: Any = (await control_conn.get_raw_connection()).driver_connection
-        raw: Any = (await work_conn.get_raw_connection()).driver_connection
-        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", job_lock_key(jid)):
-            return {}  # another worker holds this job
-        try:
-            if await control.fetchval(RECHECK_START, tid, jid) is None:
-                return {}  # finished or failed meanwhile
-            counts = await _recheck(raw, control, tid, jid)
-            await control.execute(RECHECK_FINISH, tid, jid, json.dumps(counts), counts["checked"])
-        finally:
-            await raw.execute("SELECT pg_advisory_unlock($1)", job_lock_key(jid))
-    log.info("recheck_segments", tenant_id=tenant_id, **counts)
-    return counts
+    checks everything again."""
+
+    async def work(raw: Any, params: dict[str, Any]) -> str:
+        jid = uuid.UUID(job_id)
+        counts = await _recheck(raw, params["tenant_id"], jid)
+        await raw.execute(RECHECK_DONE, params["tenant_id"], jid, json.dumps(counts),
+                          counts["checked"])  # fmt: skip
+        log.info("recheck_segments", tenant_id=tenant_id, **counts)
+        return "succeeded"
+
+    return await run_tracked(ctx, tenant_id, job_id, work)
 
 
-async def _recheck(
-    raw: Any, control: Any, tenant_id: uuid.UUID, job_id: uuid.UUID
-) -> dict[str, int]:
+async def _recheck(raw: Any, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, int]:
     qa = await load_qa_context(raw, tenant_id)
     settings = jsonb_value(
         await raw.fetchval("SELECT settings FROM tenants WHERE id = $1", tenant_id)
@@ -206,7 +192,7 @@ async def _recheck(
         counts["checked"] += len(rows)
         counts["changed"] += len(changed)
         last = rows[-1]["id"]
-        await control.execute(RECHECK_PROGRESS, tenant_id, job_id, counts["checked"], total)
+        await raw.execute(RECHECK_PROGRESS, tenant_id, job_id, counts["checked"], total)
     # support policies are classified by content, as a whole
     policies = [
         (row["id"], reason is not None, reason)

@@ -1,0 +1,92 @@
+"""Running a job that Postgres records (a ``jobs`` row) from an arq function.
+
+The run holds a session advisory lock on the job id for its whole length: a second worker
+stays out, and the sweeper can tell a live run from one whose worker died. Attempts are
+counted on the row; an error is retried with a growing delay until the attempts are spent,
+then the job fails with the reason (``give_up`` undoes what the job's own rows need).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from arq import Retry
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shoplingo.core.db import jsonb_value
+from shoplingo.core.sweeper import job_lock_key
+from shoplingo.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+START = """
+UPDATE jobs SET status = 'running', attempts = attempts + 1, error = NULL,
+    started_at = coalesce(started_at, now()), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
+RETURNING attempts, params
+"""
+# a job that never said how much it had to do did one thing
+FINISH = """
+UPDATE jobs SET status = $3, error = $4, total = coalesce(total, 1), processed = coalesce(total, 1),
+    finished_at = now(), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'running'
+"""
+REQUEUE = """
+UPDATE jobs SET status = 'queued', error = $3, updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'running'
+"""
+
+# (asyncpg connection, the job's params with "tenant_id") -> an outcome for the logs
+Work = Callable[[Any, dict[str, Any]], Awaitable[str]]
+GiveUp = Callable[[Any, dict[str, Any], str], Awaitable[None]]
+
+
+async def _nothing_to_undo(raw: Any, params: dict[str, Any], reason: str) -> None:
+    return None
+
+
+async def run_tracked(
+    ctx: dict[str, Any],
+    tenant_id: str,
+    job_id: str,
+    work: Work,
+    give_up: GiveUp = _nothing_to_undo,
+) -> str:
+    """One run of the job; ``work`` gets the lock's connection (autocommit: each statement
+    commits on its own unless ``work`` opens a transaction)."""
+    settings: Settings = ctx["settings"]
+    engine: AsyncEngine = ctx["engine"]
+    tid, jid = uuid.UUID(tenant_id), uuid.UUID(job_id)
+    async with engine.connect() as conn:
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", job_lock_key(jid)):
+            return "busy"  # another worker runs it
+        try:
+            row = await raw.fetchrow(START, tid, jid)
+            if row is None:
+                return "skipped"  # finished or failed meanwhile
+            params = {**jsonb_value(row["params"]), "tenant_id": tid}
+            attempts = row["attempts"]
+            if attempts > settings.import_max_attempts:
+                reason = f"gave up after {attempts - 1} attempts"
+                await give_up(raw, params, reason)
+                await raw.execute(FINISH, tid, jid, "failed", reason)
+                return "failed"
+            try:
+                outcome = await work(raw, params)
+            except Exception as exc:
+                log.exception("tracked_job_error", job_id=job_id, attempt=attempts)
+                reason = f"{type(exc).__name__}: {exc}"[:1000]
+                if attempts >= settings.import_max_attempts:
+                    await give_up(raw, params, reason)
+                    await raw.execute(FINISH, tid, jid, "failed", reason)
+                    return "failed"
+                await raw.execute(REQUEUE, tid, jid, f"attempt {attempts} failed: {reason}")
+                raise Retry(defer=min(30, 2 * attempts)) from exc
+            await raw.execute(FINISH, tid, jid, "succeeded", None)
+            return outcome
+        finally:
+            await raw.execute("SELECT pg_advisory_unlock($1)", job_lock_key(jid))
