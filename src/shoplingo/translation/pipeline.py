@@ -228,19 +228,17 @@ async def _translate_checked(
             )
     if repairs:
         for repaired in await provider.translate(str(tenant_id), repairs):
-            first = checked[repaired.id].result
-            spent = replace(
-                repaired,
-                prompt_tokens=first.prompt_tokens + repaired.prompt_tokens,
-                completion_tokens=first.completion_tokens + repaired.completion_tokens,
-            )
-            if repaired.status != "ok" or repaired.text is None:
-                # the first answer stands, held for review with its issues
-                checked[repaired.id] = replace(checked[repaired.id], result=replace(
-                    first, prompt_tokens=spent.prompt_tokens,
-                    completion_tokens=spent.completion_tokens))  # fmt: skip
-                continue
-            checked[repaired.id] = Checked(spent, _inspect(qa, by_id[repaired.id], repaired.text))
+            first = checked[repaired.id]
+            # both calls are paid for
+            prompt = first.result.prompt_tokens + repaired.prompt_tokens
+            completion = first.result.completion_tokens + repaired.completion_tokens
+            if repaired.status == "ok" and repaired.text is not None:
+                issues = _inspect(qa, by_id[repaired.id], repaired.text)
+                result = replace(repaired, prompt_tokens=prompt, completion_tokens=completion)
+                checked[repaired.id] = Checked(result, issues)
+            else:  # the first answer stands, held for review with its issues
+                result = replace(first.result, prompt_tokens=prompt, completion_tokens=completion)
+                checked[repaired.id] = replace(first, result=result)
     return [checked[request.id] for request in requests]
 
 
