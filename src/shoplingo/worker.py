@@ -13,6 +13,7 @@ from arq import cron
 from arq.worker import func
 
 from shoplingo.catalog import imports
+from shoplingo.catalog.chunks import start_chunk_processes
 from shoplingo.catalog.jobs import run_import_job
 from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.logging import configure_logging
@@ -43,6 +44,7 @@ RUNNABLE = {
 def worker_options(settings: Settings) -> dict[str, Any]:
     async def startup(ctx: dict[str, Any]) -> None:
         configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+        start_chunk_processes()
         ctx["settings"] = settings
         ctx["engine"] = create_engine(settings)
         ctx["sessionmaker"] = create_sessionmaker(ctx["engine"])

@@ -1,10 +1,10 @@
 """The bulk import pipeline a worker runs for one uploaded file.
 
-All catalog writes of an import happen in one transaction: rows are validated in chunks;
-products new to the catalog (without variants) are COPYed straight into the products table,
-the others into a temporary table and upserted from there (only rows whose content hash
-changed are written), so a worker that dies mid-file leaves nothing half-written. The job row
-is marked succeeded in that same transaction.
+All catalog writes of an import happen in one transaction: rows are validated in chunks by a
+child process (catalog.chunks); products new to the catalog (without variants) are COPYed
+straight into the products table, the others into a temporary table and upserted from there
+(only rows whose content hash changed are written), so a worker that dies mid-file leaves
+nothing half-written. The job row is marked succeeded in that same transaction.
 
 A transaction-scoped advisory lock on the job id is held for the whole run: a second worker
 handed the same job skips it, and the sweeper recognises a dead run by the lock being free.
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shoplingo.catalog.changes import source_changed
-from shoplingo.catalog.importers import reader_for
-from shoplingo.catalog.importers.base import (
-    Item,
-    PendingProduct,
-    Reader,
-    RowProblem,
-    SourceProduct,
-)
-from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
+from shoplingo.catalog.chunks import Chunk, ChunkProcess, ChunkSource
 from shoplingo.core.db import jsonb_value
-from shoplingo.core.i18n import N_
-from shoplingo.core.ids import uuid7_texts
 from shoplingo.core.sweeper import job_lock_key
 
 log = structlog.get_logger(__name__)
@@ -57,20 +47,6 @@ class ImportFileError(Exception):
 
 
 @dataclass(slots=True)
-class Chunk:
-    # products new to the catalog without variants: COPYed straight into products
-    new_records: list[tuple[Any, ...]] = field(default_factory=list)
-    # the others: COPYed into the stage table, then upserted
-    records: list[tuple[Any, ...]] = field(default_factory=list)
-    errors: list[tuple[int, str | None, str | None, str, str, dict[str, Any]]] = field(
-        default_factory=list
-    )
-    rows: int = 0
-    failed: int = 0
-    skipped_unchanged: int = 0
-
-
-@dataclass(slots=True)
 class Counts:
     inserted: int = 0
     updated: int = 0
@@ -84,174 +60,6 @@ class Counts:
             "unchanged": self.unchanged,
             "failed": self.failed,
         }
-
-
-class ChunkBuilder:
-    """Turns reader items into COPY records and error rows, chunk by chunk (pure CPU work)."""
-
-    def __init__(
-        self,
-        reader: Reader,
-        items: Iterator[Item],
-        *,
-        tenant_id: uuid.UUID,
-        default_locale: str,
-        currency: str | None,
-        known: dict[str, str | None],
-        chunk_rows: int,
-    ) -> None:
-        self.reader = reader
-        self.items = items
-        self.tenant_id = tenant_id
-        self.default_locale = default_locale
-        self.currency = currency
-        # every SKU of the tenant's catalog -> the fingerprint of the row it was last imported
-        # from (None: written otherwise since, or deleted)
-        self.known = known
-        self.chunk_rows = chunk_rows
-        self.context = f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}"
-        self.context_bytes = self.context.encode()
-        self.seen: set[str] = set()
-        self.ids = uuid7_texts()
-
-    def next_chunk(self) -> Chunk | None:
-        chunk = Chunk()
-        for item in self.items:
-            chunk.rows += item.rows
-            if isinstance(item, RowProblem):
-                chunk.failed += 1
-                chunk.errors.append(
-                    (item.line, item.sku, item.column, item.code, item.message, item.params)
-                )
-            elif isinstance(item, SourceProduct):
-                self._add(chunk, item)
-            else:
-                self._add_pending(chunk, item)
-            if chunk.rows >= self.chunk_rows:
-                return chunk
-        return chunk if chunk.rows else None
-
-    def _first_time(self, chunk: Chunk, sku: str, line: int) -> bool:
-        """False (and the row reported) for a SKU seen earlier in the file."""
-        if sku and sku in self.seen:
-            chunk.failed += 1
-            chunk.errors.append(
-                (
-                    line,
-                    sku,
-                    self.reader.column_for("sku"),
-                    "duplicate_sku",
-                    N_("The SKU {sku} appears twice in this file; the first one was kept."),
-                    {"sku": sku},
-                )
-            )
-            return False
-        self.seen.add(sku)
-        return True
-
-    def _add_pending(self, chunk: Chunk, item: PendingProduct) -> None:
-        sku = item.sku
-        if not self._first_time(chunk, sku, item.line):
-            return
-        fingerprint = item.fingerprint(self.context_bytes)
-        if sku and self.known.get(sku) == fingerprint:
-            chunk.skipped_unchanged += 1
-            return
-        quick = item.quick(self.default_locale, self.currency)
-        if quick is None:
-            source = item.source()
-            self._default_currency(source.raw)
-            self._validate(chunk, source, sku, fingerprint)
-            return
-        (sku, locale, title, description, seo_title, seo_description, vendor, tags, attributes,
-         legal, price, currency, content_hash) = quick  # fmt: skip
-        head = (
-            sku, locale, title, description, seo_title, seo_description, vendor, tags,
-            _json_text(attributes, "{}"), _json_text(legal, "{}"), price, currency, content_hash,
-            fingerprint,
-        )  # fmt: skip
-        if sku in self.known:
-            chunk.records.append((*head, "[]"))
-        else:
-            chunk.new_records.append((self.tenant_id, next(self.ids), *head))
-
-    def _add(self, chunk: Chunk, item: SourceProduct) -> None:
-        raw = item.raw
-        self._default_currency(raw)
-        sku = str(raw.get("sku") or "").strip()
-        if not self._first_time(chunk, sku, item.line):
-            return
-        fingerprint = item.fingerprint(self.context)
-        if sku and self.known.get(sku) == fingerprint:
-            chunk.skipped_unchanged += 1
-            return
-        self._validate(chunk, item, sku, fingerprint)
-
-    def _default_currency(self, raw: dict[str, Any]) -> None:
-        if self.currency and not raw.get("currency"):
-            raw["currency"] = self.currency
-
-    def _validate(self, chunk: Chunk, item: SourceProduct, sku: str, fingerprint: str) -> None:
-        data, errors = validate_product(item.raw, default_locale=self.default_locale)
-        if data is None:
-            chunk.failed += 1
-            for error in errors:
-                chunk.errors.append(
-                    (
-                        self._line_for(item, error.field),
-                        sku or None,
-                        self.reader.column_for(error.field),
-                        error.code,
-                        error.message,
-                        error.params,
-                    )
-                )
-            return
-        record = _record(data, fingerprint)
-        if data.variants or data.sku in self.known:
-            chunk.records.append(record)
-        else:
-            chunk.new_records.append((self.tenant_id, next(self.ids), *record[:-1]))
-
-    @staticmethod
-    def _line_for(item: SourceProduct, field_path: str) -> int:
-        head, _, rest = field_path.partition(".")
-        if head == "variants":
-            index = rest.split(".", 1)[0]
-            if index.isdigit() and int(index) < len(item.variant_lines):
-                return item.variant_lines[int(index)]
-        return item.line
-
-
-def _json_text(value: Any, empty: str) -> str:
-    return _json.encode(value).decode() if value else empty
-
-
-def _record(data: ProductData, fingerprint: str) -> tuple[Any, ...]:
-    return (
-        data.sku,
-        data.source_locale,
-        data.title,
-        data.description_html,
-        data.seo_title,
-        data.seo_description,
-        data.vendor,
-        list(data.tags),
-        _json_text(data.attributes, "{}"),
-        _json_text(data.legal, "{}"),
-        data.price,
-        data.currency,
-        data.content_hash(),
-        fingerprint,
-        _json_text(
-            [
-                {"sku": v.sku, "options": [{"name": n, "value": x} for n, x in v.options],
-                 "price": None if v.price is None else str(v.price)}
-                for v in data.variants
-            ],
-            "[]",
-        ),
-    )  # fmt: skip
 
 
 CREATE_STAGE = """
@@ -511,28 +319,30 @@ async def _import_rows(
     task: ImportTask,
     report_progress: Callable[[int], Awaitable[None]],
 ) -> tuple[Counts, int]:
-    reader = reader_for(task.format)
     await raw.execute(CREATE_STAGE)
-    builder = ChunkBuilder(
-        reader,
-        iter(reader.read(task.path)),
+    known = await _load_catalog(raw, task.tenant_id)
+    counts, rows, seq = Counts(), 0, 0
+    source = ChunkSource(
+        path=task.path,
+        format=task.format,
         tenant_id=task.tenant_id,
         default_locale=task.source_locale,
         currency=task.currency,
-        known=await _load_catalog(raw, task.tenant_id),
         chunk_rows=task.chunk_rows,
     )
-    counts, rows, seq = Counts(), 0, 0
-    # Parse the next chunk in a thread while the database works on the current one.
-    pending = asyncio.ensure_future(asyncio.to_thread(builder.next_chunk))
-    try:
-        while (chunk := await pending) is not None:
-            pending = asyncio.ensure_future(asyncio.to_thread(builder.next_chunk))
-            seq = await _write_chunk(conn, raw, task, chunk, counts, seq)
-            rows += chunk.rows
-            await report_progress(rows)
-    finally:
-        if not pending.done():
-            # let the parsing thread finish its chunk before the file is closed
-            await asyncio.wait([pending])
+    with ChunkProcess(source, known) as chunks:
+        # receive (and unpickle) the next chunk while the database works on this one
+        pending = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
+        try:
+            while (chunk := await pending) is not None:
+                pending = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
+                seq = await _write_chunk(conn, raw, task, chunk, counts, seq)
+                rows += chunk.rows
+                await report_progress(rows)
+        finally:
+            if not pending.done():
+                # the receiving thread must be done before the pipe is closed
+                chunks.stop()
+                await asyncio.wait([pending])
+                pending.exception()  # the stopped child's EOF: expected, not worth a warning
     return counts, rows

@@ -61,6 +61,26 @@ def _start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").iterdir():
+            children = [int(c) for c in (task / "children").read_text().split()]
+            found += children
+            todo += children
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its parent."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
 async def _job(engine: AsyncEngine, job_id: str) -> Any:
     async with engine.connect() as conn:
         return (await conn.execute(select(Job).where(Job.id == job_id))).one()
@@ -108,9 +128,17 @@ async def test_worker_killed_mid_import_leaves_nothing_half_written_and_the_impo
         # ...but none of its products are, until the whole file is in
         assert await _products(engine, tenant) == 0
 
+        # the worker's helpers: its fork server and the process reading the file
+        helpers = _descendants(first.pid)
+        assert helpers
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         assert await _products(engine, tenant) == 0
+        # none of them goes on reading the file (or holding its memory) for a dead worker
+        deadline = time.monotonic() + 10
+        while any(map(_running, helpers)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert not [pid for pid in helpers if _running(pid)]
 
         second = _start_worker(settings)
         done = await _wait_for(engine, job_id, lambda j: j.status not in ("queued", "running"))

@@ -1,0 +1,336 @@
+"""Turning an import file into chunks of COPY records and row errors.
+
+This is the CPU-heavy part of an import (reading, validating, sanitizing, hashing); it runs in
+a child process of the worker (:class:`ChunkProcess`) and imports nothing of the database or
+web stack, so that the processes forked for it stay small.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import multiprocessing.forkserver
+import sys
+import traceback
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import msgspec
+import structlog
+
+from shoplingo.catalog.importers import reader_for
+from shoplingo.catalog.importers.base import (
+    Item,
+    PendingProduct,
+    Reader,
+    RowProblem,
+    SourceProduct,
+)
+from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
+from shoplingo.core.i18n import N_
+from shoplingo.core.ids import uuid7_texts
+
+log = structlog.get_logger(__name__)
+_json = msgspec.json.Encoder()
+
+
+@dataclass(slots=True)
+class Chunk:
+    # products new to the catalog without variants: COPYed straight into products
+    new_records: list[tuple[Any, ...]] = field(default_factory=list)
+    # the others: COPYed into the stage table, then upserted
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    errors: list[tuple[int, str | None, str | None, str, str, dict[str, Any]]] = field(
+        default_factory=list
+    )
+    rows: int = 0
+    failed: int = 0
+    skipped_unchanged: int = 0
+
+
+class ChunkBuilder:
+    """Turns reader items into COPY records and error rows, chunk by chunk (pure CPU work)."""
+
+    def __init__(
+        self,
+        reader: Reader,
+        items: Iterator[Item],
+        *,
+        tenant_id: uuid.UUID,
+        default_locale: str,
+        currency: str | None,
+        known: dict[str, str | None],
+        chunk_rows: int,
+    ) -> None:
+        self.reader = reader
+        self.items = items
+        self.tenant_id = tenant_id
+        self.default_locale = default_locale
+        self.currency = currency
+        # every SKU of the tenant's catalog -> the fingerprint of the row it was last imported
+        # from (None: written otherwise since, or deleted)
+        self.known = known
+        self.chunk_rows = chunk_rows
+        self.context = f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}"
+        self.context_bytes = self.context.encode()
+        self.seen: set[str] = set()
+        self.ids = uuid7_texts()
+
+    def next_chunk(self) -> Chunk | None:
+        chunk = Chunk()
+        for item in self.items:
+            chunk.rows += item.rows
+            if isinstance(item, RowProblem):
+                chunk.failed += 1
+                chunk.errors.append(
+                    (item.line, item.sku, item.column, item.code, item.message, item.params)
+                )
+            elif isinstance(item, SourceProduct):
+                self._add(chunk, item)
+            else:
+                self._add_pending(chunk, item)
+            if chunk.rows >= self.chunk_rows:
+                return chunk
+        return chunk if chunk.rows else None
+
+    def _first_time(self, chunk: Chunk, sku: str, line: int) -> bool:
+        """False (and the row reported) for a SKU seen earlier in the file."""
+        if sku and sku in self.seen:
+            chunk.failed += 1
+            chunk.errors.append(
+                (
+                    line,
+                    sku,
+                    self.reader.column_for("sku"),
+                    "duplicate_sku",
+                    N_("The SKU {sku} appears twice in this file; the first one was kept."),
+                    {"sku": sku},
+                )
+            )
+            return False
+        self.seen.add(sku)
+        return True
+
+    def _add_pending(self, chunk: Chunk, item: PendingProduct) -> None:
+        sku = item.sku
+        if not self._first_time(chunk, sku, item.line):
+            return
+        fingerprint = item.fingerprint(self.context_bytes)
+        if sku and self.known.get(sku) == fingerprint:
+            chunk.skipped_unchanged += 1
+            return
+        quick = item.quick(self.default_locale, self.currency)
+        if quick is None:
+            source = item.source()
+            self._default_currency(source.raw)
+            self._validate(chunk, source, sku, fingerprint)
+            return
+        (sku, locale, title, description, seo_title, seo_description, vendor, tags, attributes,
+         legal, price, currency, content_hash) = quick  # fmt: skip
+        head = (
+            sku, locale, title, description, seo_title, seo_description, vendor, tags,
+            _json_text(attributes, "{}"), _json_text(legal, "{}"), price, currency, content_hash,
+            fingerprint,
+        )  # fmt: skip
+        if sku in self.known:
+            chunk.records.append((*head, "[]"))
+        else:
+            chunk.new_records.append((self.tenant_id, next(self.ids), *head))
+
+    def _add(self, chunk: Chunk, item: SourceProduct) -> None:
+        raw = item.raw
+        self._default_currency(raw)
+        sku = str(raw.get("sku") or "").strip()
+        if not self._first_time(chunk, sku, item.line):
+            return
+        fingerprint = item.fingerprint(self.context)
+        if sku and self.known.get(sku) == fingerprint:
+            chunk.skipped_unchanged += 1
+            return
+        self._validate(chunk, item, sku, fingerprint)
+
+    def _default_currency(self, raw: dict[str, Any]) -> None:
+        if self.currency and not raw.get("currency"):
+            raw["currency"] = self.currency
+
+    def _validate(self, chunk: Chunk, item: SourceProduct, sku: str, fingerprint: str) -> None:
+        data, errors = validate_product(item.raw, default_locale=self.default_locale)
+        if data is None:
+            chunk.failed += 1
+            for error in errors:
+                chunk.errors.append(
+                    (
+                        self._line_for(item, error.field),
+                        sku or None,
+                        self.reader.column_for(error.field),
+                        error.code,
+                        error.message,
+                        error.params,
+                    )
+                )
+            return
+        record = _record(data, fingerprint)
+        if data.variants or data.sku in self.known:
+            chunk.records.append(record)
+        else:
+            chunk.new_records.append((self.tenant_id, next(self.ids), *record[:-1]))
+
+    @staticmethod
+    def _line_for(item: SourceProduct, field_path: str) -> int:
+        head, _, rest = field_path.partition(".")
+        if head == "variants":
+            index = rest.split(".", 1)[0]
+            if index.isdigit() and int(index) < len(item.variant_lines):
+                return item.variant_lines[int(index)]
+        return item.line
+
+
+def _json_text(value: Any, empty: str) -> str:
+    return _json.encode(value).decode() if value else empty
+
+
+def _record(data: ProductData, fingerprint: str) -> tuple[Any, ...]:
+    return (
+        data.sku,
+        data.source_locale,
+        data.title,
+        data.description_html,
+        data.seo_title,
+        data.seo_description,
+        data.vendor,
+        list(data.tags),
+        _json_text(data.attributes, "{}"),
+        _json_text(data.legal, "{}"),
+        data.price,
+        data.currency,
+        data.content_hash(),
+        fingerprint,
+        _json_text(
+            [
+                {"sku": v.sku, "options": [{"name": n, "value": x} for n, x in v.options],
+                 "price": None if v.price is None else str(v.price)}
+                for v in data.variants
+            ],
+            "[]",
+        ),
+    )  # fmt: skip
+
+
+# Parsing and validating take most of an import's CPU time. In a child process they use the
+# other core while this process feeds the database (a thread would share the GIL with the
+# event loop that encodes the COPY data, and both would wait on each other). Children fork
+# from a server process that has imported everything once, so a child starts in milliseconds
+# and nothing of the worker's threads or connections is copied into it.
+_PROCESSES = multiprocessing.get_context("forkserver")
+
+
+def start_chunk_processes() -> None:
+    """Start the fork server if it is not running (the worker calls this at start-up, so that
+    the first import does not wait for it)."""
+    # multiprocessing runs the parent's main module again in every child (it might define the
+    # child's function). Preloaded in the server, it runs once: as a script ("__main__") or,
+    # under ``python -m``, through its module name, whose imports are then warm.
+    main_name = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", None)
+    _PROCESSES.set_forkserver_preload([__name__, "__main__", *([main_name] if main_name else [])])
+    multiprocessing.forkserver.ensure_running()
+
+
+class ChunkProcessFailed(Exception):
+    """The child process that reads the file raised, or ended without a word."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSource:
+    """What the child process reads, and how."""
+
+    path: Path
+    format: str
+    tenant_id: uuid.UUID
+    default_locale: str
+    currency: str | None
+    chunk_rows: int
+
+
+def _send_chunks(
+    out: multiprocessing.connection.Connection,
+    source: ChunkSource,
+    known: dict[str, str | None],
+) -> None:
+    """The child's side: ("chunk", Chunk) per chunk, then ("done", None); on an error
+    ("error", (what went wrong, the traceback)). A send blocks while the parent is still busy
+    with the chunk before, so at most two chunks are in flight."""
+    try:
+        reader = reader_for(source.format)
+        builder = ChunkBuilder(
+            reader,
+            iter(reader.read(source.path)),
+            tenant_id=source.tenant_id,
+            default_locale=source.default_locale,
+            currency=source.currency,
+            known=known,
+            chunk_rows=source.chunk_rows,
+        )
+        while (chunk := builder.next_chunk()) is not None:
+            out.send(("chunk", chunk))
+        out.send(("done", None))
+    except BrokenPipeError:
+        pass  # the parent gave up on this import (or died): nothing to tell
+    except Exception as exc:
+        out.send(("error", (f"{type(exc).__name__}: {exc}", traceback.format_exc())))
+    finally:
+        out.close()
+
+
+class ChunkProcess:
+    """The chunks of one import file, built by a child process."""
+
+    def __init__(self, source: ChunkSource, known: dict[str, str | None]) -> None:
+        start_chunk_processes()
+        self._receiver, sender = _PROCESSES.Pipe(duplex=False)
+        self._child = _PROCESSES.Process(
+            target=_send_chunks, args=(sender, source, known), name="shoplingo-import", daemon=True
+        )
+        self._child.start()
+        sender.close()  # the child holds its own end: reading ours ends when the child's closes
+
+    def next_chunk(self) -> Chunk | None:
+        """The next chunk, None at the end of the file (blocking: call it in a thread)."""
+        try:
+            kind, payload = self._receiver.recv()
+        except EOFError:
+            self._child.join(timeout=5)
+            code = self._child.exitcode
+            raise ChunkProcessFailed(
+                f"the process reading the file ended unexpectedly (exit code {code})"
+            ) from None
+        if kind == "error":
+            reason, child_traceback = payload
+            log.error("import_reading_failed", reason=reason, child_traceback=child_traceback)
+            raise ChunkProcessFailed(f"reading the file failed: {reason}")
+        if kind == "done":
+            return None
+        chunk: Chunk = payload
+        return chunk
+
+    def stop(self) -> None:
+        """Stop the child early (the import failed or was cancelled): a ``next_chunk`` waiting
+        for it then ends."""
+        if self._child.is_alive():
+            self._child.kill()
+
+    def __enter__(self) -> ChunkProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+        self._child.join()
+        self._receiver.close()
