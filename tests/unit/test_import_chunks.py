@@ -56,9 +56,9 @@ def test_the_child_sends_every_row_in_chunks_with_the_row_errors(tmp_path: Path)
 
 
 def test_a_failure_in_the_child_names_its_reason(tmp_path: Path) -> None:
-    with ChunkProcess(_source(tmp_path / "gone.csv"), known={}) as source:
-        with pytest.raises(ChunkProcessFailed, match="FileNotFoundError: .*gone.csv"):
-            source.next_chunk()
+    source = ChunkProcess(_source(tmp_path / "gone.csv"), known={})
+    with source, pytest.raises(ChunkProcessFailed, match=r"FileNotFoundError: .*gone\.csv"):
+        source.next_chunk()
     assert _import_children() == []
 
 

@@ -62,6 +62,14 @@ class Segment(TenantScoped, TimestampMixin, Base):
         ),
         # the review queue (GET /v1/reviews): by status, oldest first
         Index("ix_segments_tenant_id_status_created_at", "tenant_id", "status", "created_at", "id"),
+        # an approval finds the other unpublished segments of its text (the storefront then
+        # serves them the approved text: the change log must name their products)
+        Index(
+            "ix_segments_tenant_id_source_hash_unpublished",
+            "tenant_id",
+            "source_hash",
+            postgresql_where="status <> 'published'",
+        ),
     )
 
     owner_kind: Mapped[str] = mapped_column(String(20), nullable=False)

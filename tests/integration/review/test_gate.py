@@ -578,3 +578,42 @@ async def test_a_new_segment_of_an_approved_source_text_is_served_approved_at_on
     assert (await segments(client, shop, "MUG"))["legal.warranty"]["served_text"] == approved[
         "value"
     ]
+
+
+async def test_an_approval_announces_every_product_whose_shoppers_now_get_it(
+    client: Client, shop: Shop
+) -> None:
+    """The change feed (which webhooks and delta sync read too) names the other products with
+    the same text that now serve the approval, not only the approved segment's product."""
+    source = PRODUCT["legal"]["warranty"]
+    for sku, warranty_text in (("MUG", source), ("CAP", "Lifetime warranty.")):
+        product = {"title": sku.title(), "legal": {"warranty": warranty_text}}
+        response = await client.put(f"/v1/products/{sku}", json=product, headers=shop.owner.headers)
+        assert response.status_code == 201, response.text
+        await translate(client, shop.tenant, shop.settings, sku=sku)
+    fallback = {"value": source, "locale": "en-US", "fallback": True}
+    assert await _storefront_warranty(client, shop, "MUG") == fallback
+
+    created = await client.post(
+        "/v1/keys",
+        json={"name": "feed", "scopes": ["storefront:read"], "publishable": True},
+        headers=shop.tenant.headers,
+    )
+    plugin = {"Authorization": f"Bearer {created.json()['key']}"}
+    await synced(client)
+    position = (await client.get("/v1/storefront/changes", headers=plugin)).json()["next_cursor"]
+
+    warranty = (await segments(client, shop))["legal.warranty"]
+    assert (await approve(client, shop.rita, warranty["id"])).status_code == 200
+
+    await synced(client)
+    feed = await client.get("/v1/storefront/changes", params={"since": position}, headers=plugin)
+    assert feed.status_code == 200, feed.text
+    announced = {(c["sku"], c["locale"], c["kind"]) for c in feed.json()["items"]}
+    # not the cap: its warranty is another text
+    assert announced == {("TEE", "de-DE", "published"), ("MUG", "de-DE", "published")}
+    # and what the feed announces is what the mug's shoppers now get
+    assert await _storefront_warranty(client, shop, "MUG") == {
+        "value": warranty["target_text"],
+        "locale": "de-DE",
+    }
