@@ -17,9 +17,11 @@ import hmac
 import ipaddress
 import random
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,24 +95,65 @@ def endpoint_not_found(endpoint_id: uuid.UUID) -> NotFound:
     )
 
 
-async def private_target(url: str) -> bool:
-    """Whether the URL's host is, or resolves to, an address a tenant must not reach through
-    us (private networks, loopback, link-local such as cloud metadata). A name that does not
-    resolve is left to the request to fail."""
-    host = httpx.URL(url).host
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-        except OSError:
-            return False
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    return any(
-        a.is_private or a.is_loopback or a.is_link_local or a.is_reserved or a.is_multicast
-        or a.is_unspecified
-        for a in addresses
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _forbidden(address: Address) -> bool:
+    """An address a tenant must not reach through us: private networks, loopback, link-local
+    (cloud metadata), reserved, multicast."""
+    return (
+        address.is_private or address.is_loopback or address.is_link_local
+        or address.is_reserved or address.is_multicast or address.is_unspecified
     )  # fmt: skip
+
+
+async def _addresses(host: str) -> list[Address]:
+    """The host's addresses (itself when it is one); OSError when the name does not resolve."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+
+
+class UnusableTarget(Exception):
+    """A delivery cannot go to the endpoint's URL (the message says why)."""
+
+
+class TargetRefused(UnusableTarget):
+    """The URL leads to a forbidden address: never retried."""
+
+    def __init__(self) -> None:
+        super().__init__("refused: the URL leads to a private, loopback or link-local address")
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedTarget:
+    """Where a delivery connects: the URL with its host replaced by an address checked once.
+    The request names the original host (Host header, TLS server name and certificate check),
+    but the name is not looked up again, so a DNS answer that changes between the check and
+    the request (DNS rebinding) cannot point it at a forbidden address."""
+
+    url: httpx.URL
+    host_header: str
+    server_name: str
+
+
+async def pin_target(url: str, *, allow_private: bool) -> PinnedTarget:
+    parsed = httpx.URL(url)
+    host = parsed.raw_host.decode("ascii")
+    try:
+        addresses = await _addresses(host)
+    except OSError as exc:
+        raise UnusableTarget(f"the host name did not resolve: {exc}") from exc
+    if not allow_private and any(map(_forbidden, addresses)):
+        raise TargetRefused
+    return PinnedTarget(
+        url=parsed.copy_with(host=str(addresses[0])),
+        host_header=parsed.netloc.decode("ascii"),
+        server_name=host,
+    )
 
 
 def _checked_url(url: str) -> str:
@@ -387,16 +430,22 @@ async def deliver(
     }
     status_code: int | None = None
     error: str | None = None
-    refused = not settings.webhook_allow_private_targets and await private_target(url)
+    refused = False
     try:
-        if refused:
-            error = "refused: the URL leads to a private, loopback or link-local address"
-        else:
-            async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
-                response = await client.post(url, content=body, headers=headers)
-            status_code = response.status_code
-            if not response.is_success:
-                error = f"HTTP {status_code}"
+        target = await pin_target(url, allow_private=settings.webhook_allow_private_targets)
+        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
+            response = await client.post(
+                target.url,
+                content=body,
+                headers={**headers, "Host": target.host_header},
+                extensions={"sni_hostname": target.server_name},
+            )
+        status_code = response.status_code
+        if not response.is_success:
+            error = f"HTTP {status_code}"
+    except UnusableTarget as exc:
+        refused = isinstance(exc, TargetRefused)
+        error = str(exc)[:500]
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
 

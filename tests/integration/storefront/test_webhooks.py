@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -188,18 +189,64 @@ async def test_webhook_endpoints_crud_and_validation(
 
 
 @pytest.mark.parametrize(
-    ("url", "private"),
+    ("url", "resolves_to", "refused"),
     [
-        ("http://127.0.0.1:8080/hook", True),
-        ("http://localhost/hook", True),
-        ("http://169.254.169.254/latest/meta-data", True),
-        ("https://10.1.2.3/hook", True),
-        ("http://[::1]/hook", True),
-        ("https://93.184.216.34/hook", False),
+        ("http://127.0.0.1:8080/hook", None, True),
+        ("http://localhost/hook", None, True),
+        ("http://169.254.169.254/latest/meta-data", None, True),
+        ("https://10.1.2.3/hook", None, True),
+        ("http://[::1]/hook", None, True),
+        ("https://93.184.216.34/hook", None, False),
+        ("https://shop.example/hook", ["93.184.216.34"], False),
+        # one forbidden address among the answers is enough
+        ("https://shop.example/hook", ["93.184.216.34", "10.0.0.7"], True),
     ],
 )
-async def test_private_targets_are_recognised(url: str, private: bool) -> None:
-    assert await webhooks.private_target(url) is private
+async def test_private_targets_are_refused(
+    url: str, resolves_to: list[str] | None, refused: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if resolves_to is not None:
+        _resolve_as(monkeypatch, "shop.example", resolves_to)
+    if refused:
+        with pytest.raises(webhooks.TargetRefused):
+            await webhooks.pin_target(url, allow_private=False)
+    else:
+        target = await webhooks.pin_target(url, allow_private=False)
+        assert target.url.host == "93.184.216.34"
+
+
+def _resolve_as(monkeypatch: pytest.MonkeyPatch, name: str, addresses: list[str]) -> None:
+    """The DNS answer for one name (this machine has no DNS of its own for it)."""
+    real = webhooks._addresses
+
+    async def addresses_of(host: str) -> list[webhooks.Address]:
+        if host == name:
+            return [ipaddress.ip_address(a) for a in addresses]
+        return await real(host)
+
+    monkeypatch.setattr(webhooks, "_addresses", addresses_of)
+
+
+async def test_a_delivery_goes_to_the_address_that_was_checked_under_the_endpoints_name(
+    client: AsyncTestClient[Litestar],
+    shop: Shop,
+    raw: asyncpg.Connection,
+    receiver: Receiver,
+    hook_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The name is looked up once, for the check; the request connects to that address (a
+    second lookup could answer with another one: DNS rebinding) and names the host."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    _resolve_as(monkeypatch, "hooks.shop.example", ["127.0.0.1"])
+    await put_product(client, shop, "TEE", title="Shirt")
+    await _endpoint(client, shop, f"http://hooks.shop.example:{port}/hooks")
+    await put_segment(raw, shop, "TEE", "title", "de", "Hemd")
+    assert await _dispatch_until(hook_settings) == 1
+    await drain_queue(hook_settings)
+
+    [(headers, _)] = receiver.received
+    assert headers["host"] == f"hooks.shop.example:{port}"
 
 
 async def test_a_webhook_to_a_private_address_is_refused_not_retried(
