@@ -294,6 +294,28 @@ class ConversationController(Controller):
         return message_out(message)
 
     @post(
+        "/{conversation_id:uuid}/messages/{message_id:uuid}/retry",
+        guards=[WRITE],
+        status_code=202,
+        summary="Translate a message again whose translation failed or was blocked",
+    )
+    async def retry_message(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        conversation_id: FromPath[uuid.UUID],
+        message_id: FromPath[uuid.UUID],
+    ) -> MessageOut:
+        message = await service.retry_message_translation(
+            db_session, request.app.state.queue, settings, principal.tenant_id,
+            conversation_id, message_id,
+        )  # fmt: skip
+        await db_session.refresh(message)
+        return message_out(message)
+
+    @post(
         "/{conversation_id:uuid}/drafts",
         guards=[WRITE],
         status_code=202,

@@ -88,6 +88,12 @@ def draft_not_found(draft_id: uuid.UUID) -> NotFound:
     )
 
 
+def message_not_found(message_id: uuid.UUID) -> NotFound:
+    return NotFound(
+        N_("Message {id} was not found."), code="message_not_found", params={"id": message_id}
+    )
+
+
 class PolicyExists(Conflict):
     code = "policy_exists"
     message = N_("A support policy named {name} exists already.")
@@ -129,6 +135,14 @@ class DraftNotAwaitingApproval(Conflict):
 class DraftNotRetryable(Conflict):
     code = "draft_not_retryable"
     message = N_("This reply is {status}: only a failed or blocked reply can be retried.")
+
+
+class MessageNotRetryable(Conflict):
+    code = "message_not_retryable"
+    message = N_(
+        "This message's translation is {status}: only a failed or blocked translation can be "
+        "retried."
+    )
 
 
 class DraftFourEyes(FourEyes):
@@ -535,6 +549,40 @@ async def add_message(
         session, queue, settings, conversation, author=data.author, text=text,
         member_id=actor.member_id if data.author == "agent" else None,
     )  # fmt: skip
+    await _queue_translation(session, queue, settings, message)
+    return message
+
+
+async def retry_message_translation(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    message_id: uuid.UUID,
+) -> Message:
+    """Translate a message again whose translation failed or was blocked (a translation whose
+    job the sweeper gave up on counts as failed)."""
+    await get_conversation(session, tenant_id, conversation_id)
+    message = await session.scalar(
+        select(Message)
+        .where(
+            Message.tenant_id == tenant_id,
+            Message.conversation_id == conversation_id,
+            Message.id == message_id,
+        )
+        .with_for_update()
+    )
+    if message is None:
+        raise message_not_found(message_id)
+    retryable = message.translation_status in ("failed", "blocked")
+    if message.translation_status == "queued" and message.job_id is not None:
+        job = await session.get(Job, (tenant_id, message.job_id))
+        retryable = job is not None and job.status in ("failed", "cancelled")
+    if not retryable:
+        raise MessageNotRetryable(params={"status": message.translation_status})
+    message.translation_status = "queued"
+    message.translated_text = message.translation_error = None
     await _queue_translation(session, queue, settings, message)
     return message
 

@@ -64,6 +64,37 @@ async def test_a_moderation_refusal_blocks_the_draft_and_a_retry_drafts_it(
     refused(await act(client, desk.anna, draft, "retry"), 409, "draft_not_retryable")
 
 
+async def test_a_refused_message_translation_is_translated_again_on_retry(
+    client: Client, desk: Desk, fake: Control, other_tenant: TenantCtx
+) -> None:
+    await fake(refuse_pattern="Sohle")
+    conversation = await start(client, desk)
+    await desk.drain()
+    thread_url = f"/v1/support/conversations/{conversation['id']}"
+    [message] = (await client.get(thread_url, headers=desk.anna.headers)).json()["messages"]
+    assert message["translation"]["status"] == "blocked"
+    retry_url = f"{thread_url}/messages/{message['id']}/retry"
+    # nobody else's conversation, and nothing for an unknown message
+    elsewhere = await client.post(retry_url, headers=other_tenant.headers)
+    refused(elsewhere, 404, "conversation_not_found")
+    unknown = await client.post(
+        f"{thread_url}/messages/{conversation['id']}/retry", headers=desk.anna.headers
+    )
+    refused(unknown, 404, "message_not_found")
+
+    await fake(refuse_pattern="")
+    retried = await client.post(retry_url, headers=desk.anna.headers)
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["translation"] == {
+        "status": "queued", "locale": "en-US", "text": None, "error": None,
+    }  # fmt: skip
+    await desk.drain()
+    [message] = (await client.get(thread_url, headers=desk.anna.headers)).json()["messages"]
+    assert message["translation"]["status"] == "translated"
+    assert message["translation"]["text"]
+    refused(await client.post(retry_url, headers=desk.anna.headers), 409, "message_not_retryable")
+
+
 async def test_a_refused_translation_keeps_the_reply_and_a_retry_only_translates(
     client: Client, desk: Desk, fake: Control
 ) -> None:
