@@ -406,6 +406,18 @@ def _new_message(
     return message
 
 
+async def _retryable(
+    session: AsyncSession, tenant_id: uuid.UUID, status: str, job_id: uuid.UUID | None
+) -> bool:
+    """Failed or blocked, or still queued behind a job the sweeper gave up on."""
+    if status in ("failed", "blocked"):
+        return True
+    if status != "queued" or job_id is None:
+        return False
+    job = await session.get(Job, (tenant_id, job_id))
+    return job is not None and job.status in ("failed", "cancelled")
+
+
 async def _queue_translation(
     session: AsyncSession, queue: ArqRedis, settings: Settings, message: Message
 ) -> None:
@@ -575,11 +587,7 @@ async def retry_message_translation(
     )
     if message is None:
         raise message_not_found(message_id)
-    retryable = message.translation_status in ("failed", "blocked")
-    if message.translation_status == "queued" and message.job_id is not None:
-        job = await session.get(Job, (tenant_id, message.job_id))
-        retryable = job is not None and job.status in ("failed", "cancelled")
-    if not retryable:
+    if not await _retryable(session, tenant_id, message.translation_status, message.job_id):
         raise MessageNotRetryable(params={"status": message.translation_status})
     message.translation_status = "queued"
     message.translated_text = message.translation_error = None
@@ -807,11 +815,7 @@ async def retry_draft(
     """Run a failed or blocked draft again: from the step that failed, or drafted afresh with
     new instructions. A draft whose job the sweeper gave up on counts as failed."""
     draft = await get_draft(session, tenant_id, conversation_id, draft_id, lock=True)
-    retryable = draft.status in ("failed", "blocked")
-    if draft.status == "queued" and draft.job_id is not None:
-        job = await session.get(Job, (tenant_id, draft.job_id))
-        retryable = job is not None and job.status in ("failed", "cancelled")
-    if not retryable:
+    if not await _retryable(session, tenant_id, draft.status, draft.job_id):
         raise DraftNotRetryable(params={"status": draft.status})
     if instructions is not None and instructions.strip():
         draft.instructions = instructions.strip()
