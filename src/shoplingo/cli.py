@@ -1,4 +1,9 @@
-"""The ``shoplingo`` command line."""
+"""The ``shoplingo`` command line.
+
+Each command imports what it needs when it runs: the worker's import processes run this
+module again as they start (multiprocessing does that with the main module), and should not
+pay for the database and web stack there.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,15 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from shoplingo.core.db import create_engine, create_sessionmaker, transaction
-from shoplingo.core.errors import ProblemError
 from shoplingo.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 console = Console()
@@ -26,6 +31,8 @@ DEMO_KEY_NAME = "make run demo key"
 
 def run_db(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``work`` in one committed transaction against the configured database."""
+    from shoplingo.core.db import create_engine, create_sessionmaker, transaction
+    from shoplingo.core.errors import ProblemError
 
     async def main() -> T:
         engine = create_engine(get_settings())
