@@ -8,6 +8,11 @@ approved segment's product reached the change log, so a plugin syncing through t
 feed, delta sync or webhooks never refetched the others. An insert into segment_approvals now
 logs those products too, found through a small partial index on the unpublished segments.
 
+Not covered: a stale segment is matched by the hash of its product's current text, which only
+the storefront's SQL computes. A product whose text was changed to the approved text before
+the approval is not announced by the approval (the versions are bumped, so ETags are right);
+it is announced when its segment is translated again.
+
 Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-29 12:30:00+00:00

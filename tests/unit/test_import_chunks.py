@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import uuid
 from pathlib import Path
@@ -39,11 +40,9 @@ def _import_children() -> list[multiprocessing.process.BaseProcess]:
     return [p for p in multiprocessing.active_children() if p.name == "shoplingo-import"]
 
 
-def test_the_child_sends_every_row_in_chunks_with_the_row_errors(tmp_path: Path) -> None:
-    chunks: list[Chunk] = []
-    with ChunkProcess(_source(_catalog(tmp_path)), known={"A-4": None}) as source:
-        while (chunk := source.next_chunk()) is not None:
-            chunks.append(chunk)
+async def test_the_child_sends_every_row_in_chunks_with_the_row_errors(tmp_path: Path) -> None:
+    async with ChunkProcess(_source(_catalog(tmp_path)), known={"A-4": None}) as source:
+        chunks: list[Chunk] = [chunk async for chunk in source]
 
     assert [c.rows for c in chunks] == [2, 2, 1]
     new = [record[2] for c in chunks for record in c.new_records]
@@ -55,17 +54,45 @@ def test_the_child_sends_every_row_in_chunks_with_the_row_errors(tmp_path: Path)
     assert _import_children() == []
 
 
-def test_a_failure_in_the_child_names_its_reason(tmp_path: Path) -> None:
+async def test_a_failure_in_the_child_names_its_reason(tmp_path: Path) -> None:
     source = ChunkProcess(_source(tmp_path / "gone.csv"), known={})
-    with source, pytest.raises(ChunkProcessFailed, match=r"FileNotFoundError: .*gone\.csv"):
-        source.next_chunk()
+    with pytest.raises(ChunkProcessFailed, match=r"FileNotFoundError: .*gone\.csv"):
+        async with source:
+            await anext(source)
     assert _import_children() == []
 
 
-def test_a_child_stopped_early_is_gone_when_the_import_lets_go(tmp_path: Path) -> None:
+def _big(tmp_path: Path) -> Path:
     path = tmp_path / "big.csv"
     path.write_text("sku,title\n" + "".join(f"S-{i},Product {i}\n" for i in range(20_000)))
-    with ChunkProcess(_source(path, chunk_rows=100), known={}) as source:
-        assert source.next_chunk() is not None
-        assert _import_children() != []
+    return path
+
+
+async def test_a_child_is_gone_when_the_import_fails_midway(tmp_path: Path) -> None:
+    async def import_until_the_database_fails() -> None:
+        async with ChunkProcess(_source(_big(tmp_path), chunk_rows=100), known={}) as source:
+            assert (await anext(source)).rows == 100
+            assert _import_children() != []
+            raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError, match="the database went away"):
+        await import_until_the_database_fails()
+    assert _import_children() == []
+
+
+async def test_a_cancelled_import_stops_its_child(tmp_path: Path) -> None:
+    started = asyncio.Event()
+
+    async def import_slowly() -> None:
+        async with ChunkProcess(_source(_big(tmp_path), chunk_rows=100), known={}) as source:
+            async for _ in source:
+                started.set()
+                await asyncio.sleep(3600)  # a slow database: the job times out here
+
+    job = asyncio.create_task(import_slowly())
+    await started.wait()
+    assert _import_children() != []
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
     assert _import_children() == []

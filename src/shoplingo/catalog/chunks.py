@@ -7,10 +7,12 @@ web stack, so that the processes forked for it stay small.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
-import sys
+import multiprocessing.process
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -226,16 +228,15 @@ def _record(data: ProductData, fingerprint: str) -> tuple[Any, ...]:
 # from a server process that has imported everything once, so a child starts in milliseconds
 # and nothing of the worker's threads or connections is copied into it.
 _PROCESSES = multiprocessing.get_context("forkserver")
+# multiprocessing also runs the parent's main module again in each child (the shoplingo
+# command, whatever runs the worker): its imports are warm in the server too, and it imports
+# the rest only in the commands that need it
+_PROCESSES.set_forkserver_preload([__name__, "shoplingo.cli"])
 
 
 def start_chunk_processes() -> None:
     """Start the fork server if it is not running (the worker calls this at start-up, so that
     the first import does not wait for it)."""
-    # multiprocessing runs the parent's main module again in every child (it might define the
-    # child's function). Preloaded in the server, it runs once: as a script ("__main__") or,
-    # under ``python -m``, through its module name, whose imports are then warm.
-    main_name = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", None)
-    _PROCESSES.set_forkserver_preload([__name__, "__main__", *([main_name] if main_name else [])])
     multiprocessing.forkserver.ensure_running()
 
 
@@ -286,26 +287,55 @@ def _send_chunks(
 
 
 class ChunkProcess:
-    """The chunks of one import file, built by a child process."""
+    """The chunks of one import file, built by a child process::
+
+        async with ChunkProcess(source, known) as chunks:
+            async for chunk in chunks:
+                ...
+
+    One thread of its own starts the child (that writes ``known`` into the pipe), receives
+    and unpickles the next chunk while the caller works on the one before, and closes the pipe
+    at the end, in that order. Leaving the block early stops the child.
+    """
 
     def __init__(self, source: ChunkSource, known: dict[str, str | None]) -> None:
-        start_chunk_processes()
-        self._receiver, sender = _PROCESSES.Pipe(duplex=False)
-        self._child = _PROCESSES.Process(
-            target=_send_chunks, args=(sender, source, known), name="shoplingo-import", daemon=True
+        self._source = source
+        self._known = known
+        self._thread = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="import-chunks"
         )
-        self._child.start()
-        sender.close()  # the child holds its own end: reading ours ends when the child's closes
+        self._next: concurrent.futures.Future[Chunk | None] | None = None
+        self._child: multiprocessing.process.BaseProcess | None = None
+        self._stopping = False
 
-    def next_chunk(self) -> Chunk | None:
-        """The next chunk, None at the end of the file (blocking: call it in a thread)."""
+    # --- on the thread
+
+    def _start(self) -> None:
+        start_chunk_processes()
+        receiver, sender = _PROCESSES.Pipe(duplex=False)
+        try:
+            child = _PROCESSES.Process(
+                target=_send_chunks,
+                args=(sender, self._source, self._known),
+                name="shoplingo-import",
+                daemon=True,
+            )
+            child.start()
+        except BaseException:
+            receiver.close()
+            raise
+        finally:
+            sender.close()  # the child holds its own end: reading ours ends when it closes it
+        self._receiver, self._child = receiver, child
+
+    def _receive(self) -> Chunk | None:
         try:
             kind, payload = self._receiver.recv()
         except EOFError:
-            self._child.join(timeout=5)
-            code = self._child.exitcode
             raise ChunkProcessFailed(
-                f"the process reading the file ended unexpectedly (exit code {code})"
+                "reading the file was stopped"
+                if self._stopping
+                else "the process reading the file ended unexpectedly"
             ) from None
         if kind == "error":
             reason, child_traceback = payload
@@ -316,21 +346,60 @@ class ChunkProcess:
         chunk: Chunk = payload
         return chunk
 
-    def stop(self) -> None:
-        """Stop the child early (the import failed or was cancelled): a ``next_chunk`` waiting
-        for it then ends."""
-        if self._child.is_alive():
-            self._child.kill()
+    def _close(self) -> None:
+        if self._child is None:
+            return  # never started
+        self._child.join()
+        self._receiver.close()
+        if self._child.exitcode and not self._stopping:
+            log.error("import_reader_died", exitcode=self._child.exitcode)
 
-    def __enter__(self) -> ChunkProcess:
+    def _abandon(self) -> None:
+        self._stop()
+        self._close()
+
+    # --- on any thread
+
+    def _stop(self) -> None:
+        if self._child is not None and self._child.is_alive():
+            self._stopping = True
+            self._child.kill()  # a recv() waiting for it ends
+
+    # --- on the event loop
+
+    async def __aenter__(self) -> ChunkProcess:
+        try:
+            await asyncio.wrap_future(self._thread.submit(self._start))
+        except BaseException:
+            # cancelled while the thread starts the child: it stops it once it has started it
+            self._thread.submit(self._abandon)
+            self._thread.shutdown(wait=False)
+            raise
+        self._next = self._thread.submit(self._receive)
         return self
 
-    def __exit__(
+    def __aiter__(self) -> ChunkProcess:
+        return self
+
+    async def __anext__(self) -> Chunk:
+        if self._next is None:
+            raise StopAsyncIteration
+        chunk = await asyncio.wrap_future(self._next)
+        if chunk is None:
+            self._next = None  # the whole file: the child ends by itself
+            raise StopAsyncIteration
+        self._next = self._thread.submit(self._receive)
+        return chunk
+
+    async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
-        self._child.join()
-        self._receiver.close()
+        if self._next is not None:
+            self._stop()  # left early: the import failed or was cancelled
+        # after the receive under way (if any): the pipe is closed once nobody reads it
+        closed = self._thread.submit(self._close)
+        self._thread.shutdown(wait=False)
+        await asyncio.wrap_future(closed)

@@ -12,7 +12,6 @@ handed the same job skips it, and the sweeper recognises a dead run by the lock 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -330,19 +329,9 @@ async def _import_rows(
         currency=task.currency,
         chunk_rows=task.chunk_rows,
     )
-    with ChunkProcess(source, known) as chunks:
-        # receive (and unpickle) the next chunk while the database works on this one
-        pending = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
-        try:
-            while (chunk := await pending) is not None:
-                pending = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
-                seq = await _write_chunk(conn, raw, task, chunk, counts, seq)
-                rows += chunk.rows
-                await report_progress(rows)
-        finally:
-            if not pending.done():
-                # the receiving thread must be done before the pipe is closed
-                chunks.stop()
-                await asyncio.wait([pending])
-                pending.exception()  # the stopped child's EOF: expected, not worth a warning
+    async with ChunkProcess(source, known) as chunks:
+        async for chunk in chunks:
+            seq = await _write_chunk(conn, raw, task, chunk, counts, seq)
+            rows += chunk.rows
+            await report_progress(rows)
     return counts, rows

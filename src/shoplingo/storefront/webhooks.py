@@ -99,12 +99,10 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _forbidden(address: Address) -> bool:
-    """An address a tenant must not reach through us: private networks, loopback, link-local
-    (cloud metadata), reserved, multicast."""
-    return (
-        address.is_private or address.is_loopback or address.is_link_local
-        or address.is_reserved or address.is_multicast or address.is_unspecified
-    )  # fmt: skip
+    """An address a tenant must not reach through us: anything not on the public internet
+    (private and shared networks such as carrier-grade NAT, where Alibaba Cloud's metadata
+    service lives, loopback, link-local, reserved) and multicast."""
+    return not address.is_global or address.is_multicast
 
 
 async def _addresses(host: str) -> list[Address]:
@@ -122,10 +120,12 @@ class UnusableTarget(Exception):
 
 
 class TargetRefused(UnusableTarget):
-    """The URL leads to a forbidden address: never retried."""
+    """The URL leads to a forbidden address, or cannot lead anywhere: never retried."""
 
-    def __init__(self) -> None:
-        super().__init__("refused: the URL leads to a private, loopback or link-local address")
+    def __init__(
+        self, reason: str = "the URL leads to a private, loopback or link-local address"
+    ) -> None:
+        super().__init__(f"refused: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,8 @@ class PinnedTarget:
     but the name is not looked up again, so a DNS answer that changes between the check and
     the request (DNS rebinding) cannot point it at a forbidden address."""
 
-    url: httpx.URL
+    # one per address the name has, to try in turn (IPv6 may be broken where IPv4 works)
+    urls: tuple[httpx.URL, ...]
     host_header: str
     server_name: str
 
@@ -145,15 +146,28 @@ async def pin_target(url: str, *, allow_private: bool) -> PinnedTarget:
     host = parsed.raw_host.decode("ascii")
     try:
         addresses = await _addresses(host)
+    except UnicodeError as exc:  # a label too long for DNS, say
+        raise TargetRefused(f"the host name is not valid ({exc})") from exc
     except OSError as exc:
         raise UnusableTarget(f"the host name did not resolve: {exc}") from exc
     if not allow_private and any(map(_forbidden, addresses)):
         raise TargetRefused
     return PinnedTarget(
-        url=parsed.copy_with(host=str(addresses[0])),
+        urls=tuple(parsed.copy_with(host=str(address)) for address in addresses),
         host_header=parsed.netloc.decode("ascii"),
         server_name=host,
     )
+
+
+def _valid_host(raw_host: bytes) -> bool:
+    """An IP address, or a DNS name whose labels fit DNS (httpx accepts longer ones)."""
+    host = raw_host.decode("ascii")
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        labels = host.rstrip(".").split(".")
+        return len(host) <= 253 and all(0 < len(label) <= 63 for label in labels)
 
 
 def _checked_url(url: str) -> str:
@@ -161,7 +175,12 @@ def _checked_url(url: str) -> str:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         parsed = None
-    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+    if (
+        parsed is None
+        or parsed.scheme not in ("http", "https")
+        or not parsed.host
+        or not _valid_host(parsed.raw_host)
+    ):
         raise ValidationFailed(
             errors=[
                 FieldError(
@@ -433,13 +452,23 @@ async def deliver(
     refused = False
     try:
         target = await pin_target(url, allow_private=settings.webhook_allow_private_targets)
-        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds) as client:
-            response = await client.post(
-                target.url,
-                content=body,
-                headers={**headers, "Host": target.host_header},
-                extensions={"sni_hostname": target.server_name},
-            )
+        # straight to the checked address: no proxy from the environment (it would look the
+        # name up again, and check TLS against the address)
+        async with httpx.AsyncClient(
+            timeout=settings.webhook_timeout_seconds, trust_env=False
+        ) as client:
+            for n, pinned in enumerate(target.urls, start=1):
+                try:
+                    response = await client.post(
+                        pinned,
+                        content=body,
+                        headers={**headers, "Host": target.host_header},
+                        extensions={"sni_hostname": target.server_name},
+                    )
+                    break
+                except httpx.ConnectError:
+                    if n == len(target.urls):
+                        raise
         status_code = response.status_code
         if not response.is_success:
             error = f"HTTP {status_code}"
