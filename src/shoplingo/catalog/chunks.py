@@ -1,8 +1,8 @@
 """Turning an import file into chunks of COPY records and row errors.
 
 This is the CPU-heavy part of an import (reading, validating, sanitizing, hashing); it runs in
-a child process of the worker (:class:`ChunkProcess`) and imports nothing of the database or
-web stack, so that the processes forked for it stay small.
+a child process of the worker (:class:`ChunkProcess`) and imports nothing of the database
+stack (SQLAlchemy, asyncpg), so that the processes forked for it stay small.
 """
 
 from __future__ import annotations
