@@ -118,6 +118,17 @@ class ImportController(Controller):
     ) -> ImportOut:
         return import_out(await imports.get_import(db_session, principal.tenant_id, import_id))
 
+    @post(
+        "/{import_id:uuid}/cancel",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        status_code=200,
+        summary="Cancel an import that is queued or running: nothing of it is written",
+    )
+    async def cancel_import(
+        self, db_session: DbSession, principal: Caller, import_id: FromPath[uuid.UUID]
+    ) -> ImportOut:
+        return import_out(await imports.cancel_import(db_session, principal.tenant_id, import_id))
+
     @get(
         "/{import_id:uuid}/errors",
         guards=[requires(Scope.CATALOG_READ)],

@@ -45,6 +45,10 @@ class ImportFileError(Exception):
     """The file as a whole cannot be imported; retrying will not help."""
 
 
+class ImportCancelled(Exception):
+    """Someone cancelled the import while it ran: nothing of it is kept."""
+
+
 @dataclass(slots=True)
 class Counts:
     inserted: int = 0
@@ -129,7 +133,7 @@ FINISH = f"""
 UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = $4, total = $4,
     params = params || jsonb_build_object('catalog_signature', ({CATALOG_SIGNATURE})),
     finished_at = clock_timestamp(), updated_at = clock_timestamp(), error = NULL
-WHERE tenant_id = $1 AND id = $2
+WHERE tenant_id = $1 AND id = $2 AND status = 'running'
 """
 
 PREVIOUS_IDENTICAL_IMPORT = """
@@ -247,6 +251,8 @@ async def run_import(
     ``start`` is awaited once this run holds the job's lock and says what to import (None: the
     job is no longer runnable). ``report_progress(rows)`` is awaited after each chunk; both use
     their own connection, so the API sees them while this transaction is still open.
+    ``report_progress`` raises ImportCancelled when the import was cancelled meanwhile, and so
+    does the end of a run that finds it cancelled: the transaction then rolls back.
     """
     async with engine.connect() as conn, conn.begin():
         # through SQLAlchemy first, so that its transaction is open before the raw asyncpg
@@ -277,9 +283,11 @@ async def run_import(
         if outcome is None:
             outcome = await _import_rows(conn, raw, task, report_progress)
         counts, rows = outcome
-        await raw.execute(
+        finished = await raw.execute(
             FINISH, task.tenant_id, task.job_id, _json.encode(counts.as_dict()).decode(), rows
         )
+        if finished != "UPDATE 1":
+            raise ImportCancelled  # a cancel got in before the end: keep nothing
         await raw.execute("SELECT storefront_bump_deferred($1)", task.tenant_id)
     log.info("import_done", job_id=str(job_id), rows=rows, **counts.as_dict())
     return counts, rows

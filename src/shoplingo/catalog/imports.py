@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shoplingo.catalog.importers import FORMATS, detect_format
 from shoplingo.catalog.rules import currency_field_error, known_currency
 from shoplingo.catalog.uploads import StoredUpload
+from shoplingo.core.db import AfterCommit, after_commit
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_, Translator
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
@@ -174,6 +175,31 @@ async def get_import(session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.U
     if job is None or job.kind != KIND:
         raise import_not_found(job_id)
     return job
+
+
+async def cancel_import(session: AsyncSession, tenant_id: uuid.UUID, job_id: uuid.UUID) -> Job:
+    """Stop an import: a queued one never runs, a running one rolls back at its next chunk, so
+    nothing of it is written either way. A finished import is returned as it is."""
+    job = await session.get(Job, (tenant_id, job_id), with_for_update=True)
+    if job is None or job.kind != KIND:
+        raise import_not_found(job_id)
+    if job.status not in ("queued", "running"):
+        return job
+    if job.status == "queued" and job.params.get("path"):
+        # a running import's worker lets go of the file itself
+        after_commit(session, _forget(Path(job.params["path"])))
+    job.status = "cancelled"
+    job.finished_at = job.updated_at = func.now()
+    await session.flush()
+    await session.refresh(job)
+    return job
+
+
+def _forget(path: Path) -> AfterCommit:
+    async def unlink() -> None:
+        path.unlink(missing_ok=True)
+
+    return unlink
 
 
 async def list_imports(

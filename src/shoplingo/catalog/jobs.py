@@ -11,7 +11,12 @@ from arq import Retry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shoplingo.catalog.import_runner import ImportFileError, ImportTask, run_import
+from shoplingo.catalog.import_runner import (
+    ImportCancelled,
+    ImportFileError,
+    ImportTask,
+    run_import,
+)
 from shoplingo.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -75,17 +80,23 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
         )
 
     async def progress(rows: int) -> None:
-        await _execute(
+        running = await _execute(
             engine,
             "UPDATE jobs SET processed = :rows, updated_at = now() "
-            "WHERE tenant_id = :t AND id = :j",
+            "WHERE tenant_id = :t AND id = :j AND status = 'running' RETURNING id",
             rows=rows,
             t=tid,
             j=jid,
         )
+        if running is None:
+            raise ImportCancelled
 
     try:
         result = await run_import(engine, jid, start, progress)
+    except ImportCancelled:
+        log.info("import_cancelled", job_id=job_id)
+        _forget_file(claimed.get("params", {}))
+        return "cancelled"
     except ImportFileError as exc:
         await _fail(engine, tid, jid, str(exc))
         _forget_file(claimed.get("params", {}))

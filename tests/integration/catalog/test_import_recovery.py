@@ -155,6 +155,40 @@ async def test_worker_killed_mid_import_leaves_nothing_half_written_and_the_impo
         await engine.dispose()
 
 
+async def test_a_running_import_cancelled_writes_nothing_and_the_worker_goes_on(
+    client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, tmp_path: Path
+) -> None:
+    engine = create_engine(settings)
+    worker = _start_worker(settings)
+    try:
+        body = _big_catalog(tmp_path / "big.csv").read_bytes()
+        job_id = (await upload(client, tenant, body)).json()["id"]
+        await _wait_for(engine, job_id, lambda j: j.status == "running" and j.processed > 0)
+        uploaded = list(Path(settings.import_dir).rglob(f"*{job_id}*"))
+        assert uploaded
+
+        cancelled = await client.post(f"/v1/imports/{job_id}/cancel", headers=tenant.headers)
+        assert cancelled.json()["status"] == "cancelled"
+        # the worker notices at its next chunk, rolls back and lets go of the file
+        for _ in range(300):
+            if not uploaded[0].exists():
+                break
+            await asyncio.sleep(0.1)
+        assert not uploaded[0].exists()
+        job = await _job(engine, job_id)
+        assert (job.status, job.counts) == ("cancelled", {})
+        assert 0 < job.processed < ROWS
+        assert await _products(engine, tenant) == 0
+
+        nxt = (await upload(client, tenant, GOOD.encode())).json()["id"]
+        done = await _wait_for(engine, nxt, lambda j: j.status not in ("queued", "running"))
+        assert (done.status, await _products(engine, tenant)) == ("succeeded", 2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=20)
+        await engine.dispose()
+
+
 async def test_a_lost_queue_message_is_sent_again_by_the_sweeper(
     client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx
 ) -> None:

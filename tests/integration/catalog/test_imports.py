@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shoplingo.app import create_app
@@ -21,7 +21,7 @@ from shoplingo.catalog import changes
 from shoplingo.catalog.import_runner import ImportTask, run_import
 from shoplingo.core.db import create_engine
 from shoplingo.core.ids import uuid7
-from shoplingo.models import Product
+from shoplingo.models import Job, Product
 from shoplingo.settings import Settings
 from tests.conftest import TenantCtx, drain_queue
 
@@ -386,6 +386,40 @@ async def test_imports_of_another_tenant_are_invisible(
     assert ours == 0
 
 
+async def test_a_queued_import_cancelled_never_runs(
+    client: AsyncTestClient[Litestar],
+    settings: Settings,
+    tenant: TenantCtx,
+    other_tenant: TenantCtx,
+    db: AsyncSession,
+) -> None:
+    job = (await upload(client, tenant, GOOD.encode())).json()
+    cancel = f"/v1/imports/{job['id']}/cancel"
+    stored = Path(settings.import_dir)
+    assert any(stored.rglob(f"*{job['id']}*"))
+    elsewhere = await client.post(cancel, headers=other_tenant.headers)
+    assert (elsewhere.status_code, elsewhere.json()["code"]) == (404, "import_not_found")
+
+    cancelled = await client.post(cancel, headers=tenant.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["finished_at"] is None) == (
+        "cancelled", False,
+    )  # fmt: skip
+    assert not any(stored.rglob(f"*{job['id']}*"))  # the upload is not kept
+    await drain_queue(settings)  # the worker gets the queued job and leaves it
+    after = (await client.get(f"/v1/imports/{job['id']}", headers=tenant.headers)).json()
+    assert after["status"] == "cancelled"
+    ours = await db.scalar(
+        select(func.count()).select_from(Product).where(Product.tenant_id == tenant.id)
+    )
+    assert ours == 0
+    # cancelling again, or cancelling a finished import, changes nothing
+    assert (await client.post(cancel, headers=tenant.headers)).json()["status"] == "cancelled"
+    done = await import_file(client, settings, tenant, GOOD.encode())
+    again = await client.post(f"/v1/imports/{done['id']}/cancel", headers=tenant.headers)
+    assert (again.status_code, again.json()["status"]) == (200, "succeeded")
+
+
 async def test_listing_imports_newest_first(
     client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
@@ -413,6 +447,10 @@ async def test_a_product_created_meanwhile_elsewhere_is_updated_not_duplicated(
     )
     job_id = uuid7()
     engine = create_engine(settings)
+    async with engine.begin() as conn:  # the job a worker would have claimed
+        await conn.execute(
+            insert(Job).values(tenant_id=tenant.id, id=job_id, kind="import", status="running")
+        )
 
     async def start() -> ImportTask:
         return ImportTask(
