@@ -47,7 +47,6 @@ from import_bench import (
     MATERIALS,
     NOUNS,
     SENTENCES,
-    cpu_seconds,
     drop_database,
     free_port,
     run_cli,
@@ -55,6 +54,7 @@ from import_bench import (
     stop,
     table_row,
     tail,
+    tree_cpu_seconds,
     verdict,
     wait_ready,
     wait_worker,
@@ -190,7 +190,7 @@ def run_job(
 ) -> TranslationRun:
     """POST a job for LOCALES and poll until it succeeded; the clock starts at the POST."""
     before = fake_stats(fake)
-    cpu_before = cpu_seconds(worker_pid)
+    cpu_before = tree_cpu_seconds(worker_pid)
     headers = {"Authorization": f"Bearer {api_key}"}
     progress: list[tuple[float, int]] = []
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
@@ -227,7 +227,7 @@ def run_job(
         job=job,
         requests=after["requests"] - before["requests"],
         prompt_tokens=after["prompt_tokens"] - before["prompt_tokens"],
-        worker_cpu_seconds=cpu_seconds(worker_pid) - cpu_before,
+        worker_cpu_seconds=tree_cpu_seconds(worker_pid) - cpu_before,
         progress=progress,
         samples=sampler.samples if sampler is not None else [],
     )
