@@ -30,13 +30,12 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +44,10 @@ from random import Random
 import asyncpg
 import httpx
 import redis
+from serve import free_port
 from sqlalchemy.engine import make_url
+
+from shoplingo.core.db import drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/shoplingo"
@@ -211,13 +213,6 @@ def write_catalog(path: Path, rows: int) -> None:
 
 
 # ----------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run_cli(env: dict[str, str], *args: str) -> str:
@@ -512,12 +507,29 @@ async def count_products(dsn: str, tenant_id: str) -> int:
         await conn.close()
 
 
-async def drop_database(admin_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
+def clean_up(
+    procs: Iterable[subprocess.Popen[bytes]], db_url: str, rds: redis.Redis, prefix: str, work: Path
+) -> None:
+    """Stop the processes, then drop the database, the Redis keys and the work folder a bench
+    made; say what could not be removed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip clean-up
+    print("cleaning up ...", flush=True)
+    for proc in procs:
+        stop(proc)
+    db_name = make_url(db_url).database
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+        asyncio.run(drop_database(db_url))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"could not drop database {db_name}: {exc}", file=sys.stderr)
+    try:
+        keys = list(rds.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            rds.delete(*keys)
+        rds.close()
+    except redis.RedisError as exc:
+        print(f"could not delete redis keys *{prefix}*: {exc}", file=sys.stderr)
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"database {db_name} dropped, redis keys *{prefix}* deleted, {work} removed")
 
 
 # ----------------------------------------------------------------------------- the run
@@ -691,7 +703,6 @@ def main() -> int:
     db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
     db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
     dsn = base_url.set(drivername="postgresql", database=db_name)
-    admin = base_url.set(drivername="postgresql", database="postgres")
     redis_url = os.environ.get("SHOPLINGO_REDIS_URL", DEFAULT_REDIS)
     prefix = f"shoplingo-bench-{secrets.token_hex(4)}"
     work = Path(tempfile.mkdtemp(prefix="shoplingo-import-bench-"))
@@ -743,7 +754,9 @@ def main() -> int:
                 raise RuntimeError(f"25k import inserted {small.counts}, expected {SMALL_ROWS}")
 
         worker = bench.fresh_worker()
-        baseline_mb = sum(pss_mb(pid) for pid in (worker.pid, *descendants(worker.pid)))
+        at_start = PeakMemory(worker.pid)
+        at_start.sample()
+        baseline_mb = at_start.peak_mb
         tenant_id, api_key = bench.new_tenant("Bench")
         first = bench.measure(worker, api_key, big, rows, f"first import {rows:,}")
         first.db_rows = asyncio.run(count_products(plain_dsn, tenant_id))
@@ -782,23 +795,9 @@ def main() -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip clean-up
-        print("cleaning up ...", flush=True)
-        for proc in [*(bench.workers if bench else []), *([api] if api else [])]:
-            stop(proc)
-        try:
-            asyncio.run(drop_database(admin.render_as_string(hide_password=False), db_name))
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"could not drop database {db_name}: {exc}", file=sys.stderr)
-        try:
-            keys = list(rds.scan_iter(match=f"*{prefix}*", count=1000))
-            if keys:
-                rds.delete(*keys)
-            rds.close()
-        except redis.RedisError as exc:
-            print(f"could not delete redis keys *{prefix}*: {exc}", file=sys.stderr)
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"database {db_name} dropped, redis keys *{prefix}* deleted, {work} removed")
+        clean_up(
+            [*(bench.workers if bench else []), *([api] if api else [])], db_url, rds, prefix, work
+        )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
+
+from shoplingo.core.db import drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -72,14 +73,6 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"shoplingo {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
-
-
-async def drop_database(admin_dsn: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 def start_server(name: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -207,7 +200,6 @@ def main() -> int:
     base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
     db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
     db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
-    admin = base_url.set(drivername="postgresql", database="postgres")
     env = {**os.environ, "SHOPLINGO_DATABASE_URL": db_url, "SHOPLINGO_LOG_LEVEL": "WARNING"}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on TERM too
     results: list[Result] = []
@@ -223,7 +215,7 @@ def main() -> int:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        asyncio.run(drop_database(admin.render_as_string(hide_password=False), db_name))
+        asyncio.run(drop_database(db_url))
         print(f"database {db_name}: dropped", flush=True)
     report(results)
     return 0

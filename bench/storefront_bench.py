@@ -29,6 +29,8 @@ import httpx
 from litestar import Response, get
 from sqlalchemy.engine import make_url
 
+from shoplingo.core.db import drop_database
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve import (
     DEFAULT_DB,
@@ -124,7 +126,6 @@ def main() -> int:
     db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
     db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
     dsn = base_url.set(drivername="postgresql", database=db_name).render_as_string(False)
-    admin = base_url.set(drivername="postgresql", database="postgres").render_as_string(False)
     env = {
         **os.environ,
         "SHOPLINGO_DATABASE_URL": db_url,
@@ -196,15 +197,7 @@ def main() -> int:
     finally:
         if proc is not None:
             stop_server(proc)
-
-        async def drop() -> None:
-            conn = await asyncpg.connect(admin)
-            try:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-            finally:
-                await conn.close()
-
-        asyncio.run(drop())
+        asyncio.run(drop_database(db_url))
         print(f"database {db_name}: dropped", flush=True)
     report(results, sizes)
     return 0

@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import signal
 import statistics
 import subprocess
@@ -44,11 +43,10 @@ import redis
 from import_bench import (
     DEFAULT_DB,
     DEFAULT_REDIS,
-    drop_database,
+    clean_up,
     free_port,
     run_cli,
     start,
-    stop,
     table_row,
     tail,
     verdict,
@@ -244,7 +242,6 @@ def main() -> int:
     dsn = base_url.set(drivername="postgresql", database=db_name).render_as_string(
         hide_password=False
     )
-    admin = base_url.set(drivername="postgresql", database="postgres")
     redis_url = os.environ.get("SHOPLINGO_REDIS_URL", DEFAULT_REDIS)
     prefix = f"shoplingo-bench-{secrets.token_hex(4)}"
     work = Path(tempfile.mkdtemp(prefix="shoplingo-support-bench-"))
@@ -310,23 +307,7 @@ def main() -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print("cleaning up ...", flush=True)
-        for proc in reversed(procs):
-            stop(proc)
-        try:
-            asyncio.run(drop_database(admin.render_as_string(hide_password=False), db_name))
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"could not drop database {db_name}: {exc}", file=sys.stderr)
-        try:
-            keys = list(rds.scan_iter(match=f"*{prefix}*", count=1000))
-            if keys:
-                rds.delete(*keys)
-            rds.close()
-        except redis.RedisError as exc:
-            print(f"could not delete redis keys *{prefix}*: {exc}", file=sys.stderr)
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"database {db_name} dropped, redis keys *{prefix}* deleted, {work} removed")
+        clean_up(reversed(procs), db_url, rds, prefix, work)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +46,7 @@ from import_bench import (
     MATERIALS,
     NOUNS,
     SENTENCES,
-    drop_database,
+    clean_up,
     free_port,
     run_cli,
     start,
@@ -426,7 +425,6 @@ def main() -> int:
     base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
     db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
     db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
-    admin = base_url.set(drivername="postgresql", database="postgres")
     redis_url = os.environ.get("SHOPLINGO_REDIS_URL", DEFAULT_REDIS)
     prefix = f"shoplingo-bench-{secrets.token_hex(4)}"
     work = Path(tempfile.mkdtemp(prefix="shoplingo-translate-bench-"))
@@ -476,23 +474,7 @@ def main() -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip clean-up
-        print("cleaning up ...", flush=True)
-        for proc in [*(bench.workers if bench else []), *servers]:
-            stop(proc)
-        try:
-            asyncio.run(drop_database(admin.render_as_string(hide_password=False), db_name))
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"could not drop database {db_name}: {exc}", file=sys.stderr)
-        try:
-            keys = list(rds.scan_iter(match=f"*{prefix}*", count=1000))
-            if keys:
-                rds.delete(*keys)
-            rds.close()
-        except redis.RedisError as exc:
-            print(f"could not delete redis keys *{prefix}*: {exc}", file=sys.stderr)
-        shutil.rmtree(work, ignore_errors=True)
-        print(f"database {db_name} dropped, redis keys *{prefix}* deleted, {work} removed")
+        clean_up([*(bench.workers if bench else []), *servers], db_url, rds, prefix, work)
 
 
 def wait_fake(fake: str, proc: subprocess.Popen[bytes], log: Path) -> None:

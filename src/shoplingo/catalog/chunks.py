@@ -77,8 +77,7 @@ class ChunkBuilder:
         # from (None: written otherwise since, or deleted)
         self.known = known
         self.chunk_rows = chunk_rows
-        self.context = f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}"
-        self.context_bytes = self.context.encode()
+        self.context = f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}".encode()
         self.seen: set[str] = set()
         self.ids = uuid7_texts()
 
@@ -121,7 +120,7 @@ class ChunkBuilder:
         sku = item.sku
         if not self._first_time(chunk, sku, item.line):
             return
-        fingerprint = item.fingerprint(self.context_bytes)
+        fingerprint = item.fingerprint(self.context)
         if sku and self.known.get(sku) == fingerprint:
             chunk.skipped_unchanged += 1
             return

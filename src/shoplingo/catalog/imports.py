@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shoplingo.catalog.importers import FORMATS, detect_format
 from shoplingo.catalog.rules import currency_field_error, known_currency
-from shoplingo.catalog.uploads import StoredUpload
-from shoplingo.core.db import AfterCommit, after_commit
+from shoplingo.catalog.uploads import StoredUpload, forget_upload
+from shoplingo.core.db import after_commit
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_, Translator
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
@@ -185,21 +185,18 @@ async def cancel_import(session: AsyncSession, tenant_id: uuid.UUID, job_id: uui
         raise import_not_found(job_id)
     if job.status not in ("queued", "running"):
         return job
-    if job.status == "queued" and job.params.get("path"):
-        # a running import's worker lets go of the file itself
-        after_commit(session, _forget(Path(job.params["path"])))
+    if job.status == "queued":  # a running import's worker lets go of the file itself
+        params = job.params
+
+        async def forget() -> None:
+            forget_upload(params)
+
+        after_commit(session, forget)
     job.status = "cancelled"
     job.finished_at = job.updated_at = func.now()
     await session.flush()
     await session.refresh(job)
     return job
-
-
-def _forget(path: Path) -> AfterCommit:
-    async def unlink() -> None:
-        path.unlink(missing_ok=True)
-
-    return unlink
 
 
 async def list_imports(

@@ -17,6 +17,7 @@ from shoplingo.catalog.import_runner import (
     ImportTask,
     run_import,
 )
+from shoplingo.catalog.uploads import forget_upload
 from shoplingo.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -37,11 +38,6 @@ async def _fail(engine: AsyncEngine, tenant_id: uuid.UUID, job_id: uuid.UUID, re
         j=job_id,
         reason=reason,
     )
-
-
-def _forget_file(params: dict[str, Any]) -> None:
-    if params.get("path"):
-        Path(params["path"]).unlink(missing_ok=True)
 
 
 async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
@@ -65,7 +61,7 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
         claimed.update(attempts=row.attempts, params=row.params)
         if row.attempts > settings.import_max_attempts:
             await _fail(engine, tid, jid, f"gave up after {row.attempts - 1} attempts")
-            _forget_file(row.params)
+            forget_upload(row.params)
             return None
         params = row.params
         return ImportTask(
@@ -95,18 +91,18 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
         result = await run_import(engine, jid, start, progress)
     except ImportCancelled:
         log.info("import_cancelled", job_id=job_id)
-        _forget_file(claimed.get("params", {}))
+        forget_upload(claimed.get("params", {}))
         return "cancelled"
     except ImportFileError as exc:
         await _fail(engine, tid, jid, str(exc))
-        _forget_file(claimed.get("params", {}))
+        forget_upload(claimed.get("params", {}))
         return "failed"
     except Exception as exc:
         attempts = claimed.get("attempts", 0)
         log.exception("import_error", job_id=job_id, attempt=attempts)
         if attempts >= settings.import_max_attempts:
             await _fail(engine, tid, jid, f"{type(exc).__name__}: {exc}"[:1000])
-            _forget_file(claimed.get("params", {}))
+            forget_upload(claimed.get("params", {}))
             return "failed"
         await _execute(
             engine,
@@ -119,5 +115,5 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
         raise Retry(defer=min(60, 5 * attempts)) from exc
     if result is None:
         return "skipped"
-    _forget_file(claimed.get("params", {}))
+    forget_upload(claimed.get("params", {}))
     return "succeeded"

@@ -44,7 +44,8 @@ MAX_OPTION = 255
 MAX_PRICE = Decimal("100000000000000")
 
 _LEGAL_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# what a SKU may not contain: it is a path segment of the API (/v1/products/{sku})
+_SKU_PROBLEM = re.compile(r"[/\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +289,7 @@ def validate_product(
     check = _Checker(prefix)
 
     sku = check.text(raw, "sku", MAX_SKU, required=True)
-    if sku is not None and ("/" in sku or _CONTROL.search(sku)):
+    if sku is not None and _SKU_PROBLEM.search(sku):
         check.fail("sku", "invalid_sku", N_("A SKU cannot contain '/' or control characters."))
         sku = None
 
@@ -382,7 +383,6 @@ QUICK_FIELDS = (
     "sku", "title", "description_html", "source_locale", "seo_title", "seo_description",
     "vendor", "tags", "price", "currency",
 )  # fmt: skip
-_SKU_PROBLEM = re.compile(r"[/\x00-\x1f\x7f]")
 
 
 def quick_product(

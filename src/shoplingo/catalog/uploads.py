@@ -173,3 +173,9 @@ async def store_upload(request: Request[Any, Any, Any], dest: Path, limit: int) 
     return StoredUpload(
         path=dest, size=sink.size, sha256=sink.digest.hexdigest(), filename=filename, newlines=lines
     )
+
+
+def forget_upload(params: dict[str, Any]) -> None:
+    """Delete the stored file of an import (its job's params), once nothing will read it."""
+    if params.get("path"):
+        Path(params["path"]).unlink(missing_ok=True)

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -134,6 +134,20 @@ async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | Non
     )
 
 
+def invalid_api_key() -> Unauthenticated:
+    return Unauthenticated(N_("This API key is not valid or was revoked."), code="invalid_api_key")
+
+
+def missing_scope(names: Sequence[str], *, any_of: bool = False) -> Forbidden:
+    """The 403 for a key without the scopes a route needs: all of ``names``, or one of them."""
+    return Forbidden(
+        N_("This API key lacks the scope {scopes}."),
+        code="missing_scope",
+        params={"scopes": (" | " if any_of else ", ").join(names)},
+        extra={"required_scopes": list(names)},
+    )
+
+
 class ApiKeyAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -144,9 +158,7 @@ class ApiKeyAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             raise Unauthenticated()
         principal = await authenticate_token(connection.app.state.db_engine, token.strip())
         if principal is None:
-            raise Unauthenticated(
-                N_("This API key is not valid or was revoked."), code="invalid_api_key"
-            )
+            raise invalid_api_key()
         if principal.publishable:
             raise Unauthenticated(
                 N_("A publishable key only reads the storefront API (/v1/storefront)."),
@@ -165,31 +177,20 @@ def requires(
         principal: Principal = connection.user
         missing = [s.value for s in scopes if not principal.has(s.value)]
         if missing:
-            raise Forbidden(
-                N_("This API key lacks the scope {scopes}."),
-                code="missing_scope",
-                params={"scopes": ", ".join(missing)},
-                extra={"required_scopes": missing},
-            )
+            raise missing_scope(missing)
 
     return guard
 
 
 def requires_any(
     *scopes: Scope,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """Guard: the calling key must hold at least one of ``scopes``."""
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """Guard: the calling key must hold at least one of ``scopes`` (a coroutine, as above)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal: Principal = connection.user
         if not any(principal.has(s.value) for s in scopes):
-            names = [s.value for s in scopes]
-            raise Forbidden(
-                N_("This API key lacks the scope {scopes}."),
-                code="missing_scope",
-                params={"scopes": " | ".join(names)},
-                extra={"required_scopes": names},
-            )
+            raise missing_scope([s.value for s in scopes], any_of=True)
 
     return guard
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,6 +51,13 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def transaction_time(session: AsyncSession) -> datetime:
+    """The database's now(): the same instant for the whole transaction."""
+    now: datetime | None = await session.scalar(select(func.now()))
+    assert now is not None
+    return now
 
 
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:

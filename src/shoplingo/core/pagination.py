@@ -31,25 +31,40 @@ class Position(msgspec.Struct, array_like=True, frozen=True):
     id: uuid.UUID
 
 
-def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
-    raw = msgspec.json.encode(Position(at=at, id=row_id))
+def invalid_cursor(field: str = "cursor") -> ValidationFailed:
+    return ValidationFailed(
+        errors=[
+            FieldError(
+                field=field,
+                code="invalid_cursor",
+                message=N_("This cursor is not valid: use next_cursor from a previous page."),
+            )
+        ]
+    )
+
+
+def wrap_cursor(raw: bytes) -> str:
+    """Opaque to clients: URL-safe base64 without padding."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str) -> Position:
+def unwrap_cursor(cursor: str, field: str = "cursor") -> bytes:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise invalid_cursor(field) from exc
+
+
+def encode_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    return wrap_cursor(msgspec.json.encode(Position(at=at, id=row_id)))
+
+
+def decode_cursor(cursor: str) -> Position:
+    raw = unwrap_cursor(cursor)
+    try:
         return msgspec.json.decode(raw, type=Position)
-    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
-        raise ValidationFailed(
-            errors=[
-                FieldError(
-                    field="cursor",
-                    code="invalid_cursor",
-                    message=N_("This cursor is not valid: use next_cursor from a previous page."),
-                )
-            ]
-        ) from exc
+    except (ValueError, msgspec.DecodeError) as exc:
+        raise invalid_cursor() from exc
 
 
 def clamp_limit(limit: int | None, default: int, maximum: int) -> int:

@@ -36,6 +36,12 @@ def job_lock_key(job_id: uuid.UUID) -> int:
     return int.from_bytes(job_id.bytes[:8], "big", signed=True)
 
 
+def batch_wakeups(settings: Settings, waiting: int) -> int:
+    """How many batch jobs to enqueue for ``waiting`` queued segments of a run: extra ones cost
+    a claim that finds nothing; too few leave segments waiting for the next sweep."""
+    return min(-(-waiting // settings.translation_batch_size), settings.translation_parallel_jobs)
+
+
 async def _lock_is_free(engine: AsyncEngine, job_id: uuid.UUID) -> bool:
     async with engine.begin() as conn:
         free = await conn.scalar(
@@ -151,11 +157,7 @@ async def sweep_segments(
             )  # fmt: skip
             resumed += 1
     for run in runs:
-        wakeups = min(
-            -(-run["waiting"] // settings.translation_batch_size),
-            settings.translation_parallel_jobs,
-        )
-        for k in range(wakeups):
+        for k in range(batch_wakeups(settings, run["waiting"])):
             await enqueue(
                 queue, settings, function, str(run["tenant_id"]), str(run["job_id"]),
                 job_id=f"translation:{run['job_id']}:sweep{tick}:{k}",

@@ -224,9 +224,7 @@ class _Policy(msgspec.Struct):
 
 class _DraftReplyTask(msgspec.Struct, tag_field="task", tag="draft_reply", kw_only=True):
     message: str
-    target_lang: str = ""
     reply_lang: str = ""
-    terms: list[_Term] = []
     conversation: list[_Turn] = []
     products: list[_Product] = []
     policies: list[_Policy] = []
@@ -270,9 +268,8 @@ def _answer(chat: _ChatRequest, glossary: GlossaryMode) -> str:
 
 
 def _run_task(task: _TranslateTask | _DraftReplyTask, glossary: GlossaryMode) -> dict[str, Any]:
-    instructed = isinstance(task, _TranslateTask) and bool(task.instruction)
-    terms = _terms(task.terms, glossary, instructed=instructed)
     if isinstance(task, _TranslateTask):
+        terms = _terms(task.terms, glossary, instructed=bool(task.instruction))
         return {
             "translations": [
                 {"id": s.id, "text": pseudo_localize(s.text, terms=terms)} for s in task.segments

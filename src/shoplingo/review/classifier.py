@@ -251,10 +251,6 @@ class Classifier:
         self._fields = {field_key(name): name for name in rules.fields}
         self._by_language: dict[str, tuple[re.Pattern[str] | None, list[str]]] = {}
 
-    @property
-    def rules(self) -> LegalRules:
-        return self._rules
-
     def _compiled(self, language: str) -> tuple[re.Pattern[str] | None, list[str]]:
         found = self._by_language.get(language)
         if found is None:

@@ -80,12 +80,6 @@ class SegmentLike(Protocol):
     def approved_at(self) -> datetime | None: ...
 
 
-def is_legal(segment: SegmentLike, classifier: Classifier) -> bool:
-    return segment.legal or (
-        classifier.reason(segment.field, segment.source_text, segment.source_locale) is not None
-    )
-
-
 def text_servable(
     status: str,
     target_text: str | None,

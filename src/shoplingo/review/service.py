@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from arq.connections import ArqRedis
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core import audit
-from shoplingo.core.auth import Principal, Scope
+from shoplingo.core.auth import Principal, Scope, missing_scope
+from shoplingo.core.db import transaction_time
 from shoplingo.core.errors import (
     Conflict,
     FieldError,
@@ -84,16 +85,6 @@ class TargetChanged(Conflict):
     message = N_("The text changed since you reviewed it: review the current text.")
 
 
-def missing_scope(scope: Scope) -> Forbidden:
-    # the same problem the route guards answer with (core.auth.requires)
-    return Forbidden(
-        N_("This API key lacks the scope {scopes}."),
-        code="missing_scope",
-        params={"scopes": scope.value},
-        extra={"required_scopes": [scope.value]},
-    )
-
-
 def segment_not_found(segment_id: uuid.UUID) -> NotFound:
     return NotFound(
         N_("Segment {id} was not found."), code="segment_not_found", params={"id": segment_id}
@@ -108,7 +99,7 @@ async def check_reviewer(session: AsyncSession, actor: Principal) -> None:
     if actor.member_id is None:
         raise IntegrationKeyCannotApprove()
     if not actor.has(Scope.REVIEW_APPROVE):
-        raise missing_scope(Scope.REVIEW_APPROVE)
+        raise missing_scope([Scope.REVIEW_APPROVE.value])
     # read fresh: a role changed or a member deactivated after the key was authenticated
     member = await session.get(Member, (actor.tenant_id, actor.member_id))
     if member is None or member.deactivated_at is not None or member.role not in APPROVER_ROLES:
@@ -147,12 +138,6 @@ def _state(segment: Segment) -> dict[str, Any]:
     }
 
 
-async def _now(session: AsyncSession) -> datetime:
-    now: datetime | None = await session.scalar(select(func.now()))
-    assert now is not None
-    return now
-
-
 async def approve(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -170,7 +155,7 @@ async def approve(
     if segment.target_text is None:  # needs_review always has a text; never publish nothing
         raise TargetChanged()
     before = _state(segment)
-    now = await _now(session)
+    now = await transaction_time(session)
     assert actor.member_id is not None
     segment.status = transition(Status.APPROVED, Status.PUBLISHED, legal=segment.legal).value
     segment.approved_by = actor.member_id
@@ -257,7 +242,7 @@ async def reject(
     segment.status = transition(Status.REJECTED, Status.QUEUED).value
     segment.instruction = comment
     segment.job_id = job.id
-    segment.queued_at = await _now(session)
+    segment.queued_at = await transaction_time(session)
     segment.claimed_at = None
     segment.attempts = 0
     segment.last_error = None
@@ -317,7 +302,7 @@ async def edit(
     issues = [issue.as_dict() for issue in found]
     status = after_human_edit(segment.status, legal=segment.legal, blocking_issues=blocking(found))
     before = _state(segment)
-    now = await _now(session)
+    now = await transaction_time(session)
     segment.status = status.value
     segment.target_text = target_text
     segment.qa_issues = issues

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from litestar.types import ASGIApp, Message, Receive, Send
 from litestar.types import Scope as ASGIScope
 
-from shoplingo.core.auth import Scope
+from shoplingo.core.auth import Scope, invalid_api_key, missing_scope
 from shoplingo.core.errors import Forbidden, ProblemError, Unauthenticated
 from shoplingo.core.i18n import N_
 from shoplingo.storefront import service
@@ -139,9 +139,7 @@ class StorefrontMiddleware:
             raise Unauthenticated()
         principal = await storefront.authenticate(token)
         if principal is None:
-            raise Unauthenticated(
-                N_("This API key is not valid or was revoked."), code="invalid_api_key"
-            )
+            raise invalid_api_key()
         if in_url and not principal.publishable:
             raise Unauthenticated(
                 N_(
@@ -152,17 +150,10 @@ class StorefrontMiddleware:
             )
         if not principal.has(Scope.STOREFRONT_READ):
             # the guard's check, done here: a route guard costs a handler copy per request
-            raise Forbidden(
-                N_("This API key lacks the scope {scopes}."),
-                code="missing_scope",
-                params={"scopes": Scope.STOREFRONT_READ.value},
-                extra={"required_scopes": [Scope.STOREFRONT_READ.value]},
-            )
+            raise missing_scope([Scope.STOREFRONT_READ.value])
         tenant = await storefront.tenant(principal.tenant_id)
         if tenant is None:
-            raise Unauthenticated(
-                N_("This API key is not valid or was revoked."), code="invalid_api_key"
-            )
+            raise invalid_api_key()
         scope["user"] = principal
         scope["auth"] = token
         scope[TENANT_KEY] = tenant
@@ -234,7 +225,3 @@ class StorefrontMiddleware:
         if requested:
             out.append((b"access-control-allow-headers", ", ".join(requested).encode()))
         await _respond(send, 204, out)
-
-
-def tenant_of(scope: Any) -> Any:
-    return scope[TENANT_KEY]

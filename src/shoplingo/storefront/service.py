@@ -10,8 +10,6 @@ needs, the last approved text for the current source included.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import uuid
 import zlib
@@ -23,10 +21,17 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from shoplingo.core.errors import FieldError, NotFound, ProblemError, ValidationFailed
+from shoplingo.catalog.service import product_not_found
+from shoplingo.core.errors import ProblemError
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError
-from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.core.pagination import (
+    decode_cursor,
+    encode_cursor,
+    invalid_cursor,
+    unwrap_cursor,
+    wrap_cursor,
+)
 from shoplingo.models.storefront import ALL_LOCALES
 from shoplingo.settings import Settings
 from shoplingo.storefront.cache import Storefront, TenantState
@@ -124,21 +129,23 @@ SELECT versions.versions, p.* FROM versions LEFT JOIN LATERAL (
 ) p ON true
 """
 
+# The change feed's horizon: every transaction older than this one has ended. Only changes
+# below it are handed out, so a later commit with a smaller position cannot exist and a
+# client that stores next_cursor never misses a change.
+FEED_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
 BUNDLE_START = f"""
-SELECT ({VERSIONS}) AS versions,
-       pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon
+SELECT ({VERSIONS}) AS versions, {FEED_HORIZON} AS horizon
 """
 BUNDLE_PAGE = f"""
 {PRODUCT} WHERE p.tenant_id = $1 AND p.id > $3 AND p.deleted_at IS NULL ORDER BY p.id LIMIT $4
 """
 
-# Only transactions older than every running one: a later commit with a smaller position
-# cannot exist, so a client that stores next_cursor never misses a change.
-CHANGES = """
+CHANGES = f"""
 SELECT c.txid, c.id, c.sku, c.locale, c.kind, c.changed_at
 FROM storefront_changes c
 WHERE c.tenant_id = $1 AND (c.txid, c.id) > ($2::bigint, $3::bigint)
-  AND c.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND c.txid < {FEED_HORIZON}
   AND ($4::text[] IS NULL OR c.locale = ANY($4::text[]) OR c.locale = '*')
 ORDER BY c.txid, c.id
 LIMIT $5
@@ -258,12 +265,6 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 # -- reads -------------------------------------------------------------------------------
-
-
-def product_not_found(sku: str) -> NotFound:
-    return NotFound(
-        N_("Product {sku} was not found."), code="product_not_found", params={"sku": sku}
-    )
 
 
 async def read_product(
@@ -440,26 +441,18 @@ class Bundle:
 
 
 def encode_change_cursor(txid: int, row_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{txid}.{row_id}".encode()).rstrip(b"=").decode()
+    return wrap_cursor(f"{txid}.{row_id}".encode())
 
 
 def decode_change_cursor(cursor: str | None) -> tuple[int, int]:
     if not cursor:
         return 0, 0
+    raw = unwrap_cursor(cursor, "since")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        txid, _, row_id = raw.partition(".")
+        txid, _, row_id = raw.decode().partition(".")
         return int(txid), int(row_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed(
-            errors=[
-                FieldError(
-                    field="since",
-                    code="invalid_cursor",
-                    message=N_("This cursor is not valid: use next_cursor from a previous page."),
-                )
-            ]
-        ) from None
+    except (UnicodeDecodeError, ValueError):
+        raise invalid_cursor("since") from None
 
 
 async def read_changes(

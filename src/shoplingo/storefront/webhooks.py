@@ -41,6 +41,7 @@ from shoplingo.core.pagination import keyset_page
 from shoplingo.core.queue import enqueue, enqueue_after_commit
 from shoplingo.models import WebhookDelivery, WebhookEndpoint
 from shoplingo.settings import Settings
+from shoplingo.storefront.service import FEED_HORIZON
 
 log = structlog.get_logger(__name__)
 
@@ -50,15 +51,15 @@ SIGNATURE_HEADER = "Shoplingo-Signature"
 BATCH = 500
 MAX_BATCHES_PER_TICK = 20
 
-NEW_PUBLISHES = """
+NEW_PUBLISHES = f"""
 SELECT c.txid, c.id, c.sku, c.locale, c.changed_at
 FROM storefront_changes c
 WHERE c.tenant_id = :tenant_id AND (c.txid, c.id) > (:txid, :row_id) AND c.kind = 'published'
-  AND c.txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND c.txid < {FEED_HORIZON}
 ORDER BY c.txid, c.id
 LIMIT :limit
 """
-HORIZON = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+HORIZON = f"SELECT {FEED_HORIZON}"
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

@@ -22,7 +22,13 @@ from shoplingo.llm.limits import Limiter, estimate_tokens
 from shoplingo.llm.policy import RetryPolicy
 from shoplingo.settings import Settings
 from shoplingo.translation.providers import chat
-from shoplingo.translation.providers.base import complete, language_name, usage_of
+from shoplingo.translation.providers.base import (
+    complete,
+    json_answer,
+    json_mode_request,
+    language_name,
+    usage_of,
+)
 
 SYSTEM_PROMPT = """\
 You write replies for the customer support of an online shop. The user message is a JSON \
@@ -104,11 +110,8 @@ def task_document(
 
 def parse_answer(content: str | None, document: dict[str, Any]) -> tuple[str, list[str], list[str]]:
     """The reply and the policies and products it used (only those that were sent)."""
-    text = (content or "").strip()
-    if text.startswith("```"):  # some local servers fence JSON even in JSON mode
-        text = text.strip("`").removeprefix("json").strip()
     try:
-        answer = json.loads(text)
+        answer = json_answer(content)
     except json.JSONDecodeError as error:
         raise MalformedDraft(f"the answer is not JSON ({error})") from None
     if not isinstance(answer, dict):
@@ -150,16 +153,9 @@ class Drafter:
         """Raises the policy's ModerationRefused / RetriesExhausted, openai errors, the
         limiter's SlotUnavailable, or MalformedDraft after a second unusable answer."""
         content = json.dumps(document, ensure_ascii=False)
-        request: dict[str, Any] = {
-            "model": self.model,
-            "messages": [
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": content},
-            ],
-            "response_format": {"type": "json_object"},
-        }
-        if self.enable_thinking_flag:
-            request["extra_body"] = {"enable_thinking": False}
+        request = json_mode_request(
+            self.model, SYSTEM_PROMPT, content, enable_thinking_flag=self.enable_thinking_flag
+        )
         estimate = estimate_tokens(SYSTEM_PROMPT + content) + 1000
         prompt = completion = 0
         spent = 0.0

@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from shoplingo.support.drafting import PolicyText, ProductFacts
@@ -28,11 +27,8 @@ def words(text: str) -> set[str]:
     return {word.casefold() for word in _WORD.findall(text)}
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
-    id: str
-    name: str
-    text: str
+# a policy as the drafting model is given it
+Policy = PolicyText
 
 
 def relevant_policies(
@@ -51,7 +47,7 @@ def relevant_policies(
             if score:
                 scored.append((-score, policy.name.casefold(), policy))
         chosen = [policy for *_, policy in sorted(scored, key=lambda s: s[:2])[:limit]]
-    return [PolicyText(p.id, p.name, p.text) for p in chosen]
+    return list(chosen)
 
 
 def plain_text(markup: str) -> str:

@@ -41,7 +41,7 @@ log = structlog.get_logger(__name__)
 
 QA_FIELD = "support_reply"
 
-TENANT = "SELECT source_locale, settings FROM tenants WHERE id = $1"
+TENANT = "SELECT settings FROM tenants WHERE id = $1"
 # A reply grounded on legal text (a policy flagged legal, a product's legal fields) may repeat
 # a legal claim in words no pattern knows: it waits for approval too.
 LEGAL_GROUNDING = """
@@ -117,10 +117,8 @@ async def translate_message(ctx: dict[str, Any], tenant_id: str, job_id: str) ->
 # --- a reply draft --------------------------------------------------------------------------
 
 DRAFT = """
-SELECT d.id, d.status, d.stage, d.revision, d.instructions, d.agent_locale, d.customer_locale,
-       d.agent_text, d.policies_used::text AS policies_used,
-       d.products_used::text AS products_used, d.prompt_tokens, d.completion_tokens,
-       c.id AS conversation_id, c.skus
+SELECT d.status, d.stage, d.revision, d.instructions, d.agent_locale, d.customer_locale,
+       d.agent_text, c.id AS conversation_id, c.skus
 FROM reply_drafts d
 JOIN conversations c ON c.tenant_id = d.tenant_id AND c.id = d.conversation_id
 WHERE d.tenant_id = $1 AND d.id = $2

@@ -15,22 +15,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from arq.connections import ArqRedis
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core import audit
 from shoplingo.core.auth import Principal
+from shoplingo.core.db import transaction_time
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.ids import uuid7
 from shoplingo.core.language import Detected, detect_language, language_of
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
-from shoplingo.core.pagination import decode_cursor, encode_cursor
+from shoplingo.core.pagination import keyset_page
 from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.models import (
     Conversation,
@@ -168,12 +168,6 @@ async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     tenant = await session.get(Tenant, tenant_id)
     assert tenant is not None  # the caller's key belongs to it
     return tenant
-
-
-async def _now(session: AsyncSession) -> datetime:
-    now: datetime | None = await session.scalar(select(func.now()))
-    assert now is not None
-    return now
 
 
 def _queue_job(
@@ -556,7 +550,7 @@ async def add_message(
             conversation.customer_locale_origin = "detected"
             conversation.detected_language = language.detected.code
             conversation.detection_confidence = round(language.detected.confidence, 4)
-    conversation.updated_at = await _now(session)
+    conversation.updated_at = await transaction_time(session)
     message = _new_message(
         session, queue, settings, conversation, author=data.author, text=text,
         member_id=actor.member_id if data.author == "agent" else None,
@@ -599,25 +593,15 @@ async def list_conversations(
     session: AsyncSession, tenant_id: uuid.UUID, *, limit: int, cursor: str | None = None
 ) -> tuple[list[Conversation], str | None]:
     """Newest first, keyset paginated."""
-    query = select(Conversation).where(Conversation.tenant_id == tenant_id)
-    if cursor:
-        position = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Conversation.created_at < position.at,
-                and_(Conversation.created_at == position.at, Conversation.id < position.id),
-            )
-        )
-    rows = list(
-        await session.scalars(
-            query.order_by(Conversation.created_at.desc(), Conversation.id.desc()).limit(limit + 1)
-        )
+    return await keyset_page(
+        session,
+        select(Conversation).where(Conversation.tenant_id == tenant_id),
+        at=Conversation.created_at,
+        row_id=Conversation.id,
+        limit=limit,
+        cursor=cursor,
+        newest_first=True,
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
-    return rows, next_cursor
 
 
 async def thread(
@@ -686,7 +670,7 @@ async def _run_draft(
     """Queue the draft's next run (a new revision: an older run's result is dropped)."""
     draft.status = "queued"
     draft.error = None
-    draft.requested_at = await _now(session)
+    draft.requested_at = await transaction_time(session)
     draft.finished_at = None
     draft.model_ms = None
     await session.flush()
@@ -792,7 +776,7 @@ async def edit_draft(
     draft.approved_by = None
     draft.approved_at = None
     draft.edited_by = actor.member_id
-    draft.edited_at = await _now(session)
+    draft.edited_at = await transaction_time(session)
     await _run_draft(session, queue, settings, draft)
     audit.record(
         session, tenant_id=tenant_id, actor=actor, action="reply_draft.edited",
@@ -850,7 +834,7 @@ async def approve_draft(
     before = _draft_state(draft)
     draft.status = "approved"
     draft.approved_by = actor.member_id
-    draft.approved_at = await _now(session)
+    draft.approved_at = await transaction_time(session)
     await session.flush()
     audit.record(
         session, tenant_id=tenant_id, actor=actor, action="reply_draft.approved",
@@ -878,7 +862,7 @@ async def send_draft(
     assert draft.customer_text is not None
     assert draft.agent_text is not None
     before = _draft_state(draft)
-    now = await _now(session)
+    now = await transaction_time(session)
     draft.status = "sent"
     draft.sent_by = actor.member_id
     draft.sent_at = now

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shoplingo.core.db import jsonb_value, transaction
 from shoplingo.core.queue import enqueue_after_commit
-from shoplingo.core.sweeper import job_lock_key
+from shoplingo.core.sweeper import batch_wakeups, job_lock_key
 from shoplingo.core.tracked import run_tracked
 from shoplingo.models import Job, Tenant
 from shoplingo.review.classifier import classifier_for
@@ -80,13 +79,7 @@ async def prepare_translation_run(ctx: dict[str, Any], tenant_id: str, run_id: s
                     )
                     if page.last_product_id is None:
                         job.params = {**job.params, runs.PREPARING: False}
-                    # extra wake-ups cost a claim that finds nothing; too few would leave
-                    # segments waiting for the sweeper
-                    wakeups = min(
-                        math.ceil(page.queued / settings.translation_batch_size),
-                        settings.translation_parallel_jobs,
-                    )
-                    for k in range(wakeups):
+                    for k in range(batch_wakeups(settings, page.queued)):
                         enqueue_after_commit(
                             session, ctx["redis"], settings, runs.RUN_FUNCTION, tenant_id,
                             run_id, job_id=runs.arq_job_id(rid, f"{page.last_product_id}:{k}"),
@@ -171,7 +164,8 @@ async def _recheck(raw: Any, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[st
         for row in rows:
             reason = classifier.reason(row["field"], row["source_text"], row["source_locale"])
             legal = reason is not None
-            status, stored = row["status"], json.loads(row["qa_issues"])
+            original = json.loads(row["qa_issues"])
+            status, stored = row["status"], original
             if status in CHECKED and row["target_text"] is not None:
                 issues = qa.inspect(
                     row["source_text"], row["target_text"], row["source_locale"],
@@ -183,7 +177,7 @@ async def _recheck(raw: Any, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[st
                     status = transition(status, Status.NEEDS_REVIEW).value
                     counts["held_for_review"] += 1
             if (status, legal, reason, stored) != (
-                row["status"], row["legal"], row["legal_reason"], json.loads(row["qa_issues"])
+                row["status"], row["legal"], row["legal_reason"], original
             ):  # fmt: skip
                 changed.append((row["id"], status, legal, reason, json.dumps(stored),
                                 row["status"], row["target_text"]))  # fmt: skip

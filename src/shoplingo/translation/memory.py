@@ -83,19 +83,19 @@ async def exact_matches(
 
 
 async def similar_examples(
-    conn: Any, tenant_id: uuid.UUID, source: str, target: str, texts: Sequence[str]
+    conn: Any,
+    tenant_id: uuid.UUID,
+    source: str,
+    target: str,
+    texts: Sequence[str],
+    hashes: Sequence[str],
 ) -> list[list[tuple[str, str]]]:
-    """For each text, up to MAX_EXAMPLES similar entries (trigram similarity), in one query."""
+    """For each text (with its source hash, whose own entry is left out), up to MAX_EXAMPLES
+    similar entries (trigram similarity), in one query."""
     rows = await conn.fetch(
-        SIMILAR,
-        tenant_id,
-        source,
-        target,
-        list(texts),
-        [source_hash(t) for t in texts],
-        MAX_EXAMPLES,
+        SIMILAR, tenant_id, source, target, list(texts), list(hashes), MAX_EXAMPLES,
         MIN_SIMILARITY,
-    )
+    )  # fmt: skip
     examples: list[list[tuple[str, str]]] = [[] for _ in texts]
     for row in rows:
         examples[row["i"] - 1].append((row["source_text"], row["target_text"]))

@@ -176,8 +176,9 @@ async def _prepare(
         if not misses:
             continue
         examples = await memory.similar_examples(
-            raw, tenant_id, source, target, [row["source_text"] for row in misses]
-        )
+            raw, tenant_id, source, target,
+            [row["source_text"] for row in misses], [row["source_hash"] for row in misses],
+        )  # fmt: skip
         requests = [
             SegmentRequest(
                 id=str(row["id"]),

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from shoplingo.catalog.changes import on_source_changed
+from shoplingo.catalog.service import product_not_found
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
@@ -242,13 +243,18 @@ async def prepare_page(
     products = (await session.scalars(query)).all()
     if not products:
         return PreparedPage(None)
-    records = [
-        _candidates(source, product.source_locale, target)
-        for product in products
-        for target in params["target_locales"]
-        if target != product.source_locale
-        for source in product_sources(product, params["fields"], classifier)
-    ]
+    records = []
+    for product in products:
+        targets = [t for t in params["target_locales"] if t != product.source_locale]
+        if not targets:
+            continue
+        # classified (legal or not) once, whatever the number of target locales
+        sources = list(product_sources(product, params["fields"], classifier))
+        records += [
+            _candidates(source, product.source_locale, target)
+            for target in targets
+            for source in sources
+        ]
     queued = 0
     if records:
         raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
@@ -343,9 +349,7 @@ async def product_segments(
         .where(Product.tenant_id == tenant_id, Product.sku == sku, Product.deleted_at.is_(None))
     )
     if product is None:
-        raise NotFound(
-            N_("Product {sku} was not found."), code="product_not_found", params={"sku": sku}
-        )
+        raise product_not_found(sku)
     owners = [product.id, *(v.id for v in product.variants)]
     query = select(Segment).where(Segment.tenant_id == tenant_id, Segment.owner_id.in_(owners))
     if locale is not None:

@@ -40,9 +40,9 @@ class SourceProduct:
     variant_lines: list[int] = field(default_factory=list)
     rows: int = 1
 
-    def fingerprint(self, context: str) -> str:
+    def fingerprint(self, context: bytes) -> str:
         """Hash of the raw input (and the import's own settings, like the currency)."""
-        return hashlib.sha256(_ENCODER.encode(self.raw) + context.encode()).hexdigest()
+        return hashlib.sha256(_ENCODER.encode(self.raw) + context).hexdigest()
 
 
 @dataclass(slots=True, frozen=True)

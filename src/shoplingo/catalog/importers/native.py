@@ -202,10 +202,9 @@ class NativeCsvReader:
                 yield item
                 continue
             line, row = item
-            # one empty cell past the header's end: where a column the file lacks is read
-            if len(row) > layout.width:
-                del row[layout.width :]
-            row.append("")
+            # cells past the header's end dropped, and one empty cell there instead: where a
+            # column the file lacks is read
+            row[layout.width :] = [""]
             sku = layout.sku_of(row)
             if current is not None and sku and sku == current.sku:
                 current.cells.append(row)

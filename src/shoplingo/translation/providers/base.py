@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,6 +89,32 @@ def _apportion(total: int, weights: Sequence[int]) -> list[int]:
     for i in order[: total - sum(shares)]:
         shares[i] += 1
     return shares
+
+
+def json_mode_request(
+    model: str, system_prompt: str, document: str, *, enable_thinking_flag: bool
+) -> dict[str, Any]:
+    """A chat request for one JSON document in, one JSON document out (JSON mode; thinking
+    off where the server knows the flag)."""
+    request: dict[str, Any] = {
+        "model": model,
+        "messages": [
+            {"role": "system", "content": system_prompt},
+            {"role": "user", "content": document},
+        ],
+        "response_format": {"type": "json_object"},
+    }
+    if enable_thinking_flag:
+        request["extra_body"] = {"enable_thinking": False}
+    return request
+
+
+def json_answer(content: str | None) -> Any:
+    """The JSON document a chat model answered with; json.JSONDecodeError if it is none."""
+    text = (content or "").strip()
+    if text.startswith("```"):  # some local servers fence JSON even in JSON mode
+        text = text.strip("`").removeprefix("json").strip()
+    return json.loads(text)
 
 
 async def complete(

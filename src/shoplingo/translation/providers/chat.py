@@ -23,6 +23,8 @@ from shoplingo.translation.providers.base import (
     SegmentRequest,
     SegmentResult,
     complete,
+    json_answer,
+    json_mode_request,
     language_name,
     split_usage,
     usage_of,
@@ -79,11 +81,8 @@ def _pairs(pairs: Any) -> list[dict[str, str]]:
 
 def parse_translations(content: str | None, count: int) -> list[str]:
     """The texts for segments "1".."count" in order; :class:`MalformedAnswer` otherwise."""
-    text = (content or "").strip()
-    if text.startswith("```"):  # some local servers fence JSON even in JSON mode
-        text = text.strip("`").removeprefix("json").strip()
     try:
-        document = json.loads(text)
+        document = json_answer(content)
     except json.JSONDecodeError as error:
         raise MalformedAnswer(f"the answer is not JSON ({error})") from None
     items = document.get("translations") if isinstance(document, dict) else None
@@ -206,22 +205,11 @@ class ChatProvider:
         estimate = estimate_tokens(SYSTEM_PROMPT + document) + 2 * sum(
             estimate_tokens(r.text) for r in batch
         )
-        extra: dict[str, Any] = {}
-        if self.enable_thinking_flag:
-            extra["extra_body"] = {"enable_thinking": False}
+        request = json_mode_request(
+            self.model, SYSTEM_PROMPT, document, enable_thinking_flag=self.enable_thinking_flag
+        )
         return await complete(
-            self.client,
-            self.policy,
-            self.limiter,
-            tenant_id,
-            estimate,
-            model=self.model,
-            messages=[
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": document},
-            ],
-            response_format={"type": "json_object"},
-            **extra,
+            self.client, self.policy, self.limiter, tenant_id, estimate, **request
         )
 
     async def aclose(self) -> None:
