@@ -15,7 +15,7 @@ import itertools
 import time
 from pathlib import Path
 
-from shoplingo.review.classifier import DEFAULT_CLASSIFIER
+from shoplingo.legal.classifier import DEFAULT_CLASSIFIER
 
 CATALOGS = Path("/work/shared/data/catalogs")
 OTHERS = [

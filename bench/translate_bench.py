@@ -60,8 +60,9 @@ from import_bench import (
 )
 from sqlalchemy.engine import make_url
 
+from shoplingo.llm.chat import DEFAULT_CHAT_MODEL
 from shoplingo.settings import Settings
-from shoplingo.translation.providers import chat, qwen_mt
+from shoplingo.translation.providers import qwen_mt
 
 PRODUCTS = 1_000
 LOCALES = ["de-DE", "fr-FR", "ja-JP"]
@@ -281,12 +282,12 @@ class Bench:
         }
         if provider == "chat":
             env["SHOPLINGO_LLM_API_KEY"] = "test"  # chat needs a key; the fake takes any
-            env["SHOPLINGO_LLM_MODEL"] = chat.DEFAULT_MODEL
+            env["SHOPLINGO_LLM_MODEL"] = DEFAULT_CHAT_MODEL
         return env
 
     def leases_key(self, provider: str) -> str:
         """The limiter's global in-flight set (see shoplingo.llm.limits and build_provider)."""
-        scope = chat.DEFAULT_MODEL if provider == "chat" else f"pseudo:{qwen_mt.DEFAULT_MODEL}"
+        scope = DEFAULT_CHAT_MODEL if provider == "chat" else f"pseudo:{qwen_mt.DEFAULT_MODEL}"
         return f"{self.prefix}:llm:{scope}:leases"
 
     def fresh_worker(self, provider: str) -> subprocess.Popen[bytes]:

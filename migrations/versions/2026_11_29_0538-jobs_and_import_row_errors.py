@@ -102,7 +102,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "job_id", "seq", name=op.f("pk_import_row_errors")),
     )
     op.add_column("products", sa.Column("import_fingerprint", sa.String(length=64), nullable=True))
-    # Time-ordered ids for rows created in SQL (bulk imports), like shoplingo.core.ids.uuid7:
+    # Time-ordered ids for rows created in SQL (bulk imports), like shoplingo.ids.uuid7:
     # the first 48 bits are the Unix time in milliseconds, version nibble 7.
     op.execute(
         """

@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from shoplingo import __version__
+from shoplingo import __version__, hooks
 from shoplingo.catalog.controllers import ProductController
 from shoplingo.catalog.import_controllers import ImportController
 from shoplingo.core.auth import ApiKeyAuthenticationMiddleware, provide_principal
@@ -45,7 +45,7 @@ from shoplingo.translation.controllers import (
     TranslationJobController,
     UsageController,
 )
-from shoplingo.translation.qa.controllers import QaController
+from shoplingo.translation.quality.controllers import QaController
 
 PUBLIC_PATHS = ["^/health/", "^/schema"]
 # authenticated by the storefront's own (cached) middleware
@@ -55,6 +55,7 @@ STOREFRONT_PATHS = ["^/v1/storefront/"]
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+    hooks.install()
 
     @asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:

@@ -51,8 +51,10 @@ class Settings:
     import_dir: Path = PROJECT_ROOT / "var" / "imports"
     import_max_bytes: int = 1024**3
     import_chunk_rows: int = 5_000
-    import_max_attempts: int = 3
     import_job_timeout_seconds: int = 3600
+    # Every Postgres-tracked job (imports, runs, re-checks, support drafts): a run whose worker
+    # died or that raised is retried until it has had this many attempts, then marked failed
+    job_max_attempts: int = 3
     # a queued job older than this with no worker on it is sent to the queue again
     sweep_requeue_after_seconds: int = 30
     sweep_interval_seconds: int = 30

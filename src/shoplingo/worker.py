@@ -12,13 +12,14 @@ from typing import Any
 from arq import cron
 from arq.worker import func
 
+from shoplingo import hooks
 from shoplingo.catalog import imports
 from shoplingo.catalog.chunks import start_chunk_processes
 from shoplingo.catalog.jobs import run_import_job
 from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import queue_name, redis_settings
-from shoplingo.core.sweeper import Runnable, sweep, sweep_segments
+from shoplingo.core.sweeper import sweep, sweep_segments
 from shoplingo.settings import Settings, get_settings
 from shoplingo.storefront import jobs as storefront_jobs
 from shoplingo.storefront.webhooks import DELIVER_FUNCTION
@@ -33,17 +34,19 @@ from shoplingo.translation.jobs import (
 )
 from shoplingo.translation.providers import build_provider
 
+# job kind -> the arq function that runs it, for the jobs the sweeper re-sends or recovers
 RUNNABLE = {
-    imports.KIND: Runnable(imports.RUN_FUNCTION, imports.arq_job_id),
-    recheck.KIND: Runnable(recheck.FUNCTION, recheck.arq_job_id),
-    support.DRAFT_KIND: Runnable(support.DRAFT_FUNCTION, support.draft_arq_job_id),
-    support.MESSAGE_KIND: Runnable(support.MESSAGE_FUNCTION, support.message_arq_job_id),
+    imports.KIND: imports.RUN_FUNCTION,
+    recheck.KIND: recheck.FUNCTION,
+    support.DRAFT_KIND: support.DRAFT_FUNCTION,
+    support.MESSAGE_KIND: support.MESSAGE_FUNCTION,
 }
 
 
 def worker_options(settings: Settings) -> dict[str, Any]:
     async def startup(ctx: dict[str, Any]) -> None:
         configure_logging(json_logs=settings.json_logs, level=settings.log_level)
+        hooks.install()
         start_chunk_processes()
         ctx["settings"] = settings
         ctx["engine"] = create_engine(settings)
@@ -107,7 +110,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "max_jobs": settings.worker_max_jobs,
         "keep_result": 0,
         "job_timeout": settings.import_job_timeout_seconds,
-        "max_tries": settings.import_max_attempts + 2,
+        "max_tries": settings.job_max_attempts + 2,
         "health_check_interval": 30,
         # how often an idle worker looks for work: the wait a new job sees at most (a translation
         # run and a support draft each pass through two jobs); one cheap Redis read per poll

@@ -19,7 +19,7 @@ import pytest
 
 from shoplingo.catalog.importers.native import NativeCsvReader, NativeProduct
 from shoplingo.catalog.rules import ProductData, sanitize_html, validate_product
-from shoplingo.core.ids import uuid7_texts
+from shoplingo.ids import uuid7_texts
 
 HEADER = ["sku", "title", "description_html", "price", "currency", "source_locale", "tags"]
 

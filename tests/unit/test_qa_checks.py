@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shoplingo.translation.qa.checks import CHECKS, Pair, QaConfig, run_checks
+from shoplingo.qa.checks import CHECKS, Pair, QaConfig, run_checks
 
 DE = ("en-US", "de-DE")
 

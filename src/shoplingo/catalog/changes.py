@@ -1,38 +1,26 @@
 """The one place that announces "these products' source text changed".
 
-Translations subscribe to it (to mark their segments stale); the products API and the bulk
-importer both report through :func:`source_changed`, inside the transaction that made the
-change, so a listener's writes commit or roll back with it.
+The products API and the bulk importer both report through :func:`source_changed`, inside the
+transaction that made the change. Translations react (their segments go stale) through the
+listener that :mod:`shoplingo.hooks` connects to :data:`SOURCE_CHANGED`.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-SourceChangedListener = Callable[[AsyncConnection, uuid.UUID, Sequence[uuid.UUID]], Awaitable[None]]
-_listeners: list[SourceChangedListener] = []
+from shoplingo.core.signals import Signal
 
-
-def on_source_changed(listener: SourceChangedListener) -> SourceChangedListener:
-    """Register a listener (a decorator); registering the same function twice is a no-op."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
-
-
-def remove_listener(listener: SourceChangedListener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
+# (connection of the change's transaction, tenant id, ids of the changed products)
+SOURCE_CHANGED: Signal[[AsyncConnection, uuid.UUID, Sequence[uuid.UUID]]] = Signal("source_changed")
 
 
 async def source_changed(
     conn: AsyncConnection, tenant_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
 ) -> None:
     """Existing products whose content changed (new products have nothing to invalidate)."""
-    if not product_ids:
-        return
-    for listener in list(_listeners):
-        await listener(conn, tenant_id, product_ids)
+    if product_ids:
+        await SOURCE_CHANGED.send(conn, tenant_id, product_ids)

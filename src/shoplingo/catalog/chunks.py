@@ -34,7 +34,7 @@ from shoplingo.catalog.importers.base import (
 )
 from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
 from shoplingo.core.i18n import N_
-from shoplingo.core.ids import uuid7_texts
+from shoplingo.ids import uuid7_texts
 
 log = structlog.get_logger(__name__)
 _json = msgspec.json.Encoder()

@@ -15,8 +15,8 @@ from shoplingo.catalog.uploads import store_upload
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
-from shoplingo.core.ids import uuid7
 from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.ids import uuid7
 from shoplingo.models import Job
 from shoplingo.settings import Settings
 

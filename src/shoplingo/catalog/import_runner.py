@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shoplingo.catalog.changes import source_changed
 from shoplingo.catalog.chunks import Chunk, ChunkProcess, ChunkSource
 from shoplingo.core.db import jsonb_value
-from shoplingo.core.sweeper import job_lock_key
+from shoplingo.core.jobs import job_lock_key
 
 log = structlog.get_logger(__name__)
 _json = msgspec.json.Encoder()

@@ -23,8 +23,8 @@ from shoplingo.catalog.uploads import StoredUpload, forget_upload
 from shoplingo.core.db import after_commit
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_, Translator
+from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
-from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.models import ImportRowError, Job, Tenant
 from shoplingo.settings import Settings
 
@@ -34,11 +34,6 @@ RUN_FUNCTION = "run_import"
 
 def upload_path(settings: Settings, tenant_id: uuid.UUID, job_id: uuid.UUID) -> Path:
     return settings.import_dir / str(tenant_id) / f"{job_id}.upload"
-
-
-def arq_job_id(job_id: uuid.UUID, attempt: int) -> str:
-    """Deterministic per attempt: sending the same message twice runs the import once."""
-    return f"{KIND}:{job_id}:{attempt}"
 
 
 def import_not_found(job_id: uuid.UUID) -> NotFound:
@@ -163,10 +158,7 @@ async def create_import(
                 upload.path.unlink(missing_ok=True)
                 return _same_upload_or_conflict(existing, upload), False
         raise
-    enqueue_after_commit(
-        session, queue, settings, RUN_FUNCTION, str(tenant_id), str(job_id),
-        job_id=arq_job_id(job_id, 0),
-    )  # fmt: skip
+    send_after_commit(session, queue, settings, job, RUN_FUNCTION)
     return job, True
 
 

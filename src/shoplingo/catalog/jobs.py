@@ -59,7 +59,7 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
         if row is None:
             return None  # finished, failed or cancelled meanwhile
         claimed.update(attempts=row.attempts, params=row.params)
-        if row.attempts > settings.import_max_attempts:
+        if row.attempts > settings.job_max_attempts:
             await _fail(engine, tid, jid, f"gave up after {row.attempts - 1} attempts")
             forget_upload(row.params)
             return None
@@ -100,7 +100,7 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
     except Exception as exc:
         attempts = claimed.get("attempts", 0)
         log.exception("import_error", job_id=job_id, attempt=attempts)
-        if attempts >= settings.import_max_attempts:
+        if attempts >= settings.job_max_attempts:
             await _fail(engine, tid, jid, f"{type(exc).__name__}: {exc}"[:1000])
             forget_upload(claimed.get("params", {}))
             return "failed"

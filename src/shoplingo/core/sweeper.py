@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -19,21 +18,11 @@ from arq.connections import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shoplingo.core.jobs import job_key, job_lock_key
 from shoplingo.core.queue import enqueue
 from shoplingo.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Runnable:
-    function: str
-    arq_job_id: Callable[[uuid.UUID, int], str]
-
-
-def job_lock_key(job_id: uuid.UUID) -> int:
-    """The advisory lock a run holds for its whole transaction (the first 8 bytes of the id)."""
-    return int.from_bytes(job_id.bytes[:8], "big", signed=True)
 
 
 def batch_wakeups(settings: Settings, waiting: int) -> int:
@@ -51,7 +40,7 @@ async def _lock_is_free(engine: AsyncEngine, job_id: uuid.UUID) -> bool:
 
 
 async def sweep(
-    engine: AsyncEngine, queue: ArqRedis, settings: Settings, kinds: dict[str, Runnable]
+    engine: AsyncEngine, queue: ArqRedis, settings: Settings, kinds: Mapping[str, str]
 ) -> dict[str, int]:
     async with engine.connect() as conn:
         rows = (
@@ -66,11 +55,10 @@ async def sweep(
         ).all()
     outcome = {"requeued": 0, "recovered": 0, "failed": 0}
     for row in rows:
-        runnable = kinds[row.kind]
         if row.status == "running":
             if not await _lock_is_free(engine, row.id):
                 continue  # a worker is on it
-            if row.attempts >= settings.import_max_attempts:
+            if row.attempts >= settings.job_max_attempts:
                 await _set(
                     engine,
                     row,
@@ -87,8 +75,8 @@ async def sweep(
         else:
             outcome["requeued"] += 1
         await enqueue(
-            queue, settings, runnable.function, str(row.tenant_id), str(row.id),
-            job_id=runnable.arq_job_id(row.id, row.attempts),
+            queue, settings, kinds[row.kind], str(row.tenant_id), str(row.id),
+            job_id=job_key(row.kind, row.id, row.attempts),
         )  # fmt: skip
     if any(outcome.values()):
         log.info("sweep", **outcome)

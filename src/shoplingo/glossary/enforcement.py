@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from shoplingo.glossary.matcher import TermFinder
-from shoplingo.translation.qa.issues import Issue
+from shoplingo.qa.issues import Issue
 
 TRANSLATE, KEEP, FORBIDDEN = "translate", "keep", "forbidden"
 

@@ -14,7 +14,6 @@ Everything here is pure and compiled once per glossary version (see ``glossary.c
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -22,19 +21,9 @@ from typing import Generic, TypeVar
 
 import ahocorasick
 
+from shoplingo.core.text import is_word_char
+
 P = TypeVar("P", bound=Hashable)
-
-# Scripts written without spaces between words: terms match there without boundaries.
-UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]"
-)
-
-
-def is_word_char(char: str) -> bool:
-    """A letter or digit of a script that separates words with spaces (a boundary matters)."""
-    return (char.isalnum() or char == "_") and UNSPACED.match(char) is None
-
 
 _cached_is_word_char = cache(is_word_char)
 

@@ -21,7 +21,7 @@ from shoplingo.core.pagination import keyset_page
 from shoplingo.glossary.schemas import TargetIn, TermIn
 from shoplingo.models import GlossaryTerm, Job, Tenant
 from shoplingo.settings import Settings
-from shoplingo.translation.recheck import latest_recheck, schedule_recheck
+from shoplingo.tenants.changes import RECHECK_KIND, rules_changed
 
 MAX_TERM_LENGTH = MAX_TARGET_LENGTH = 200
 MAX_VARIANTS = 50
@@ -383,7 +383,7 @@ async def after_rules_change(change: Change) -> int:
         )
         or 0
     )
-    await schedule_recheck(change.session, change.queue, change.settings, change.tenant_id)
+    await rules_changed(change.session, change.queue, change.settings, change.tenant_id)
     return version
 
 
@@ -398,7 +398,12 @@ async def summary(
         .group_by(GlossaryTerm.kind)
     )
     counts.update({kind: int(n) for kind, n in rows.all()})
-    recheck = await latest_recheck(session, tenant_id)
+    recheck = await session.scalar(
+        select(Job)
+        .where(Job.tenant_id == tenant_id, Job.kind == RECHECK_KIND)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .limit(1)
+    )
     return await current_version(session, tenant_id), counts, recheck
 
 

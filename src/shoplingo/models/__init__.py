@@ -1,8 +1,8 @@
 """Every table, imported here so ``Base.metadata`` is complete for Alembic and the app."""
 
-from shoplingo.core.base import Base
 from shoplingo.models.api_key import ApiKey
 from shoplingo.models.audit import AuditEvent
+from shoplingo.models.base import Base
 from shoplingo.models.glossary import GlossaryTerm
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant

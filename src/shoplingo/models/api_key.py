@@ -14,7 +14,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shoplingo.core.base import Base, TenantScoped, TimestampMixin
+from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
 
 class ApiKey(TenantScoped, TimestampMixin, Base):

@@ -8,8 +8,8 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shoplingo.core.base import Base
-from shoplingo.core.ids import uuid7
+from shoplingo.ids import uuid7
+from shoplingo.models.base import Base
 
 
 class AuditEvent(Base):

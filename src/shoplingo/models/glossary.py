@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shoplingo.core.base import Base, TenantScoped, TimestampMixin
+from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
 TERM_KINDS = ("translate", "keep", "forbidden")
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shoplingo.core.base import Base, TenantScoped, TimestampMixin
+from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 

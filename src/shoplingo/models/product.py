@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shoplingo.core.base import Base, TenantScoped, TimestampMixin
+from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
 
 class Product(TenantScoped, TimestampMixin, Base):

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shoplingo.core.base import Base, TenantScoped, TimestampMixin
+from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
 # locale of a change that affects every locale (source text, price, a product deleted)
 ALL_LOCALES = "*"

@@ -8,8 +8,8 @@ from sqlalchemy import CheckConstraint, DateTime, Integer, String, UniqueConstra
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shoplingo.core.base import Base, TenantScoped, TimestampMixin
-from shoplingo.core.ids import uuid7
+from shoplingo.ids import uuid7
+from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
 ROLES = ("owner", "editor", "reviewer", "agent")
 

@@ -14,9 +14,9 @@ from shoplingo.core.auth import Caller, Scope, requires, requires_any
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
 from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.legal.classifier import LegalRules
 from shoplingo.models import AuditEvent, Segment
-from shoplingo.review import reads, service
-from shoplingo.review.classifier import LegalRules
+from shoplingo.review import service
 from shoplingo.review.schemas import (
     ApproveIn,
     AuditEventOut,
@@ -32,6 +32,7 @@ from shoplingo.review.schemas import (
     ServedOut,
 )
 from shoplingo.settings import Settings
+from shoplingo.translation import serving
 
 
 def audit_out(event: AuditEvent) -> AuditEventOut:
@@ -43,11 +44,11 @@ async def review_views(
 ) -> list[ReviewOut]:
     owners = await service.owners(session, tenant_id, segments)
     histories = await service.histories(session, tenant_id, [s.id for s in segments])
-    served = await reads.servable_texts(
+    served = await serving.servable_texts(
         session,
         tenant_id,
         segments,
-        current_sources=await reads.load_current_sources(session, tenant_id, segments),
+        current_sources=await serving.load_current_sources(session, tenant_id, segments),
     )
     views = []
     for s in segments:

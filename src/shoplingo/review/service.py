@@ -33,9 +33,10 @@ from shoplingo.core.errors import (
     ValidationFailed,
 )
 from shoplingo.core.i18n import N_
+from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.core.pagination import keyset_page
-from shoplingo.core.queue import enqueue_after_commit
+from shoplingo.legal.classifier import LegalPattern, LegalRules, compile_alternatives, field_key
 from shoplingo.models import (
     AuditEvent,
     Job,
@@ -45,13 +46,12 @@ from shoplingo.models import (
     SegmentApproval,
     Variant,
 )
-from shoplingo.review.classifier import LegalPattern, LegalRules, compile_alternatives, field_key
+from shoplingo.qa.issues import blocking
 from shoplingo.settings import Settings
+from shoplingo.tenants.changes import rules_changed
 from shoplingo.tenants.service import get_tenant
 from shoplingo.translation import memory, runs
-from shoplingo.translation.qa.issues import blocking
-from shoplingo.translation.qa.service import load_context as load_qa_context
-from shoplingo.translation.recheck import schedule_recheck
+from shoplingo.translation.quality.service import load_context as load_qa_context
 from shoplingo.translation.states import Status, after_human_edit, transition
 
 APPROVER_ROLES = ("reviewer", "owner")
@@ -251,10 +251,7 @@ async def reject(
     # the next text is the machine's, whoever wrote this one
     segment.last_edited_by = None
     await session.flush()
-    enqueue_after_commit(
-        session, queue, settings, runs.RUN_FUNCTION, str(tenant_id), str(job.id),
-        job_id=runs.arq_job_id(job.id, "start:0"),
-    )  # fmt: skip
+    send_after_commit(session, queue, settings, job, runs.RUN_FUNCTION, "start:0")
     audit.record(
         session,
         tenant_id=tenant_id,
@@ -626,5 +623,5 @@ async def put_rules(
         before=old.to_settings(),
         after=rules.to_settings(),
     )
-    await schedule_recheck(session, queue, settings, tenant_id)
+    await rules_changed(session, queue, settings, tenant_id)
     return rules

@@ -35,7 +35,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from shoplingo.core.auth import Principal, hash_secret, split_key
-from shoplingo.review.classifier import Classifier, classifier_for
+from shoplingo.legal.classifier import Classifier, classifier_for
 from shoplingo.settings import Settings
 from shoplingo.storefront.answers import AnswerCache
 from shoplingo.storefront.locales import fallback_chain

@@ -10,8 +10,7 @@ from typing import Any
 import msgspec
 
 from shoplingo.catalog.rules import format_price as exact_amount
-from shoplingo.review.classifier import Classifier
-from shoplingo.review.reads import shopper_text, text_servable
+from shoplingo.legal.classifier import Classifier
 from shoplingo.storefront.locales import direction, format_price
 from shoplingo.storefront.schemas import (
     NamedText,
@@ -22,6 +21,7 @@ from shoplingo.storefront.schemas import (
     Text,
     VariantOut,
 )
+from shoplingo.translation.serving import shopper_text, text_servable
 
 # (owner id, field, locale, target text, status, legal, approved, translated from the current
 # source text, last approved text for the current source text)

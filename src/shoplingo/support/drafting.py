@@ -17,18 +17,18 @@ from typing import Any
 import openai
 from redis.asyncio import Redis
 
-from shoplingo.llm.client import create_client, resolve_provider
-from shoplingo.llm.limits import Limiter, estimate_tokens
-from shoplingo.llm.policy import RetryPolicy
-from shoplingo.settings import Settings
-from shoplingo.translation.providers import chat
-from shoplingo.translation.providers.base import (
+from shoplingo.llm.chat import (
+    DEFAULT_CHAT_MODEL,
     complete,
     json_answer,
     json_mode_request,
     language_name,
     usage_of,
 )
+from shoplingo.llm.client import create_client, resolve_provider
+from shoplingo.llm.limits import Limiter, estimate_tokens
+from shoplingo.llm.policy import RetryPolicy
+from shoplingo.settings import Settings
 
 SYSTEM_PROMPT = """\
 You write replies for the customer support of an online shop. The user message is a JSON \
@@ -190,7 +190,7 @@ def build_drafter(settings: Settings, redis: Redis) -> Drafter:
     (under the model's own limiter scope; without budgets for the offline fake server)."""
     name = resolve_provider(settings)
     model = settings.support_model or (
-        settings.llm_model if name == "chat" and settings.llm_model else chat.DEFAULT_MODEL
+        settings.llm_model if name == "chat" and settings.llm_model else DEFAULT_CHAT_MODEL
     )
     if name == "pseudo":
         limiter = Limiter.from_settings(

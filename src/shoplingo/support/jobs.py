@@ -9,7 +9,7 @@ the revision the run started with, so an edit or retry meanwhile wins.
 Model trouble never raises: a moderation refusal leaves the draft (or message translation)
 ``blocked``, an outage or timeout that outlasts the retry policy ``failed``, with the reason;
 the conversation stays usable and a draft can be retried. Anything else (the database went
-away) is retried by arq, up to ``import_max_attempts`` runs.
+away) is retried by arq, up to ``job_max_attempts`` runs.
 """
 
 from __future__ import annotations
@@ -24,18 +24,18 @@ import openai
 import structlog
 
 from shoplingo.core.db import jsonb_value
+from shoplingo.core.jobs import run_tracked
 from shoplingo.core.language import language_of
-from shoplingo.core.tracked import run_tracked
+from shoplingo.legal.classifier import classifier_for
 from shoplingo.llm.limits import SlotUnavailable
 from shoplingo.llm.policy import ModerationRefused, RetriesExhausted, describe
-from shoplingo.review.classifier import classifier_for
+from shoplingo.qa.issues import Issue, blocking
 from shoplingo.settings import Settings
 from shoplingo.support.drafting import Drafter, MalformedDraft, Turn, task_document
 from shoplingo.support.grounding import Policy, product_facts, relevant_policies
 from shoplingo.translation.pipeline import repair_instruction
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
-from shoplingo.translation.qa.issues import Issue, blocking
-from shoplingo.translation.qa.service import QaContext, load_context
+from shoplingo.translation.quality.service import QaContext, load_context
 
 log = structlog.get_logger(__name__)
 

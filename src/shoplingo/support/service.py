@@ -27,11 +27,11 @@ from shoplingo.core.auth import Principal
 from shoplingo.core.db import transaction_time
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
-from shoplingo.core.ids import uuid7
+from shoplingo.core.jobs import create_job
 from shoplingo.core.language import Detected, detect_language, language_of
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.core.pagination import keyset_page
-from shoplingo.core.queue import enqueue_after_commit
+from shoplingo.legal.classifier import classifier_for
 from shoplingo.models import (
     Conversation,
     Job,
@@ -41,7 +41,6 @@ from shoplingo.models import (
     SupportPolicy,
     Tenant,
 )
-from shoplingo.review.classifier import classifier_for
 from shoplingo.review.service import (
     FourEyes,
     IntegrationKeyCannotEditLegal,
@@ -55,14 +54,6 @@ DRAFT_KIND = "support_draft"
 DRAFT_FUNCTION = "support_draft_reply"
 MESSAGE_KIND = "support_message"
 MESSAGE_FUNCTION = "support_translate_message"
-
-
-def draft_arq_job_id(job_id: uuid.UUID, attempt: int) -> str:
-    return f"{DRAFT_KIND}:{job_id}:{attempt}"
-
-
-def message_arq_job_id(job_id: uuid.UUID, attempt: int) -> str:
-    return f"{MESSAGE_KIND}:{job_id}:{attempt}"
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -180,27 +171,11 @@ def _queue_job(
     params: dict[str, Any],
     idempotency_key: str | None = None,
 ) -> Job:
-    """A queued jobs row (the record the sweeper keeps alive) and its message after commit."""
-    job = Job(
-        tenant_id=tenant_id,
-        id=uuid7(),
-        kind=kind,
-        status="queued",
-        params=params,
-        total=1,
-        counts={},
-        idempotency_key=idempotency_key,
-    )
-    session.add(job)
-    function, arq_id = (
-        (DRAFT_FUNCTION, draft_arq_job_id(job.id, 0))
-        if kind == DRAFT_KIND
-        else (MESSAGE_FUNCTION, message_arq_job_id(job.id, 0))
-    )
-    enqueue_after_commit(
-        session, queue, settings, function, str(tenant_id), str(job.id), job_id=arq_id
-    )
-    return job
+    return create_job(
+        session, queue, settings, tenant_id=tenant_id, kind=kind,
+        function=DRAFT_FUNCTION if kind == DRAFT_KIND else MESSAGE_FUNCTION, params=params,
+        total=1, counts={}, idempotency_key=idempotency_key,
+    )  # fmt: skip
 
 
 # --- policies -------------------------------------------------------------------------------

@@ -13,9 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.models import Job
-from shoplingo.review import reads
 from shoplingo.settings import Settings
-from shoplingo.translation import runs, usage
+from shoplingo.translation import runs, serving, usage
 from shoplingo.translation.schemas import (
     ModelUsageOut,
     ProductTranslations,
@@ -171,11 +170,11 @@ class ProductTranslationController(Controller):
             db_session, principal.tenant_id, sku, locale
         )
         variant_names = {v.id: v.sku or f"#{v.position + 1}" for v in product.variants}
-        served = await reads.servable_texts(
+        served = await serving.servable_texts(
             db_session,
             principal.tenant_id,
             segments,
-            current_sources=reads.current_sources(product, segments),
+            current_sources=serving.current_sources(product, segments),
         )
         return ProductTranslations(
             sku=product.sku,
@@ -199,7 +198,7 @@ class ProductTranslationController(Controller):
                     attempts=s.attempts,
                     last_error=s.last_error,
                     updated_at=s.updated_at,
-                    servable=served[s.id].origin is reads.Origin.TRANSLATION,
+                    servable=served[s.id].origin is serving.Origin.TRANSLATION,
                     served_text=served[s.id].text,
                     served_origin=served[s.id].origin.value,
                 )

@@ -11,16 +11,15 @@ from sqlalchemy import func, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shoplingo.core.db import jsonb_value, transaction
-from shoplingo.core.queue import enqueue_after_commit
-from shoplingo.core.sweeper import batch_wakeups, job_lock_key
-from shoplingo.core.tracked import run_tracked
+from shoplingo.core.jobs import job_lock_key, run_tracked, send_after_commit
+from shoplingo.core.sweeper import batch_wakeups
+from shoplingo.legal.classifier import classifier_for
 from shoplingo.models import Job, Tenant
-from shoplingo.review.classifier import classifier_for
+from shoplingo.qa.issues import blocking
 from shoplingo.settings import Settings
 from shoplingo.translation import runs
 from shoplingo.translation.pipeline import finish_run, translate_run
-from shoplingo.translation.qa.issues import blocking
-from shoplingo.translation.qa.service import load_context as load_qa_context
+from shoplingo.translation.quality.service import load_context as load_qa_context
 from shoplingo.translation.states import Status, transition
 
 log = structlog.get_logger(__name__)
@@ -80,9 +79,9 @@ async def prepare_translation_run(ctx: dict[str, Any], tenant_id: str, run_id: s
                     if page.last_product_id is None:
                         job.params = {**job.params, runs.PREPARING: False}
                     for k in range(batch_wakeups(settings, page.queued)):
-                        enqueue_after_commit(
-                            session, ctx["redis"], settings, runs.RUN_FUNCTION, tenant_id,
-                            run_id, job_id=runs.arq_job_id(rid, f"{page.last_product_id}:{k}"),
+                        send_after_commit(
+                            session, ctx["redis"], settings, job, runs.RUN_FUNCTION,
+                            f"{page.last_product_id}:{k}",
                         )  # fmt: skip
                     queued += page.queued
         finally:

@@ -22,10 +22,10 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shoplingo.qa.issues import Issue, blocking
 from shoplingo.translation import memory
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
-from shoplingo.translation.qa.issues import Issue, blocking
-from shoplingo.translation.qa.service import QaContext, load_context
+from shoplingo.translation.quality.service import QaContext, load_context
 from shoplingo.translation.states import UNFINISHED, Status, after_machine_translation, sql_list
 
 log = structlog.get_logger(__name__)

@@ -18,13 +18,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
-from shoplingo.catalog.changes import on_source_changed
 from shoplingo.catalog.service import product_not_found
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
+from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
-from shoplingo.core.queue import enqueue_after_commit
 from shoplingo.models import Job, Product, Segment
 from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
@@ -72,10 +71,6 @@ ON CONFLICT (tenant_id, owner_kind, owner_id, field, target_locale) DO UPDATE SE
 WHERE s.source_hash IS DISTINCT FROM EXCLUDED.source_hash
    OR s.status IN {sql_list(REQUEUE_ON_RUN)}
 """
-
-
-def arq_job_id(run_id: uuid.UUID, key: str) -> str:
-    return f"{KIND}:{run_id}:{key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,10 +200,7 @@ async def create_run(
     )
     session.add(job)
     await session.flush()
-    enqueue_after_commit(
-        session, queue, settings, PREPARE_FUNCTION, str(tenant_id), str(job.id),
-        job_id=arq_job_id(job.id, "prepare"),
-    )  # fmt: skip
+    send_after_commit(session, queue, settings, job, PREPARE_FUNCTION, "prepare")
     await session.refresh(job)
     return job
 
@@ -384,7 +376,6 @@ WHERE tenant_id = $1 AND product_id = ANY($2::uuid[]) ORDER BY product_id, posit
 """
 
 
-@on_source_changed
 async def mark_stale(
     conn: AsyncConnection, tenant_id: uuid.UUID, product_ids: Sequence[uuid.UUID]
 ) -> None:

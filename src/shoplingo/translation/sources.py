@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from shoplingo.review.classifier import DEFAULT_CLASSIFIER, Classifier
+from shoplingo.legal.classifier import DEFAULT_CLASSIFIER, Classifier
 
 FIELDS = (
     "title",

@@ -227,7 +227,7 @@ async def test_a_job_whose_worker_died_too_often_fails_with_a_reason(
             await conn.execute(
                 update(Job)
                 .where(Job.id == job_id)
-                .values(status="running", attempts=settings.import_max_attempts)
+                .values(status="running", attempts=settings.job_max_attempts)
             )
         outcome = await sweep(engine, queue, settings, RUNNABLE)
         assert outcome["failed"] >= 1

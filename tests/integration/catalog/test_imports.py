@@ -20,7 +20,7 @@ from shoplingo.app import create_app
 from shoplingo.catalog import changes
 from shoplingo.catalog.import_runner import ImportTask, run_import
 from shoplingo.core.db import create_engine
-from shoplingo.core.ids import uuid7
+from shoplingo.ids import uuid7
 from shoplingo.models import Job, Product
 from shoplingo.settings import Settings
 from tests.conftest import TenantCtx, drain_queue
@@ -191,7 +191,7 @@ async def test_changed_products_are_announced_once_through_the_source_changed_ho
         if tenant_id == tenant.id:
             announced.append((tenant_id, list(product_ids)))
 
-    changes.on_source_changed(listener)
+    changes.SOURCE_CHANGED.connect(listener)
     try:
         await import_file(client, settings, tenant, GOOD.encode())
         assert announced == []  # new products have no translations to invalidate
@@ -206,7 +206,7 @@ async def test_changed_products_are_announced_once_through_the_source_changed_ho
         await client.patch("/v1/products/MUG-1", json={"title": "Big mug"}, headers=tenant.headers)
         assert len(announced) == 2
     finally:
-        changes.remove_listener(listener)
+        changes.SOURCE_CHANGED.disconnect(listener)
 
 
 async def test_json_lines_import_with_variants(

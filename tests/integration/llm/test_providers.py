@@ -11,14 +11,10 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from shoplingo.llm.chat import language_name, split_usage
 from shoplingo.settings import Settings
 from shoplingo.translation.providers import build_provider
-from shoplingo.translation.providers.base import (
-    SegmentRequest,
-    SegmentResult,
-    language_name,
-    split_usage,
-)
+from shoplingo.translation.providers.base import SegmentRequest, SegmentResult
 from shoplingo.translation.providers.chat import (
     ChatProvider,
     MalformedAnswer,

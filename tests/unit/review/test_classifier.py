@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from shoplingo.core.errors import ValidationFailed
-from shoplingo.review.classifier import (
+from shoplingo.legal.classifier import (
     DEFAULT_CLASSIFIER,
     DEFAULT_PATTERNS,
     Classifier,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
+from shoplingo.llm.chat import DEFAULT_CHAT_MODEL
 from shoplingo.llm.client import create_client, resolve_provider
 from shoplingo.llm.limits import Limiter
 from shoplingo.llm.policy import RetryPolicy
@@ -22,7 +23,7 @@ def build_provider(settings: Settings, redis: Redis) -> Provider:
     client = create_client(settings)
     policy = RetryPolicy.from_settings(settings)
     if name == "chat":
-        model = settings.llm_model or chat.DEFAULT_MODEL
+        model = settings.llm_model or DEFAULT_CHAT_MODEL
         return chat.ChatProvider(
             client,
             policy,

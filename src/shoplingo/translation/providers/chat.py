@@ -17,11 +17,8 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
-from shoplingo.llm.limits import Limiter, SlotUnavailable, estimate_tokens
-from shoplingo.llm.policy import ModerationRefused, RetriesExhausted, RetryPolicy, describe
-from shoplingo.translation.providers.base import (
-    SegmentRequest,
-    SegmentResult,
+from shoplingo.llm.chat import (
+    DEFAULT_CHAT_MODEL,
     complete,
     json_answer,
     json_mode_request,
@@ -29,8 +26,10 @@ from shoplingo.translation.providers.base import (
     split_usage,
     usage_of,
 )
+from shoplingo.llm.limits import Limiter, SlotUnavailable, estimate_tokens
+from shoplingo.llm.policy import ModerationRefused, RetriesExhausted, RetryPolicy, describe
+from shoplingo.translation.providers.base import SegmentRequest, SegmentResult
 
-DEFAULT_MODEL = "qwen-plus"
 MAX_EXAMPLES = 20
 
 SYSTEM_PROMPT = """\
@@ -112,7 +111,7 @@ class ChatProvider:
         policy: RetryPolicy,
         limiter: Limiter,
         *,
-        model: str = DEFAULT_MODEL,
+        model: str = DEFAULT_CHAT_MODEL,
         batch_size: int = 20,
         enable_thinking_flag: bool = True,
         name: str = "chat",

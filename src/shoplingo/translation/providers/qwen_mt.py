@@ -10,15 +10,10 @@ from typing import Any
 
 import openai
 
+from shoplingo.llm.chat import complete, language_name, usage_of
 from shoplingo.llm.limits import Limiter, SlotUnavailable, estimate_tokens
 from shoplingo.llm.policy import ModerationRefused, RetriesExhausted, RetryPolicy, describe
-from shoplingo.translation.providers.base import (
-    SegmentRequest,
-    SegmentResult,
-    complete,
-    language_name,
-    usage_of,
-)
+from shoplingo.translation.providers.base import SegmentRequest, SegmentResult
 
 DEFAULT_MODEL = "qwen-mt-flash"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shoplingo.core.language import detect_language, language_of
-from shoplingo.translation.qa.issues import Issue, Severity
+from shoplingo.qa.issues import Issue, Severity
 
 # Shopify's limits for the fields that have one; a tenant can set its own per field.
 DEFAULT_MAX_LENGTH: Mapping[str, int] = {"title": 255, "seo_title": 70, "seo_description": 320}

@@ -1,6 +1,10 @@
-"""Running a job that Postgres records (a ``jobs`` row) from an arq function.
+"""The one lifecycle of a job that Postgres records (a ``jobs`` row): created with its queue
+message sent after commit, claimed by one worker, finished, retried and given up.
 
-The run holds a session advisory lock on the job id for its whole length: a second worker
+Every Postgres-tracked job names its arq messages ``kind:job_id:step`` (:func:`job_key`; the step
+is the attempt, or the part of the job a message is for), so a message sent twice runs once.
+
+A run holds a session advisory lock on the job id for its whole length: a second worker
 stays out, and the sweeper can tell a live run from one whose worker died. Attempts are
 counted on the row; an error is retried with a growing delay until the attempts are spent,
 then the job fails with the reason (``give_up`` undoes what the job's own rows need).
@@ -14,10 +18,14 @@ from typing import Any
 
 import structlog
 from arq import Retry
-from sqlalchemy.ext.asyncio import AsyncEngine
+from arq.connections import ArqRedis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shoplingo.core.db import jsonb_value
-from shoplingo.core.sweeper import job_lock_key
+from shoplingo.core.queue import enqueue_after_commit
+from shoplingo.ids import uuid7
+from shoplingo.models import Job
 from shoplingo.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -38,6 +46,61 @@ REQUEUE = """
 UPDATE jobs SET status = 'queued', error = $3, updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status = 'running'
 """
+
+
+def job_key(kind: str, job_id: uuid.UUID, step: int | str = 0) -> str:
+    """The arq id of a job's message: one per attempt (or per part of the job)."""
+    return f"{kind}:{job_id}:{step}"
+
+
+def job_lock_key(job_id: uuid.UUID) -> int:
+    """The advisory lock a run holds for its whole length (the first 8 bytes of the id)."""
+    return int.from_bytes(job_id.bytes[:8], "big", signed=True)
+
+
+def send_after_commit(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    job: Job,
+    function: str,
+    step: int | str = 0,
+) -> None:
+    """The message that wakes a worker for ``job``, sent once the session has committed."""
+    enqueue_after_commit(
+        session, queue, settings, function, str(job.tenant_id), str(job.id),
+        job_id=job_key(job.kind, job.id, step),
+    )  # fmt: skip
+
+
+def create_job(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    *,
+    tenant_id: uuid.UUID,
+    kind: str,
+    function: str,
+    params: dict[str, Any],
+    step: int | str = 0,
+    **columns: Any,
+) -> Job:
+    """A queued ``jobs`` row (the record the sweeper keeps alive) and its message, sent after
+    the session commits; ``columns`` sets further columns (total, counts, idempotency key)."""
+    job = Job(tenant_id=tenant_id, id=uuid7(), kind=kind, status="queued", params=params, **columns)
+    session.add(job)
+    send_after_commit(session, queue, settings, job, function, step)
+    return job
+
+
+async def latest_job(session: AsyncSession, tenant_id: uuid.UUID, kind: str) -> Job | None:
+    return await session.scalar(
+        select(Job)
+        .where(Job.tenant_id == tenant_id, Job.kind == kind)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .limit(1)
+    )
+
 
 # (asyncpg connection, the job's params with "tenant_id") -> an outcome for the logs
 Work = Callable[[Any, dict[str, Any]], Awaitable[str]]
@@ -70,7 +133,7 @@ async def run_tracked(
                 return "skipped"  # finished or failed meanwhile
             params = {**jsonb_value(row["params"]), "tenant_id": tid}
             attempts = row["attempts"]
-            if attempts > settings.import_max_attempts:
+            if attempts > settings.job_max_attempts:
                 reason = f"gave up after {attempts - 1} attempts"
                 await give_up(raw, params, reason)
                 await raw.execute(FINISH, tid, jid, "failed", reason)
@@ -80,7 +143,7 @@ async def run_tracked(
             except Exception as exc:
                 log.exception("tracked_job_error", job_id=job_id, attempt=attempts)
                 reason = f"{type(exc).__name__}: {exc}"[:1000]
-                if attempts >= settings.import_max_attempts:
+                if attempts >= settings.job_max_attempts:
                     await give_up(raw, params, reason)
                     await raw.execute(FINISH, tid, jid, "failed", reason)
                     return "failed"

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, ForeignKey, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
-from shoplingo.core.ids import uuid7
+from shoplingo.ids import uuid7
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

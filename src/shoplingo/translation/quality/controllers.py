@@ -11,12 +11,18 @@ from shoplingo.core.db import DbSession
 from shoplingo.core.errors import ValidationFailed
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.glossary.service import Change
+from shoplingo.qa.checks import CHECKS
+from shoplingo.qa.issues import blocking
 from shoplingo.settings import Settings
 from shoplingo.tenants.service import get_tenant
-from shoplingo.translation.qa import service
-from shoplingo.translation.qa.checks import CHECKS
-from shoplingo.translation.qa.issues import blocking
-from shoplingo.translation.qa.schemas import CheckOut, IssueOut, QaCheckIn, QaCheckOut, QaSettings
+from shoplingo.translation.quality import service
+from shoplingo.translation.quality.schemas import (
+    CheckOut,
+    IssueOut,
+    QaCheckIn,
+    QaCheckOut,
+    QaSettings,
+)
 
 
 def _locale(field: str, value: str) -> str:

@@ -19,10 +19,10 @@ from shoplingo.glossary.cache import compiled_glossary
 from shoplingo.glossary.enforcement import Glossary
 from shoplingo.glossary.service import Change, after_rules_change
 from shoplingo.models import Tenant
+from shoplingo.qa.checks import CHECKS, DEFAULT_MAX_LENGTH, Pair, QaConfig, run_checks
+from shoplingo.qa.issues import Issue
 from shoplingo.tenants.service import get_tenant
-from shoplingo.translation.qa.checks import CHECKS, DEFAULT_MAX_LENGTH, Pair, QaConfig, run_checks
-from shoplingo.translation.qa.issues import Issue
-from shoplingo.translation.qa.schemas import QaSettings
+from shoplingo.translation.quality.schemas import QaSettings
 
 TENANT_QA = "SELECT glossary_version, settings -> 'qa' AS qa FROM tenants WHERE id = $1"
 

@@ -32,8 +32,8 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from shoplingo.legal.classifier import Classifier, classifier_for
 from shoplingo.models import Product, SegmentApproval, Tenant, Variant
-from shoplingo.review.classifier import Classifier, classifier_for
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import product_sources
 from shoplingo.translation.states import SERVABLE, Status

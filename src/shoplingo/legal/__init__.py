@@ -1,0 +1,1 @@
+"""The legal classifier: warranties, safety warnings, refund terms, compliance claims."""

@@ -1,0 +1,28 @@
+"""The one place that announces "a tenant's rules changed" (its glossary, QA settings or legal
+rules): existing translations must be checked again under the new rules.
+
+The glossary, QA settings and legal-rule services report through :func:`rules_changed` inside
+the transaction of the change; the re-check job that :mod:`shoplingo.hooks` connects to
+:data:`RULES_CHANGED` is queued after that transaction commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplingo.core.signals import Signal
+from shoplingo.settings import Settings
+
+# the job that follows a change of rules (its rows in ``jobs`` carry this kind)
+RECHECK_KIND = "segments_recheck"
+
+RULES_CHANGED: Signal[[AsyncSession, ArqRedis, Settings, uuid.UUID]] = Signal("rules_changed")
+
+
+async def rules_changed(
+    session: AsyncSession, queue: ArqRedis, settings: Settings, tenant_id: uuid.UUID
+) -> None:
+    await RULES_CHANGED.send(session, queue, settings, tenant_id)

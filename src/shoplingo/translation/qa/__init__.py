@@ -1,1 +1,0 @@
-"""Quality checks on translations: the glossary plus a registry of small rule functions."""

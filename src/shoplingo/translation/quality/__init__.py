@@ -1,0 +1,1 @@
+"""A tenant's QA settings and the one inspection (glossary plus QA checks) a translation passes."""
