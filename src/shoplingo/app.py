@@ -32,11 +32,7 @@ from shoplingo.review.controllers import (
 )
 from shoplingo.settings import Settings, get_settings
 from shoplingo.storefront.cache import Storefront
-from shoplingo.storefront.controllers import (
-    StorefrontController,
-    StorefrontSettingsController,
-    WebhookController,
-)
+from shoplingo.storefront.controllers import StorefrontController, StorefrontSettingsController
 from shoplingo.storefront.middleware import StorefrontMiddleware
 from shoplingo.support.controllers import ConversationController, SupportPolicyController
 from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
@@ -46,6 +42,7 @@ from shoplingo.translation.controllers import (
     UsageController,
 )
 from shoplingo.translation.quality.controllers import QaController
+from shoplingo.webhooks.controllers import WebhookController
 
 PUBLIC_PATHS = ["^/health/", "^/schema"]
 # authenticated by the storefront's own (cached) middleware

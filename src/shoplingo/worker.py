@@ -22,7 +22,6 @@ from shoplingo.core.queue import queue_name, redis_settings
 from shoplingo.core.sweeper import sweep, sweep_segments
 from shoplingo.settings import Settings, get_settings
 from shoplingo.storefront import jobs as storefront_jobs
-from shoplingo.storefront.webhooks import DELIVER_FUNCTION
 from shoplingo.support import service as support
 from shoplingo.support.drafting import build_drafter
 from shoplingo.support.jobs import draft_reply, translate_message
@@ -33,6 +32,8 @@ from shoplingo.translation.jobs import (
     translate_batch,
 )
 from shoplingo.translation.providers import build_provider
+from shoplingo.webhooks import delivery as webhook_delivery
+from shoplingo.webhooks import jobs as webhook_jobs
 
 # job kind -> the arq function that runs it, for the jobs the sweeper re-sends or recovers
 RUNNABLE = {
@@ -83,7 +84,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.translation_job_timeout_seconds),
             func(recheck_segments, name=recheck.FUNCTION,
                  timeout=settings.import_job_timeout_seconds),
-            func(storefront_jobs.deliver_webhook, name=DELIVER_FUNCTION,
+            func(webhook_jobs.deliver_webhook, name=webhook_delivery.DELIVER_FUNCTION,
                  timeout=settings.webhook_timeout_seconds + 30),
             func(draft_reply, name=support.DRAFT_FUNCTION,
                  timeout=settings.support_job_timeout_seconds),
@@ -95,7 +96,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             cron(sweep_jobs, name=f"{settings.redis_prefix}:sweep_jobs",
                  second=set(range(0, 60, step)), run_at_startup=True, unique=True, timeout=60,
                  keep_result=0),
-            cron(storefront_jobs.dispatch_webhooks,
+            cron(webhook_jobs.dispatch_webhooks,
                  name=f"{settings.redis_prefix}:dispatch_webhooks",
                  second=set(range(0, 60, max(1, min(settings.webhook_dispatch_interval_seconds,
                                                     60)))),

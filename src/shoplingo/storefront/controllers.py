@@ -1,34 +1,22 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Response, get, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
-from shoplingo.core.pagination import Page, clamp_limit
-from shoplingo.models import WebhookDelivery, WebhookEndpoint
+from shoplingo.core.pagination import clamp_limit
 from shoplingo.settings import Settings
-from shoplingo.storefront import config, service, webhooks
+from shoplingo.storefront import config, feed, service
 from shoplingo.storefront.cache import Storefront, TenantState
 from shoplingo.storefront.locales import direction
 from shoplingo.storefront.middleware import FROM_MEMORY, KEY_IN_URL, TENANT_KEY
-from shoplingo.storefront.schemas import (
-    ChangePage,
-    DeliveryOut,
-    ProductPage,
-    StorefrontSettings,
-    WebhookCreate,
-    WebhookCreated,
-    WebhookOut,
-    WebhookPatch,
-)
+from shoplingo.storefront.schemas import ChangePage, ProductPage, StorefrontSettings
 
 JSON = "application/json"
 _ENCODER = msgspec.json.Encoder()
@@ -198,7 +186,7 @@ class StorefrontController(Controller):
         state: TenantState = request.scope[TENANT_KEY]  # type: ignore[literal-required]
         locales = service.negotiate(state, locale, None).targets if locale else None
         settings: Settings = request.app.state.settings
-        page: ChangePage = await service.read_changes(
+        page: ChangePage = await feed.read_changes(
             storefront.pool,
             state.tenant_id,
             since=since,
@@ -226,87 +214,3 @@ class StorefrontSettingsController(Controller):
         self, db_session: DbSession, principal: Caller, data: JSONBody[StorefrontSettings]
     ) -> StorefrontSettings:
         return await config.replace(db_session, principal.tenant_id, data, actor=principal)
-
-
-def webhook_out(endpoint: WebhookEndpoint) -> WebhookOut:
-    return msgspec.convert(endpoint, WebhookOut, from_attributes=True)
-
-
-def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
-    return msgspec.convert(delivery, DeliveryOut, from_attributes=True)
-
-
-class WebhookController(Controller):
-    path = "/v1/webhooks"
-    tags = ["webhooks"]
-    guards = [requires(Scope.ADMIN)]
-
-    @get("/", summary="List webhook endpoints")
-    async def list_endpoints(self, db_session: DbSession, principal: Caller) -> list[WebhookOut]:
-        return [
-            webhook_out(e) for e in await webhooks.list_endpoints(db_session, principal.tenant_id)
-        ]
-
-    @post("/", summary="Add an endpoint; the signing secret is shown only in this response")
-    async def create_endpoint(
-        self, db_session: DbSession, principal: Caller, data: JSONBody[WebhookCreate]
-    ) -> WebhookCreated:
-        endpoint = await webhooks.create_endpoint(
-            db_session,
-            principal.tenant_id,
-            url=data.url,
-            events=data.events,
-            description=data.description,
-            actor=principal,
-        )
-        out = webhook_out(endpoint)
-        return WebhookCreated(**msgspec.structs.asdict(out), secret=endpoint.secret)
-
-    @get("/{endpoint_id:uuid}", summary="One webhook endpoint")
-    async def get_endpoint(
-        self, db_session: DbSession, principal: Caller, endpoint_id: FromPath[uuid.UUID]
-    ) -> WebhookOut:
-        return webhook_out(
-            await webhooks.get_endpoint(db_session, principal.tenant_id, endpoint_id)
-        )
-
-    @patch("/{endpoint_id:uuid}", summary="Change an endpoint (url, events, active)")
-    async def update_endpoint(
-        self,
-        db_session: DbSession,
-        principal: Caller,
-        endpoint_id: FromPath[uuid.UUID],
-        data: JSONBody[WebhookPatch],
-    ) -> WebhookOut:
-        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        endpoint = await webhooks.update_endpoint(
-            db_session, principal.tenant_id, endpoint_id, changes, actor=principal
-        )
-        return webhook_out(endpoint)
-
-    @delete("/{endpoint_id:uuid}", status_code=204, summary="Remove an endpoint")
-    async def delete_endpoint(
-        self, db_session: DbSession, principal: Caller, endpoint_id: FromPath[uuid.UUID]
-    ) -> None:
-        await webhooks.delete_endpoint(
-            db_session, principal.tenant_id, endpoint_id, actor=principal
-        )
-
-    @get("/{endpoint_id:uuid}/deliveries", summary="Deliveries to an endpoint, newest first")
-    async def deliveries(
-        self,
-        db_session: DbSession,
-        principal: Caller,
-        settings: NamedDependency[Settings],
-        endpoint_id: FromPath[uuid.UUID],
-        cursor: FromQuery[str | None] = None,
-        limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
-    ) -> Page[DeliveryOut]:
-        rows, next_cursor = await webhooks.list_deliveries(
-            db_session,
-            principal.tenant_id,
-            endpoint_id,
-            cursor=cursor,
-            limit=clamp_limit(limit, settings.default_page_size, settings.max_page_size),
-        )
-        return Page(items=[delivery_out(d) for d in rows], next_cursor=next_cursor)

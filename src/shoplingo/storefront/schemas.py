@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -105,48 +104,3 @@ class StorefrontSettings(msgspec.Struct, forbid_unknown_fields=True):
     cors_origins: list[Origin] = msgspec.field(default_factory=list)
     # a locale -> the locales tried after it, instead of its CLDR parents
     fallbacks: dict[LocaleTag, list[LocaleTag]] = msgspec.field(default_factory=dict)
-
-
-EventType = Literal["translations.published"]
-
-
-class WebhookCreate(msgspec.Struct, forbid_unknown_fields=True):
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
-    events: list[EventType] = msgspec.field(default_factory=lambda: ["translations.published"])
-    description: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-
-
-class WebhookPatch(msgspec.Struct, forbid_unknown_fields=True):
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
-    events: list[EventType] | None = None
-    description: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    active: bool | None = None
-
-
-class WebhookOut(msgspec.Struct):
-    id: uuid.UUID
-    url: str
-    description: str | None
-    events: list[str]
-    active: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-class WebhookCreated(WebhookOut):
-    # the signing secret: shown only here
-    secret: str
-
-
-class DeliveryOut(msgspec.Struct):
-    id: uuid.UUID
-    endpoint_id: uuid.UUID
-    event_type: str
-    status: str
-    attempts: int
-    last_status_code: int | None
-    last_error: str | None
-    next_attempt_at: datetime | None
-    delivered_at: datetime | None
-    created_at: datetime
-    payload: dict[str, object]

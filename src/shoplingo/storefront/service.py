@@ -1,4 +1,5 @@
-"""Storefront reads: negotiation, ETags and the queries behind every endpoint. Never commits.
+"""Storefront reads: negotiation, ETags and the product queries (one product, delta-sync pages,
+bundles). The change feed is :mod:`shoplingo.storefront.feed`. Never commits.
 
 Reads go through the storefront's own asyncpg pool (one statement per answer; a bundle is one
 read-only REPEATABLE READ transaction), and every answer read from the database takes its ETag
@@ -25,19 +26,14 @@ from shoplingo.catalog.service import product_not_found
 from shoplingo.core.errors import ProblemError
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError
-from shoplingo.core.pagination import (
-    decode_cursor,
-    encode_cursor,
-    invalid_cursor,
-    unwrap_cursor,
-    wrap_cursor,
-)
+from shoplingo.core.pagination import decode_cursor, encode_cursor
 from shoplingo.models.storefront import ALL_LOCALES
 from shoplingo.settings import Settings
 from shoplingo.storefront.cache import Storefront, TenantState
+from shoplingo.storefront.feed import FEED_HORIZON, encode_change_cursor
 from shoplingo.storefront.locales import accept_language_tags, direction, parse_requested
 from shoplingo.storefront.render import render
-from shoplingo.storefront.schemas import Change, ChangePage, StorefrontProduct, Tombstone
+from shoplingo.storefront.schemas import StorefrontProduct, Tombstone
 from shoplingo.translation.memory import source_hash_sql
 from shoplingo.translation.states import Status
 
@@ -129,26 +125,11 @@ SELECT versions.versions, p.* FROM versions LEFT JOIN LATERAL (
 ) p ON true
 """
 
-# The change feed's horizon: every transaction older than this one has ended. Only changes
-# below it are handed out, so a later commit with a smaller position cannot exist and a
-# client that stores next_cursor never misses a change.
-FEED_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-
 BUNDLE_START = f"""
 SELECT ({VERSIONS}) AS versions, {FEED_HORIZON} AS horizon
 """
 BUNDLE_PAGE = f"""
 {PRODUCT} WHERE p.tenant_id = $1 AND p.id > $3 AND p.deleted_at IS NULL ORDER BY p.id LIMIT $4
-"""
-
-CHANGES = f"""
-SELECT c.txid, c.id, c.sku, c.locale, c.kind, c.changed_at
-FROM storefront_changes c
-WHERE c.tenant_id = $1 AND (c.txid, c.id) > ($2::bigint, $3::bigint)
-  AND c.txid < {FEED_HORIZON}
-  AND ($4::text[] IS NULL OR c.locale = ANY($4::text[]) OR c.locale = '*')
-ORDER BY c.txid, c.id
-LIMIT $5
 """
 
 _VERSIONS = msgspec.json.Decoder(dict[str, int])
@@ -435,45 +416,3 @@ class Bundle:
             yield tail
         finally:
             await self.close()
-
-
-# -- change feed -------------------------------------------------------------------------
-
-
-def encode_change_cursor(txid: int, row_id: int) -> str:
-    return wrap_cursor(f"{txid}.{row_id}".encode())
-
-
-def decode_change_cursor(cursor: str | None) -> tuple[int, int]:
-    if not cursor:
-        return 0, 0
-    raw = unwrap_cursor(cursor, "since")
-    try:
-        txid, _, row_id = raw.decode().partition(".")
-        return int(txid), int(row_id)
-    except (UnicodeDecodeError, ValueError):
-        raise invalid_cursor("since") from None
-
-
-async def read_changes(
-    pool: asyncpg.Pool,
-    tenant_id: uuid.UUID,
-    *,
-    since: str | None,
-    locales: list[str] | None,
-    limit: int,
-) -> ChangePage:
-    txid, row_id = decode_change_cursor(since)
-    rows = await pool.fetch(CHANGES, tenant_id, txid, row_id, locales, limit + 1)
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    if rows:
-        txid, row_id = rows[-1]["txid"], rows[-1]["id"]
-    return ChangePage(
-        items=[
-            Change(sku=r["sku"], locale=r["locale"], kind=r["kind"], changed_at=r["changed_at"])
-            for r in rows
-        ],
-        next_cursor=encode_change_cursor(txid, row_id),
-        has_more=has_more,
-    )

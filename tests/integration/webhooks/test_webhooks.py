@@ -18,7 +18,8 @@ from litestar.testing import AsyncTestClient
 from shoplingo.core.db import create_engine, create_sessionmaker, transaction
 from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings
-from shoplingo.storefront import webhooks
+from shoplingo.webhooks import targets
+from shoplingo.webhooks.delivery import dispatch, verify
 from tests.conftest import drain_queue, free_port
 from tests.integration.storefront.conftest import Shop, put_product, put_segment
 
@@ -72,7 +73,7 @@ async def _dispatch(settings: Settings) -> int:
     queue = create_queue(settings)
     try:
         async with transaction(create_sessionmaker(engine)) as session:
-            return await webhooks.dispatch(session, queue, settings)
+            return await dispatch(session, queue, settings)
     finally:
         await queue.aclose()
         await engine.dispose()
@@ -117,9 +118,9 @@ async def test_a_publish_is_posted_signed_and_recorded(
     assert len(receiver.received) == 1
     headers, body = receiver.received[0]
     assert headers["shoplingo-event"] == "translations.published"
-    assert webhooks.verify(endpoint["secret"], headers["shoplingo-signature"], body)
-    assert not webhooks.verify(endpoint["secret"], headers["shoplingo-signature"], body + b" ")
-    assert not webhooks.verify("whsec_other", headers["shoplingo-signature"], body)
+    assert verify(endpoint["secret"], headers["shoplingo-signature"], body)
+    assert not verify(endpoint["secret"], headers["shoplingo-signature"], body + b" ")
+    assert not verify("whsec_other", headers["shoplingo-signature"], body)
     event = msgspec.json.decode(body)
     assert event["type"] == "translations.published"
     assert [(c["sku"], c["locale"]) for c in event["data"]["changes"]] == [("TEE", "de")]
@@ -150,7 +151,7 @@ async def test_failed_posts_are_retried_with_backoff_until_they_succeed_or_give_
     bodies = {body for _, body in receiver.received}
     assert len(bodies) == 1  # the same event each time
     signatures = [h["shoplingo-signature"] for h, _ in receiver.received]
-    assert all(webhooks.verify(endpoint["secret"], s, receiver.received[0][1]) for s in signatures)
+    assert all(verify(endpoint["secret"], s, receiver.received[0][1]) for s in signatures)
     [delivery] = (
         await client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=shop.admin)
     ).json()["items"]
@@ -215,23 +216,23 @@ async def test_private_targets_are_refused(
     if resolves_to is not None:
         _resolve_as(monkeypatch, "shop.example", resolves_to)
     if refused:
-        with pytest.raises(webhooks.TargetRefused):
-            await webhooks.pin_target(url, allow_private=False)
+        with pytest.raises(targets.TargetRefused):
+            await targets.pin_target(url, allow_private=False)
     else:
-        target = await webhooks.pin_target(url, allow_private=False)
+        target = await targets.pin_target(url, allow_private=False)
         assert [u.host for u in target.urls] == ["93.184.216.34"]
 
 
 def _resolve_as(monkeypatch: pytest.MonkeyPatch, name: str, addresses: list[str]) -> None:
     """The DNS answer for one name (this machine has no DNS of its own for it)."""
-    real = webhooks._addresses
+    real = targets._addresses
 
-    async def addresses_of(host: str) -> list[webhooks.Address]:
+    async def addresses_of(host: str) -> list[targets.Address]:
         if host == name:
             return [ipaddress.ip_address(a) for a in addresses]
         return await real(host)
 
-    monkeypatch.setattr(webhooks, "_addresses", addresses_of)
+    monkeypatch.setattr(targets, "_addresses", addresses_of)
 
 
 async def test_a_delivery_goes_to_the_address_that_was_checked_under_the_endpoints_name(

@@ -1,0 +1,158 @@
+"""Webhook endpoints: create (with its signing secret), read, change and remove them, and list
+the deliveries to one. Every change is audited. Never commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplingo.core import audit
+from shoplingo.core.auth import Principal
+from shoplingo.core.errors import NotFound
+from shoplingo.core.i18n import N_
+from shoplingo.core.pagination import keyset_page
+from shoplingo.models import WebhookDelivery, WebhookEndpoint
+from shoplingo.storefront.feed import FEED_HORIZON
+from shoplingo.webhooks.targets import checked_url
+
+PUBLISHED = "translations.published"
+HORIZON = f"SELECT {FEED_HORIZON}"
+
+
+def endpoint_not_found(endpoint_id: uuid.UUID) -> NotFound:
+    return NotFound(
+        N_("Webhook endpoint {id} was not found."),
+        code="webhook_not_found",
+        params={"id": endpoint_id},
+    )
+
+
+async def create_endpoint(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    url: str,
+    events: Sequence[str],
+    description: str | None,
+    actor: Principal,
+) -> WebhookEndpoint:
+    horizon = int(await session.scalar(text(HORIZON)) or 0)
+    endpoint = WebhookEndpoint(
+        tenant_id=tenant_id,
+        url=checked_url(url),
+        events=list(dict.fromkeys(events)) or [PUBLISHED],
+        description=description,
+        secret="whsec_" + secrets.token_urlsafe(32),
+        active=True,
+        # only what is published from now on
+        cursor_txid=horizon,
+        cursor_id=0,
+    )
+    session.add(endpoint)
+    await session.flush()
+    await session.refresh(endpoint)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="webhook.created",
+        entity_type="webhook_endpoint",
+        entity_id=endpoint.id,
+        after={"url": endpoint.url, "events": endpoint.events},
+    )
+    return endpoint
+
+
+async def list_endpoints(session: AsyncSession, tenant_id: uuid.UUID) -> Sequence[WebhookEndpoint]:
+    return (
+        await session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.tenant_id == tenant_id)
+            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        )
+    ).all()
+
+
+async def get_endpoint(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID
+) -> WebhookEndpoint:
+    endpoint = await session.get(WebhookEndpoint, (tenant_id, endpoint_id))
+    if endpoint is None:
+        raise endpoint_not_found(endpoint_id)
+    return endpoint
+
+
+async def update_endpoint(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    changes: dict[str, Any],
+    *,
+    actor: Principal,
+) -> WebhookEndpoint:
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    before = {"url": endpoint.url, "events": endpoint.events, "active": endpoint.active}
+    if changes.get("url") is not None:
+        endpoint.url = checked_url(changes["url"])
+    if changes.get("events") is not None:
+        endpoint.events = list(dict.fromkeys(changes["events"]))
+    if changes.get("active") is not None:
+        endpoint.active = bool(changes["active"])
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    endpoint.updated_at = func.now()
+    await session.flush()
+    await session.refresh(endpoint)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="webhook.updated",
+        entity_type="webhook_endpoint",
+        entity_id=endpoint.id,
+        before=before,
+        after={"url": endpoint.url, "events": endpoint.events, "active": endpoint.active},
+    )
+    return endpoint
+
+
+async def delete_endpoint(
+    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, actor: Principal
+) -> None:
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    await session.delete(endpoint)
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="webhook.deleted",
+        entity_type="webhook_endpoint",
+        entity_id=endpoint_id,
+        before={"url": endpoint.url, "events": endpoint.events},
+    )
+    await session.flush()
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[WebhookDelivery], str | None]:
+    """Newest first."""
+    await get_endpoint(session, tenant_id, endpoint_id)
+    query = select(WebhookDelivery).where(
+        WebhookDelivery.tenant_id == tenant_id, WebhookDelivery.endpoint_id == endpoint_id
+    )
+    return await keyset_page(
+        session, query, at=WebhookDelivery.created_at, row_id=WebhookDelivery.id, limit=limit,
+        cursor=cursor, newest_first=True,
+    )  # fmt: skip
