@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from shoplingo.llm.fake_server import FakeLLMConfig
+from shoplingo.llm.fake_faults import FakeLLMConfig
 from tests.conftest import running_fake_llm
 
 

@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from shoplingo.llm.fake_server import FakeLLMConfig
+from shoplingo.llm.fake_faults import FakeLLMConfig
 from tests.conftest import running_fake_llm
 
 SEGMENTS = [
