@@ -22,7 +22,7 @@ from shoplingo.core.queue import queue_name, redis_settings
 from shoplingo.core.sweeper import sweep, sweep_segments
 from shoplingo.settings import Settings, get_settings
 from shoplingo.storefront import jobs as storefront_jobs
-from shoplingo.support import service as support
+from shoplingo.support import conversations, drafts
 from shoplingo.support.drafting import build_drafter
 from shoplingo.support.jobs import draft_reply, translate_message
 from shoplingo.translation import recheck, runs
@@ -39,8 +39,8 @@ from shoplingo.webhooks import jobs as webhook_jobs
 RUNNABLE = {
     imports.KIND: imports.RUN_FUNCTION,
     recheck.KIND: recheck.FUNCTION,
-    support.DRAFT_KIND: support.DRAFT_FUNCTION,
-    support.MESSAGE_KIND: support.MESSAGE_FUNCTION,
+    drafts.DRAFT_KIND: drafts.DRAFT_FUNCTION,
+    conversations.MESSAGE_KIND: conversations.MESSAGE_FUNCTION,
 }
 
 
@@ -86,9 +86,9 @@ def worker_options(settings: Settings) -> dict[str, Any]:
                  timeout=settings.import_job_timeout_seconds),
             func(webhook_jobs.deliver_webhook, name=webhook_delivery.DELIVER_FUNCTION,
                  timeout=settings.webhook_timeout_seconds + 30),
-            func(draft_reply, name=support.DRAFT_FUNCTION,
+            func(draft_reply, name=drafts.DRAFT_FUNCTION,
                  timeout=settings.support_job_timeout_seconds),
-            func(translate_message, name=support.MESSAGE_FUNCTION,
+            func(translate_message, name=conversations.MESSAGE_FUNCTION,
                  timeout=settings.support_job_timeout_seconds),
         ],
         "cron_jobs": [

@@ -14,7 +14,7 @@ from shoplingo.core.i18n import N_
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.models import Conversation, Message, ReplyDraft, SupportPolicy
 from shoplingo.settings import Settings
-from shoplingo.support import service
+from shoplingo.support import conversations, drafts, policies
 from shoplingo.support.schemas import (
     ConversationIn,
     ConversationOut,
@@ -109,7 +109,7 @@ async def conversation_out(
 ) -> ConversationOut:
     await session.flush()
     await session.refresh(conversation)
-    messages, drafts = await service.thread(session, conversation)
+    messages, drafts = await conversations.thread(session, conversation)
     note = None
     if conversation.customer_locale_origin == "fallback":
         translator = request.app.state.translator
@@ -154,7 +154,8 @@ class SupportPolicyController(Controller):
 
     @get("/", guards=[requires_any(Scope.SUPPORT_WRITE, Scope.CATALOG_READ)], summary="Policies")
     async def list_policies(self, db_session: DbSession, principal: Caller) -> list[PolicyOut]:
-        return [policy_out(p) for p in await service.list_policies(db_session, principal.tenant_id)]
+        rows = await policies.list_policies(db_session, principal.tenant_id)
+        return [policy_out(p) for p in rows]
 
     @post(
         "/",
@@ -164,7 +165,7 @@ class SupportPolicyController(Controller):
     async def create_policy(
         self, db_session: DbSession, principal: Caller, data: JSONBody[PolicyIn]
     ) -> PolicyOut:
-        policy = await service.create_policy(db_session, principal.tenant_id, principal, data)
+        policy = await policies.create_policy(db_session, principal.tenant_id, principal, data)
         await db_session.refresh(policy)
         return policy_out(policy)
 
@@ -176,7 +177,7 @@ class SupportPolicyController(Controller):
     async def get_policy(
         self, db_session: DbSession, principal: Caller, policy_id: FromPath[uuid.UUID]
     ) -> PolicyOut:
-        return policy_out(await service.get_policy(db_session, principal.tenant_id, policy_id))
+        return policy_out(await policies.get_policy(db_session, principal.tenant_id, policy_id))
 
     @put("/{policy_id:uuid}", guards=[requires(Scope.CATALOG_WRITE)], summary="Replace a policy")
     async def update_policy(
@@ -186,7 +187,7 @@ class SupportPolicyController(Controller):
         policy_id: FromPath[uuid.UUID],
         data: JSONBody[PolicyIn],
     ) -> PolicyOut:
-        policy = await service.update_policy(
+        policy = await policies.update_policy(
             db_session, principal.tenant_id, policy_id, principal, data
         )
         await db_session.refresh(policy)
@@ -196,7 +197,7 @@ class SupportPolicyController(Controller):
     async def delete_policy(
         self, db_session: DbSession, principal: Caller, policy_id: FromPath[uuid.UUID]
     ) -> None:
-        await service.delete_policy(db_session, principal.tenant_id, policy_id, principal)
+        await policies.delete_policy(db_session, principal.tenant_id, policy_id, principal)
 
 
 class ConversationController(Controller):
@@ -217,7 +218,7 @@ class ConversationController(Controller):
         settings: NamedDependency[Settings],
         data: JSONBody[ConversationIn],
     ) -> Response[ConversationOut]:
-        conversation, created = await service.create_conversation(
+        conversation, created = await conversations.create_conversation(
             db_session, request.app.state.queue, settings, principal.tenant_id, principal, data
         )
         headers = {"Location": f"{self.path}/{conversation.id}"}
@@ -238,7 +239,7 @@ class ConversationController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
     ) -> Page[ConversationSummaryOut]:
-        rows, next_cursor = await service.list_conversations(
+        rows, next_cursor = await conversations.list_conversations(
             db_session,
             principal.tenant_id,
             limit=clamp_limit(limit, settings.default_page_size, settings.max_page_size),
@@ -267,7 +268,7 @@ class ConversationController(Controller):
         principal: Caller,
         conversation_id: FromPath[uuid.UUID],
     ) -> ConversationOut:
-        conversation = await service.get_conversation(
+        conversation = await conversations.get_conversation(
             db_session, principal.tenant_id, conversation_id
         )
         return await conversation_out(request, db_session, conversation)
@@ -286,7 +287,7 @@ class ConversationController(Controller):
         conversation_id: FromPath[uuid.UUID],
         data: JSONBody[MessageIn],
     ) -> MessageOut:
-        message = await service.add_message(
+        message = await conversations.add_message(
             db_session, request.app.state.queue, settings, principal.tenant_id,
             conversation_id, principal, data,
         )  # fmt: skip
@@ -308,7 +309,7 @@ class ConversationController(Controller):
         conversation_id: FromPath[uuid.UUID],
         message_id: FromPath[uuid.UUID],
     ) -> MessageOut:
-        message = await service.retry_message_translation(
+        message = await conversations.retry_message_translation(
             db_session, request.app.state.queue, settings, principal.tenant_id,
             conversation_id, message_id,
         )  # fmt: skip
@@ -334,7 +335,7 @@ class ConversationController(Controller):
             str | None, HeaderParameter(name="Idempotency-Key", max_length=255)
         ] = None,
     ) -> Response[DraftOut]:
-        draft, created = await service.request_draft(
+        draft, created = await drafts.request_draft(
             db_session, request.app.state.queue, settings, principal.tenant_id,
             conversation_id, principal, instructions=data.instructions if data else None,
             idempotency_key=idempotency_key,
@@ -353,7 +354,7 @@ class ConversationController(Controller):
         draft_id: FromPath[uuid.UUID],
     ) -> DraftOut:
         return draft_out(
-            await service.get_draft(db_session, principal.tenant_id, conversation_id, draft_id)
+            await drafts.get_draft(db_session, principal.tenant_id, conversation_id, draft_id)
         )
 
     @put(
@@ -372,7 +373,7 @@ class ConversationController(Controller):
         draft_id: FromPath[uuid.UUID],
         data: JSONBody[DraftEditIn],
     ) -> DraftOut:
-        draft = await service.edit_draft(
+        draft = await drafts.edit_draft(
             db_session, request.app.state.queue, settings, principal.tenant_id,
             conversation_id, draft_id, principal, agent_text=data.agent_text,
         )  # fmt: skip
@@ -391,7 +392,7 @@ class ConversationController(Controller):
         draft_id: FromPath[uuid.UUID],
         data: JSONBody[DraftApproveIn | None] = None,
     ) -> DraftOut:
-        draft = await service.approve_draft(
+        draft = await drafts.approve_draft(
             db_session, principal.tenant_id, conversation_id, draft_id, principal,
             reviewed_text=data.customer_text if data else None,
         )  # fmt: skip
@@ -410,7 +411,7 @@ class ConversationController(Controller):
         conversation_id: FromPath[uuid.UUID],
         draft_id: FromPath[uuid.UUID],
     ) -> DraftOut:
-        draft = await service.send_draft(
+        draft = await drafts.send_draft(
             db_session, principal.tenant_id, conversation_id, draft_id, principal
         )
         return await _draft_view(db_session, draft)
@@ -431,7 +432,7 @@ class ConversationController(Controller):
         draft_id: FromPath[uuid.UUID],
         data: JSONBody[DraftRetryIn | None] = None,
     ) -> DraftOut:
-        draft = await service.retry_draft(
+        draft = await drafts.retry_draft(
             db_session, request.app.state.queue, settings, principal.tenant_id,
             conversation_id, draft_id, principal,
             instructions=data.instructions if data else None,

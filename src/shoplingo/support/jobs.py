@@ -33,6 +33,7 @@ from shoplingo.qa.issues import Issue, blocking
 from shoplingo.settings import Settings
 from shoplingo.support.drafting import Drafter, MalformedDraft, Turn, task_document
 from shoplingo.support.grounding import Policy, product_facts, relevant_policies
+from shoplingo.support.states import DraftStage, DraftStatus, TranslationStatus
 from shoplingo.translation.pipeline import repair_instruction
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
 from shoplingo.translation.quality.service import QaContext, load_context
@@ -73,10 +74,10 @@ MESSAGE = """
 SELECT id, text, locale, translated_locale, translation_status FROM messages
 WHERE tenant_id = $1 AND id = $2
 """
-SAVE_MESSAGE = """
+SAVE_MESSAGE = f"""
 UPDATE messages SET translation_status = $3, translated_text = $4, translation_error = $5,
     updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND translation_status = 'queued'
+WHERE tenant_id = $1 AND id = $2 AND translation_status = '{TranslationStatus.QUEUED.value}'
 """
 
 
@@ -86,7 +87,7 @@ async def translate_message(ctx: dict[str, Any], tenant_id: str, job_id: str) ->
     async def work(raw: Any, params: dict[str, Any]) -> str:
         tid = params["tenant_id"]
         message = await raw.fetchrow(MESSAGE, tid, uuid.UUID(params["message_id"]))
-        if message is None or message["translation_status"] != "queued":
+        if message is None or message["translation_status"] != TranslationStatus.QUEUED:
             return "skipped"
         qa = await load_context(raw, tid)
         text, target = message["text"], message["translated_locale"]
@@ -101,14 +102,18 @@ async def translate_message(ctx: dict[str, Any], tenant_id: str, job_id: str) ->
                 terms=qa.glossary.provider_terms(text, target),
             ),
         )
-        status = "translated" if result.status == "ok" else result.status
-        await raw.execute(SAVE_MESSAGE, tid, message["id"], status, result.text, result.reason)
-        return status
+        status = TranslationStatus.TRANSLATED
+        if result.status != "ok":
+            status = TranslationStatus(result.status)  # the provider's failed or blocked
+        await raw.execute(
+            SAVE_MESSAGE, tid, message["id"], status.value, result.text, result.reason
+        )
+        return status.value
 
     async def give_up(raw: Any, params: dict[str, Any], reason: str) -> None:
         await raw.execute(
-            SAVE_MESSAGE, params["tenant_id"], uuid.UUID(params["message_id"]), "failed", None,
-            reason,
+            SAVE_MESSAGE, params["tenant_id"], uuid.UUID(params["message_id"]),
+            TranslationStatus.FAILED.value, None, reason,
         )  # fmt: skip
 
     return await run_tracked(ctx, tenant_id, job_id, work, give_up)
@@ -138,23 +143,24 @@ FROM products WHERE tenant_id = $1 AND sku = ANY($2::text[]) AND deleted_at IS N
 POLICIES = "SELECT id, name, text FROM support_policies WHERE tenant_id = $1"
 # the reply in the agent's language is kept as soon as it exists: a failed translation is
 # retried from there
-SAVE_DRAFTED = """
-UPDATE reply_drafts SET agent_text = $4, stage = 'translate', policies_used = $5::jsonb,
-    products_used = $6::jsonb, model = $7, prompt_tokens = prompt_tokens + $8,
-    completion_tokens = completion_tokens + $9, updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND status = 'queued'
+SAVE_DRAFTED = f"""
+UPDATE reply_drafts SET agent_text = $4, stage = '{DraftStage.TRANSLATE.value}',
+    policies_used = $5::jsonb, products_used = $6::jsonb, model = $7,
+    prompt_tokens = prompt_tokens + $8, completion_tokens = completion_tokens + $9,
+    updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND status = '{DraftStatus.QUEUED.value}'
 """
-SAVE_DRAFT = """
+SAVE_DRAFT = f"""
 UPDATE reply_drafts SET status = $4, error = $5, customer_text = $6, qa_issues = $7::jsonb,
     legal = $8, legal_reason = $9, prompt_tokens = prompt_tokens + $10,
     completion_tokens = completion_tokens + $11, model_ms = $12, finished_at = clock_timestamp(),
     updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND status = 'queued'
+WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND status = '{DraftStatus.QUEUED.value}'
 """
-GIVE_UP_DRAFT = """
-UPDATE reply_drafts SET status = 'failed', error = $3, finished_at = clock_timestamp(),
-    updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND status = 'queued'
+GIVE_UP_DRAFT = f"""
+UPDATE reply_drafts SET status = '{DraftStatus.FAILED.value}', error = $3,
+    finished_at = clock_timestamp(), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = '{DraftStatus.QUEUED.value}'
 """
 
 
@@ -181,7 +187,9 @@ async def _grounding(
         Turn(
             role=m["author"],
             text=m["text"],
-            translation=m["translated_text"] if m["translation_status"] == "translated" else None,
+            translation=m["translated_text"]
+            if m["translation_status"] == TranslationStatus.TRANSLATED
+            else None,
         )
         for m in history
     ]
@@ -260,38 +268,40 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
         tid = params["tenant_id"]
         draft_id, revision = uuid.UUID(params["draft_id"]), int(params["revision"])
         draft = await raw.fetchrow(DRAFT, tid, draft_id)
-        if draft is None or draft["revision"] != revision or draft["status"] != "queued":
+        if draft is None or draft["revision"] != revision or draft["status"] != DraftStatus.QUEUED:
             return "skipped"  # edited, retried or deleted meanwhile
         spent = _Spent()
 
         async def save(
-            status: str,
+            status: DraftStatus,
             error: str | None,
             customer_text: str | None = None,
             issues: list[Issue] | None = None,
             legal_reason: str | None = None,
         ) -> str:
             await raw.execute(
-                SAVE_DRAFT, tid, draft_id, revision, status, error, customer_text,
+                SAVE_DRAFT, tid, draft_id, revision, status.value, error, customer_text,
                 json.dumps([i.as_dict() for i in issues or ()]), legal_reason is not None,
                 legal_reason, spent.prompt_tokens, spent.completion_tokens,
                 round(spent.model_seconds * 1000),
             )  # fmt: skip
-            return status
+            return status.value
 
         agent_text: str | None = draft["agent_text"]
-        if draft["stage"] == "draft" or agent_text is None:
+        if draft["stage"] == DraftStage.DRAFT or agent_text is None:
             document = await _grounding(raw, tid, draft, settings)
             try:
                 answer = await drafter.draft(str(tid), document)
             except ModerationRefused as refused:
-                return await save("blocked", refused.reason)
+                return await save(DraftStatus.BLOCKED, refused.reason)
             except RetriesExhausted as exhausted:
-                return await save("failed", str(exhausted))
+                return await save(DraftStatus.FAILED, str(exhausted))
             except (openai.OpenAIError, SlotUnavailable) as error:
-                return await save("failed", describe(error))
+                return await save(DraftStatus.FAILED, describe(error))
             except MalformedDraft as malformed:
-                return await save("failed", f"the model's answer was unusable: {malformed}")
+                return await save(
+                    DraftStatus.FAILED, f"the model's answer was unusable: {malformed}"
+                )
             spent.model_seconds += answer.model_seconds
             agent_text = answer.reply
             names = {p["id"]: p["name"] for p in document["policies"]}
@@ -306,7 +316,8 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
         qa = await load_context(raw, tid)
         result, issues = await _translate_checked(provider, qa, tid, draft, agent_text, spent)
         if result.status != "ok" or result.text is None:
-            return await save(result.status, result.reason)
+            # the provider's failed or blocked
+            return await save(DraftStatus(result.status), result.reason)
         tenant = await raw.fetchrow(TENANT, tid)
         classifier = classifier_for(tid, jsonb_value(tenant["settings"]) if tenant else None)
         reason = (
@@ -315,7 +326,8 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
             or await raw.fetchval(LEGAL_GROUNDING, tid, draft_id)
         )
         held = reason is not None or blocking(issues)
-        return await save("needs_approval" if held else "ready", None, result.text, issues, reason)
+        status = DraftStatus.NEEDS_APPROVAL if held else DraftStatus.READY
+        return await save(status, None, result.text, issues, reason)
 
     async def give_up(raw: Any, params: dict[str, Any], reason: str) -> None:
         await raw.execute(GIVE_UP_DRAFT, params["tenant_id"], uuid.UUID(params["draft_id"]), reason)

@@ -85,7 +85,8 @@ class CustomerLanguageOut(msgspec.Struct):
 
 
 class TranslationOut(msgspec.Struct):
-    # queued, translated, not_needed (same language), failed or blocked (moderation)
+    # queued, translated, not_needed (same language), failed or blocked (moderation): a
+    # support.states.TranslationStatus
     status: str
     locale: str
     text: str | None
@@ -117,7 +118,8 @@ class DraftOut(msgspec.Struct):
     id: uuid.UUID
     conversation_id: uuid.UUID
     # queued (being drafted or translated), ready (may be sent), needs_approval (legal, or
-    # glossary/QA errors: a reviewer approves), approved, sent, failed, blocked (moderation)
+    # glossary/QA errors: a reviewer approves), approved, sent, failed, blocked (moderation):
+    # a support.states.DraftStatus
     status: str
     # failed or blocked: why (retry with POST .../retry)
     error: str | None

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from shoplingo.support.conversations import decide_language
 from shoplingo.support.drafting import MalformedDraft, parse_answer
 from shoplingo.support.grounding import Policy, product_facts, relevant_policies
-from shoplingo.support.service import decide_language
 
 POLICIES = [
     Policy("1", "Shipping", "Orders ship within 2 business days."),
