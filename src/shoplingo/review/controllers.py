@@ -16,7 +16,7 @@ from shoplingo.core.i18n import Translator
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.legal.classifier import LegalRules
 from shoplingo.models import AuditEvent, Segment
-from shoplingo.review import service
+from shoplingo.review import audit_log, legal_rules, queue, service
 from shoplingo.review.schemas import (
     ApproveIn,
     AuditEventOut,
@@ -42,8 +42,8 @@ def audit_out(event: AuditEvent) -> AuditEventOut:
 async def review_views(
     session: AsyncSession, tenant_id: uuid.UUID, segments: list[Segment]
 ) -> list[ReviewOut]:
-    owners = await service.owners(session, tenant_id, segments)
-    histories = await service.histories(session, tenant_id, [s.id for s in segments])
+    owners = await queue.owners(session, tenant_id, segments)
+    histories = await queue.histories(session, tenant_id, [s.id for s in segments])
     served = await serving.servable_texts(
         session,
         tenant_id,
@@ -111,10 +111,10 @@ class ReviewController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
     ) -> Page[ReviewOut]:
-        segments, next_cursor = await service.list_reviews(
+        segments, next_cursor = await queue.list_reviews(
             db_session,
             principal.tenant_id,
-            service.ReviewFilter(
+            queue.ReviewFilter(
                 status=None if status == "any" else (status or "needs_review"),
                 legal=legal,
                 locale=locale,
@@ -132,7 +132,7 @@ class ReviewController(Controller):
     async def get_review(
         self, db_session: DbSession, principal: Caller, segment_id: FromPath[uuid.UUID]
     ) -> ReviewOut:
-        segment = await service.get_segment(db_session, principal.tenant_id, segment_id)
+        segment = await queue.get_segment(db_session, principal.tenant_id, segment_id)
         return await review_view(db_session, segment)
 
     @post(
@@ -244,7 +244,7 @@ class LegalRulesController(Controller):
 
     @get("/", guards=[requires(Scope.CATALOG_READ)], summary="Which texts count as legal")
     async def get_rules(self, db_session: DbSession, principal: Caller) -> LegalSettingsOut:
-        rules, defaults = await service.get_rules(db_session, principal.tenant_id)
+        rules, defaults = await legal_rules.get_rules(db_session, principal.tenant_id)
         return rules_out(rules, defaults)
 
     @put(
@@ -260,7 +260,7 @@ class LegalRulesController(Controller):
         settings: NamedDependency[Settings],
         data: JSONBody[LegalSettingsIn],
     ) -> LegalSettingsOut:
-        rules = await service.put_rules(
+        rules = await legal_rules.put_rules(
             db_session,
             request.app.state.queue,
             settings,
@@ -298,10 +298,10 @@ class AuditController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
     ) -> Page[AuditEventOut]:
-        events, next_cursor = await service.list_audit(
+        events, next_cursor = await audit_log.list_audit(
             db_session,
             principal.tenant_id,
-            service.AuditFilter(
+            audit_log.AuditFilter(
                 actor=actor,
                 action=action,
                 entity_type=entity_type,
