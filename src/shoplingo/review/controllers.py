@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -14,6 +13,7 @@ from shoplingo.core.auth import Caller, Scope, requires, requires_any
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
 from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.core.views import view
 from shoplingo.legal.classifier import LegalRules
 from shoplingo.models import AuditEvent, Segment
 from shoplingo.review import audit_log, legal_rules, queue, service
@@ -29,14 +29,14 @@ from shoplingo.review.schemas import (
     LegalSettingsOut,
     RejectIn,
     ReviewOut,
-    ServedOut,
 )
 from shoplingo.settings import Settings
 from shoplingo.translation import serving
+from shoplingo.translation.states import Status
 
 
 def audit_out(event: AuditEvent) -> AuditEventOut:
-    return msgspec.convert(event, AuditEventOut, from_attributes=True)
+    return view(event, AuditEventOut)
 
 
 async def review_views(
@@ -53,32 +53,15 @@ async def review_views(
     views = []
     for s in segments:
         sku, owner = owners.get(s.owner_id, (None, s.owner_kind))
-        shown = served[s.id]
         views.append(
-            ReviewOut(
-                id=s.id,
+            view(
+                s,
+                ReviewOut,
                 sku=sku,
                 owner=owner,
-                field=s.field,
-                source_locale=s.source_locale,
-                target_locale=s.target_locale,
-                source_text=s.source_text,
-                target_text=s.target_text,
-                status=s.status,
-                legal=s.legal,
-                legal_reason=s.legal_reason,
                 issues=s.qa_issues,
-                instruction=s.instruction,
-                approved_by=s.approved_by,
-                approved_at=s.approved_at,
-                last_edited_by=s.last_edited_by,
-                last_edited_at=s.last_edited_at,
-                served=ServedOut(
-                    text=shown.text, origin=shown.origin.value, fallback=shown.fallback
-                ),
-                created_at=s.created_at,
-                updated_at=s.updated_at,
-                history=[audit_out(e) for e in histories[str(s.id)]],
+                served=served[s.id],
+                history=histories[str(s.id)],
             )
         )
     return views
@@ -213,7 +196,7 @@ class ReviewController(Controller):
             BulkItemOut(
                 id=item.id,
                 approved=item.error is None,
-                status=item.segment.status if item.segment else None,
+                status=Status(item.segment.status) if item.segment else None,
                 http_status=item.error.status_code if item.error else None,
                 code=item.error.code if item.error else None,
                 detail=translator.translate(language, item.error.message, item.error.params)
