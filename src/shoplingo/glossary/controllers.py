@@ -13,6 +13,7 @@ from shoplingo.core.db import DbSession
 from shoplingo.core.errors import FieldError, ValidationFailed
 from shoplingo.core.i18n import N_, Translator
 from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.core.views import view
 from shoplingo.glossary import exchange, service
 from shoplingo.glossary.schemas import (
     GlossaryOut,
@@ -20,7 +21,6 @@ from shoplingo.glossary.schemas import (
     ImportRowErrorOut,
     Kind,
     RecheckOut,
-    TargetIn,
     TermIn,
     TermOut,
 )
@@ -33,19 +33,7 @@ MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "tbx": "application/x-tbx+xml"}
 
 
 def term_out(term: GlossaryTerm) -> TermOut:
-    return TermOut(
-        id=term.id,
-        term=term.term,
-        kind=term.kind,  # type: ignore[arg-type]  # the table's CHECK constraint
-        case_sensitive=term.case_sensitive,
-        targets={
-            locale: TargetIn(text=value.get("text"), variants=list(value.get("variants") or ()))
-            for locale, value in term.targets.items()
-        },
-        note=term.note,
-        created_at=term.created_at,
-        updated_at=term.updated_at,
-    )
+    return view(term, TermOut)
 
 
 def _change(
@@ -83,15 +71,7 @@ class GlossaryController(Controller):
         return GlossaryOut(
             version=version,
             terms=counts,
-            recheck=RecheckOut(
-                id=recheck.id,
-                status=recheck.status,
-                processed=recheck.processed,
-                total=recheck.total,
-                counts=recheck.counts,
-            )
-            if recheck
-            else None,
+            recheck=view(recheck, RecheckOut) if recheck else None,
         )
 
     @get("/terms", guards=[requires(Scope.CATALOG_READ)], summary="List terms, oldest first")

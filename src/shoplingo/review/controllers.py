@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -14,9 +13,10 @@ from shoplingo.core.auth import Caller, Scope, requires, requires_any
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
 from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.core.views import view
 from shoplingo.legal.classifier import LegalRules
 from shoplingo.models import AuditEvent, Segment
-from shoplingo.review import service
+from shoplingo.review import approvals, audit_log, legal_rules, queue
 from shoplingo.review.schemas import (
     ApproveIn,
     AuditEventOut,
@@ -29,21 +29,21 @@ from shoplingo.review.schemas import (
     LegalSettingsOut,
     RejectIn,
     ReviewOut,
-    ServedOut,
 )
 from shoplingo.settings import Settings
 from shoplingo.translation import serving
+from shoplingo.translation.states import Status
 
 
 def audit_out(event: AuditEvent) -> AuditEventOut:
-    return msgspec.convert(event, AuditEventOut, from_attributes=True)
+    return view(event, AuditEventOut)
 
 
 async def review_views(
     session: AsyncSession, tenant_id: uuid.UUID, segments: list[Segment]
 ) -> list[ReviewOut]:
-    owners = await service.owners(session, tenant_id, segments)
-    histories = await service.histories(session, tenant_id, [s.id for s in segments])
+    owners = await queue.owners(session, tenant_id, segments)
+    histories = await queue.histories(session, tenant_id, [s.id for s in segments])
     served = await serving.servable_texts(
         session,
         tenant_id,
@@ -53,32 +53,15 @@ async def review_views(
     views = []
     for s in segments:
         sku, owner = owners.get(s.owner_id, (None, s.owner_kind))
-        shown = served[s.id]
         views.append(
-            ReviewOut(
-                id=s.id,
+            view(
+                s,
+                ReviewOut,
                 sku=sku,
                 owner=owner,
-                field=s.field,
-                source_locale=s.source_locale,
-                target_locale=s.target_locale,
-                source_text=s.source_text,
-                target_text=s.target_text,
-                status=s.status,
-                legal=s.legal,
-                legal_reason=s.legal_reason,
                 issues=s.qa_issues,
-                instruction=s.instruction,
-                approved_by=s.approved_by,
-                approved_at=s.approved_at,
-                last_edited_by=s.last_edited_by,
-                last_edited_at=s.last_edited_at,
-                served=ServedOut(
-                    text=shown.text, origin=shown.origin.value, fallback=shown.fallback
-                ),
-                created_at=s.created_at,
-                updated_at=s.updated_at,
-                history=[audit_out(e) for e in histories[str(s.id)]],
+                served=served[s.id],
+                history=histories[str(s.id)],
             )
         )
     return views
@@ -111,10 +94,10 @@ class ReviewController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
     ) -> Page[ReviewOut]:
-        segments, next_cursor = await service.list_reviews(
+        segments, next_cursor = await queue.list_reviews(
             db_session,
             principal.tenant_id,
-            service.ReviewFilter(
+            queue.ReviewFilter(
                 status=None if status == "any" else (status or "needs_review"),
                 legal=legal,
                 locale=locale,
@@ -132,7 +115,7 @@ class ReviewController(Controller):
     async def get_review(
         self, db_session: DbSession, principal: Caller, segment_id: FromPath[uuid.UUID]
     ) -> ReviewOut:
-        segment = await service.get_segment(db_session, principal.tenant_id, segment_id)
+        segment = await queue.get_segment(db_session, principal.tenant_id, segment_id)
         return await review_view(db_session, segment)
 
     @post(
@@ -147,7 +130,7 @@ class ReviewController(Controller):
         segment_id: FromPath[uuid.UUID],
         data: JSONBody[ApproveIn | None] = None,
     ) -> ReviewOut:
-        segment = await service.approve(
+        segment = await approvals.approve(
             db_session,
             principal.tenant_id,
             segment_id,
@@ -170,7 +153,7 @@ class ReviewController(Controller):
         segment_id: FromPath[uuid.UUID],
         data: JSONBody[RejectIn],
     ) -> ReviewOut:
-        segment = await service.reject(
+        segment = await approvals.reject(
             db_session,
             request.app.state.queue,
             settings,
@@ -193,7 +176,7 @@ class ReviewController(Controller):
         segment_id: FromPath[uuid.UUID],
         data: JSONBody[EditIn],
     ) -> ReviewOut:
-        segment = await service.edit(
+        segment = await approvals.edit(
             db_session, principal.tenant_id, segment_id, principal, target_text=data.target_text
         )
         return await review_view(db_session, segment)
@@ -206,14 +189,14 @@ class ReviewController(Controller):
         principal: Caller,
         data: JSONBody[BulkApproveIn],
     ) -> BulkApproveOut:
-        items = await service.approve_many(db_session, principal.tenant_id, data.ids, principal)
+        items = await approvals.approve_many(db_session, principal.tenant_id, data.ids, principal)
         translator: Translator = request.app.state.translator
         language = translator.language_for(request.headers.get("accept-language"))
         out = [
             BulkItemOut(
                 id=item.id,
                 approved=item.error is None,
-                status=item.segment.status if item.segment else None,
+                status=Status(item.segment.status) if item.segment else None,
                 http_status=item.error.status_code if item.error else None,
                 code=item.error.code if item.error else None,
                 detail=translator.translate(language, item.error.message, item.error.params)
@@ -244,7 +227,7 @@ class LegalRulesController(Controller):
 
     @get("/", guards=[requires(Scope.CATALOG_READ)], summary="Which texts count as legal")
     async def get_rules(self, db_session: DbSession, principal: Caller) -> LegalSettingsOut:
-        rules, defaults = await service.get_rules(db_session, principal.tenant_id)
+        rules, defaults = await legal_rules.get_rules(db_session, principal.tenant_id)
         return rules_out(rules, defaults)
 
     @put(
@@ -260,7 +243,7 @@ class LegalRulesController(Controller):
         settings: NamedDependency[Settings],
         data: JSONBody[LegalSettingsIn],
     ) -> LegalSettingsOut:
-        rules = await service.put_rules(
+        rules = await legal_rules.put_rules(
             db_session,
             request.app.state.queue,
             settings,
@@ -298,10 +281,10 @@ class AuditController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int | None, QueryParameter(description="page size (default 50)")] = None,
     ) -> Page[AuditEventOut]:
-        events, next_cursor = await service.list_audit(
+        events, next_cursor = await audit_log.list_audit(
             db_session,
             principal.tenant_id,
-            service.AuditFilter(
+            audit_log.AuditFilter(
                 actor=actor,
                 action=action,
                 entity_type=entity_type,

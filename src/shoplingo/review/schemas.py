@@ -1,3 +1,5 @@
+"""The review, legal-rules and audit API bodies (a segment view extends translation's)."""
+
 from __future__ import annotations
 
 import uuid
@@ -5,6 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
+
+from shoplingo.translation.schemas import SegmentView, ServedOut
+from shoplingo.translation.states import Status
 
 Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 TargetText = Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
@@ -23,29 +28,10 @@ class AuditEventOut(msgspec.Struct):
     after: dict[str, Any] | None
 
 
-class ServedOut(msgspec.Struct):
-    """What a shopper would see for this segment right now (see review.reads)."""
+class ReviewOut(SegmentView):
+    """A segment in the review queue: the shared segment view, who decided, and its history."""
 
-    text: str
-    # translation: this segment's text; approved: the last approved text for the same source;
-    # source: the source-language text (nothing servable in this locale)
-    origin: str
-    fallback: bool
-
-
-class ReviewOut(msgspec.Struct):
-    id: uuid.UUID
     sku: str | None
-    owner: str  # "product" or "variant:<sku or position>"
-    field: str
-    source_locale: str
-    target_locale: str
-    source_text: str
-    target_text: str | None
-    status: str
-    legal: bool
-    legal_reason: str | None
-    issues: list[dict[str, Any]]
     # the reviewer's comment the next translation follows
     instruction: str | None
     approved_by: uuid.UUID | None
@@ -80,7 +66,7 @@ class BulkItemOut(msgspec.Struct):
     id: uuid.UUID
     approved: bool
     # the segment's status afterwards (null when it does not exist)
-    status: str | None
+    status: Status | None
     # why it was refused: the code and detail a single approval would have answered with
     http_status: int | None = None
     code: str | None = None

@@ -23,7 +23,7 @@ from shoplingo.core.errors import Conflict, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import create_job
 from shoplingo.models import Job, Message, ReplyDraft
-from shoplingo.review.service import IntegrationKeyCannotEditLegal, TargetChanged, check_reviewer
+from shoplingo.review.approvals import IntegrationKeyCannotEditLegal, TargetChanged, check_reviewer
 from shoplingo.settings import Settings
 from shoplingo.support.conversations import get_conversation
 from shoplingo.support.errors import DraftFourEyes, blank, draft_not_found

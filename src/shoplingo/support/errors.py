@@ -8,7 +8,7 @@ import uuid
 from shoplingo.core.errors import Conflict, FieldError, NotFound
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
-from shoplingo.review.service import FourEyes
+from shoplingo.review.approvals import FourEyes
 
 
 def policy_not_found(policy_id: uuid.UUID) -> NotFound:

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import uuid
 
-import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
+from shoplingo.core.views import view
 from shoplingo.tenants import service
 from shoplingo.tenants.schemas import (
     ApiKeyCreate,
@@ -21,8 +21,7 @@ from shoplingo.tenants.schemas import (
 
 
 def key_created(created: service.CreatedKey) -> ApiKeyCreated:
-    out = msgspec.convert(created.key, ApiKeyOut, from_attributes=True)
-    return ApiKeyCreated(**msgspec.structs.asdict(out), key=created.plaintext)
+    return view(created.key, ApiKeyCreated, key=created.plaintext)
 
 
 class TenantController(Controller):
@@ -32,7 +31,7 @@ class TenantController(Controller):
     @get("/", summary="The tenant the calling key belongs to")
     async def current(self, db_session: DbSession, principal: Caller) -> TenantOut:
         tenant = await service.get_tenant(db_session, principal.tenant_id)
-        return msgspec.convert(tenant, TenantOut, from_attributes=True)
+        return view(tenant, TenantOut)
 
 
 class ApiKeyController(Controller):
@@ -43,7 +42,7 @@ class ApiKeyController(Controller):
     @get("/", summary="List API keys (secrets are never shown again)")
     async def list_keys(self, db_session: DbSession, principal: Caller) -> list[ApiKeyOut]:
         keys = await service.list_api_keys(db_session, principal.tenant_id)
-        return [msgspec.convert(k, ApiKeyOut, from_attributes=True) for k in keys]
+        return [view(k, ApiKeyOut) for k in keys]
 
     @post("/", summary="Create an API key; the response is the only time the key is shown")
     async def create_key(
@@ -71,7 +70,7 @@ class ApiKeyController(Controller):
         key_id: FromPath[uuid.UUID],
     ) -> ApiKeyOut:
         key = await service.revoke_api_key(db_session, principal.tenant_id, key_id, actor=principal)
-        return msgspec.convert(key, ApiKeyOut, from_attributes=True)
+        return view(key, ApiKeyOut)
 
 
 class MemberController(Controller):
@@ -82,7 +81,7 @@ class MemberController(Controller):
     @get("/", summary="List members")
     async def list_members(self, db_session: DbSession, principal: Caller) -> list[MemberOut]:
         members = await service.list_members(db_session, principal.tenant_id)
-        return [msgspec.convert(m, MemberOut, from_attributes=True) for m in members]
+        return [view(m, MemberOut) for m in members]
 
     @post("/", summary="Add a person, with a personal API key shown once")
     async def create_member(
@@ -109,5 +108,4 @@ class MemberController(Controller):
             member_id=member.id,
             actor=principal,
         )
-        out = msgspec.convert(member, MemberOut, from_attributes=True)
-        return MemberCreated(**msgspec.structs.asdict(out), api_key=key_created(created))
+        return view(member, MemberCreated, api_key=key_created(created))

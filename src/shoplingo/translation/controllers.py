@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import datetime
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
+from shoplingo.core.views import view
 from shoplingo.models import Job
 from shoplingo.settings import Settings
 from shoplingo.translation import runs, serving, usage
@@ -147,7 +147,7 @@ class UsageController(Controller):
         return UsageOut(
             since=since,
             until=until,
-            models=[ModelUsageOut(**dataclasses.asdict(m)) for m in models],
+            models=[view(m, ModelUsageOut) for m in models],
             prompt_tokens=sum(m.prompt_tokens for m in models),
             completion_tokens=sum(m.completion_tokens for m in models),
             estimated_cost_usd=usage.total_cost(models),
@@ -179,28 +179,16 @@ class ProductTranslationController(Controller):
         return ProductTranslations(
             sku=product.sku,
             segments=[
-                SegmentOut(
-                    id=s.id,
+                view(
+                    s,
+                    SegmentOut,
                     owner="product"
                     if s.owner_kind == "product"
                     else f"variant:{variant_names.get(s.owner_id, s.owner_id)}",
-                    field=s.field,
-                    source_locale=s.source_locale,
-                    target_locale=s.target_locale,
-                    source_text=s.source_text,
-                    target_text=s.target_text,
-                    status=s.status,
-                    legal=s.legal,
-                    legal_reason=s.legal_reason,
                     issues=s.qa_issues,
-                    provider=s.provider,
-                    model=s.model,
-                    attempts=s.attempts,
-                    last_error=s.last_error,
-                    updated_at=s.updated_at,
                     servable=served[s.id].origin is serving.Origin.TRANSLATION,
                     served_text=served[s.id].text,
-                    served_origin=served[s.id].origin.value,
+                    served_origin=served[s.id].origin,
                 )
                 for s in segments
             ],

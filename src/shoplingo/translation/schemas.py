@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import msgspec
+
+from shoplingo.qa.schemas import IssueOut
+from shoplingo.translation.serving import Origin
+from shoplingo.translation.states import Status
 
 
 class TranslationJobCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -66,7 +69,9 @@ class TranslationJobOut(msgspec.Struct):
     finished_at: datetime | None
 
 
-class SegmentOut(msgspec.Struct):
+class SegmentView(msgspec.Struct):
+    """A segment as both the translations and the reviews APIs show it (each adds its own)."""
+
     id: uuid.UUID
     owner: str  # "product" or "variant:<sku or position>"
     field: str
@@ -74,10 +79,25 @@ class SegmentOut(msgspec.Struct):
     target_locale: str
     source_text: str
     target_text: str | None
-    status: str
+    status: Status
     legal: bool
     legal_reason: str | None
-    issues: list[dict[str, Any]]
+    issues: list[IssueOut]
+
+
+class ServedOut(msgspec.Struct):
+    """What a shopper would see for a segment right now (see translation.serving)."""
+
+    text: str
+    # translation: this segment's text; approved: the last approved text for the same source;
+    # source: the source-language text (nothing servable in this locale)
+    origin: Origin
+    fallback: bool
+
+
+class SegmentOut(SegmentView):
+    """A segment in a product's translations listing."""
+
     provider: str | None
     model: str | None
     attempts: int
@@ -86,9 +106,9 @@ class SegmentOut(msgspec.Struct):
     # whether a shopper may see target_text now (published; legal text only when approved)
     servable: bool
     # what a shopper sees for this field now: this text, the last approved one, or the
-    # source text as a fallback (review.reads)
+    # source text as a fallback (translation.serving)
     served_text: str
-    served_origin: str  # translation | approved | source
+    served_origin: Origin
 
 
 class ProductTranslations(msgspec.Struct):

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.core.views import view
 from shoplingo.models import WebhookDelivery, WebhookEndpoint
 from shoplingo.settings import Settings
 from shoplingo.webhooks import endpoints
@@ -26,11 +27,11 @@ from shoplingo.webhooks.schemas import (
 
 
 def webhook_out(endpoint: WebhookEndpoint) -> WebhookOut:
-    return msgspec.convert(endpoint, WebhookOut, from_attributes=True)
+    return view(endpoint, WebhookOut)
 
 
 def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
-    return msgspec.convert(delivery, DeliveryOut, from_attributes=True)
+    return view(delivery, DeliveryOut)
 
 
 class WebhookController(Controller):
@@ -56,8 +57,7 @@ class WebhookController(Controller):
             description=data.description,
             actor=principal,
         )
-        out = webhook_out(endpoint)
-        return WebhookCreated(**msgspec.structs.asdict(out), secret=endpoint.secret)
+        return view(endpoint, WebhookCreated)  # the one response that has the secret
 
     @get("/{endpoint_id:uuid}", summary="One webhook endpoint")
     async def get_endpoint(

@@ -15,7 +15,7 @@ from shoplingo.legal.classifier import (
     LegalRules,
     classifier_for,
 )
-from shoplingo.review.service import check_rules
+from shoplingo.review.legal_rules import check_rules
 
 
 @pytest.mark.parametrize(

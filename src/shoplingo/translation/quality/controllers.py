@@ -10,19 +10,15 @@ from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.errors import ValidationFailed
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
+from shoplingo.core.views import view
 from shoplingo.glossary.service import Change
 from shoplingo.qa.checks import CHECKS
 from shoplingo.qa.issues import blocking
+from shoplingo.qa.schemas import IssueOut
 from shoplingo.settings import Settings
 from shoplingo.tenants.service import get_tenant
 from shoplingo.translation.quality import service
-from shoplingo.translation.quality.schemas import (
-    CheckOut,
-    IssueOut,
-    QaCheckIn,
-    QaCheckOut,
-    QaSettings,
-)
+from shoplingo.translation.quality.schemas import CheckOut, QaCheckIn, QaCheckOut, QaSettings
 
 
 def _locale(field: str, value: str) -> str:
@@ -52,7 +48,7 @@ class QaController(Controller):
         issues = qa.inspect(data.source, data.target, source_locale, target_locale, data.field)
         return QaCheckOut(
             publishable=not blocking(issues),
-            issues=[IssueOut(**issue.as_dict()) for issue in issues],
+            issues=[view(issue, IssueOut) for issue in issues],
             glossary_version=qa.glossary.version,
         )
 
@@ -60,12 +56,7 @@ class QaController(Controller):
     async def list_checks(self, db_session: DbSession, principal: Caller) -> list[CheckOut]:
         tenant = await get_tenant(db_session, principal.tenant_id)
         disabled = set(service.settings_out(tenant).disabled_checks)
-        return [
-            CheckOut(
-                id=c.id, severity=c.severity, description=c.description, disabled=c.id in disabled
-            )
-            for c in CHECKS.values()
-        ]
+        return [view(c, CheckOut, disabled=c.id in disabled) for c in CHECKS.values()]
 
     @get("/settings", guards=[requires(Scope.CATALOG_READ)], summary="The tenant's QA settings")
     async def get_settings(self, db_session: DbSession, principal: Caller) -> QaSettings:

@@ -1,8 +1,12 @@
+"""The /v1/qa request and response bodies (issues: qa.schemas.IssueOut)."""
+
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
+
+from shoplingo.qa.schemas import IssueOut
 
 
 class QaCheckIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -11,13 +15,6 @@ class QaCheckIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     source_locale: str
     target_locale: str
     field: str | None = None
-
-
-class IssueOut(msgspec.Struct, kw_only=True):
-    check: str
-    severity: Literal["error", "warning"]
-    message: str
-    params: dict[str, Any]
 
 
 class QaCheckOut(msgspec.Struct, kw_only=True):

@@ -1,0 +1,122 @@
+"""The tenant's legal rules (which fields and patterns make a text legal): reading them,
+checking new ones (patterns must be safe to run on every text) and replacing them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+
+from arq.connections import ArqRedis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shoplingo.core import audit
+from shoplingo.core.auth import Principal
+from shoplingo.core.errors import FieldError, ValidationFailed
+from shoplingo.core.i18n import N_
+from shoplingo.legal.classifier import LegalPattern, LegalRules, compile_alternatives, field_key
+from shoplingo.settings import Settings
+from shoplingo.tenants.changes import rules_changed
+from shoplingo.tenants.service import get_tenant
+
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P[<=]|\(\?<[A-Za-z]|\\g<")
+# a quantified group that itself contains a quantifier: (a+)+, (\w*x)*, (a|b+){2,}
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+
+
+def _pattern_errors(language: str, index: int, pattern: str) -> list[FieldError]:
+    path = f"patterns.{language}.{index}.pattern"
+    if _BACKREFERENCE.search(pattern):
+        return [
+            FieldError(
+                field=path,
+                code="unsupported_pattern",
+                message=N_("Backreferences and named groups are not supported in patterns."),
+            )
+        ]
+    if _NESTED_QUANTIFIER.search(pattern):
+        return [
+            FieldError(
+                field=path,
+                code="slow_pattern",
+                message=N_(
+                    "A repeated group that contains a repetition can take very long to match; "
+                    "rewrite it without nesting."
+                ),
+            )
+        ]
+    try:
+        compile_alternatives([(language, LegalPattern("x", pattern))])
+    except re.error as exc:
+        return [
+            FieldError(
+                field=path,
+                code="invalid_pattern",
+                message=N_("This is not a valid regular expression: {reason}"),
+                params={"reason": str(exc)},
+            )
+        ]
+    return []
+
+
+def check_rules(
+    fields: Sequence[str], patterns: Mapping[str, Sequence[tuple[str, str]]]
+) -> tuple[tuple[str, ...], dict[str, tuple[LegalPattern, ...]]]:
+    errors: list[FieldError] = []
+    names: list[str] = []
+    for index, name in enumerate(fields):
+        key = field_key(name)
+        if not re.fullmatch(r"[a-z0-9_]{1,80}", key):
+            errors.append(
+                FieldError(
+                    field=f"fields.{index}",
+                    code="invalid_field_name",
+                    message=N_("A field name has 1 to 80 letters, digits, spaces or _."),
+                )
+            )
+        names.append(key)
+    checked: dict[str, tuple[LegalPattern, ...]] = {}
+    for language, items in patterns.items():
+        for index, (_, pattern) in enumerate(items):
+            errors.extend(_pattern_errors(language, index, pattern))
+        checked[language] = tuple(LegalPattern(n, p) for n, p in items)
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return tuple(dict.fromkeys(names)), checked
+
+
+async def get_rules(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[LegalRules, bool]:
+    """The tenant's legal rules, and whether they are still the defaults."""
+    tenant = await get_tenant(session, tenant_id)
+    return LegalRules.from_settings(tenant.settings), not tenant.settings.get("legal")
+
+
+async def put_rules(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    actor: Principal,
+    *,
+    fields: Sequence[str],
+    patterns: Mapping[str, Sequence[tuple[str, str]]],
+) -> LegalRules:
+    """Replace the rules; existing segments are re-classified by a job after commit."""
+    names, checked = check_rules(fields, patterns)
+    tenant = await get_tenant(session, tenant_id, lock=True)
+    old = LegalRules.from_settings(tenant.settings)
+    rules = LegalRules(fields=names, patterns=checked, version=old.version + 1)
+    tenant.settings = {**tenant.settings, "legal": rules.to_settings()}
+    await session.flush()
+    audit.record(
+        session,
+        tenant_id=tenant_id,
+        actor=actor,
+        action="legal_rules.updated",
+        entity_type="legal_rules",
+        entity_id=tenant_id,
+        before=old.to_settings(),
+        after=rules.to_settings(),
+    )
+    await rules_changed(session, queue, settings, tenant_id)
+    return rules
