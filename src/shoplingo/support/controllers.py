@@ -12,6 +12,7 @@ from shoplingo.core.auth import Caller, Scope, requires, requires_any
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import N_
 from shoplingo.core.pagination import Page, clamp_limit
+from shoplingo.core.views import view
 from shoplingo.models import Conversation, Message, ReplyDraft, SupportPolicy
 from shoplingo.settings import Settings
 from shoplingo.support import conversations, drafts, policies
@@ -30,9 +31,6 @@ from shoplingo.support.schemas import (
     MessageOut,
     PolicyIn,
     PolicyOut,
-    TranslationOut,
-    UsedPolicyOut,
-    UsedProductOut,
 )
 
 READ = requires_any(Scope.SUPPORT_WRITE, Scope.REVIEW_APPROVE)
@@ -44,64 +42,21 @@ FALLBACK_NOTE = N_(
 
 
 def policy_out(policy: SupportPolicy) -> PolicyOut:
-    return PolicyOut(
-        id=policy.id,
-        name=policy.name,
-        text=policy.text,
-        locale=policy.locale,
-        legal=policy.legal,
-        legal_reason=policy.legal_reason,
-        created_at=policy.created_at,
-        updated_at=policy.updated_at,
-    )
+    return view(policy, PolicyOut)
 
 
 def message_out(message: Message) -> MessageOut:
-    return MessageOut(
-        id=message.id,
-        author=message.author,
-        author_member_id=message.author_member_id,
-        text=message.text,
-        locale=message.locale,
-        translation=TranslationOut(
-            status=message.translation_status,
-            locale=message.translated_locale,
-            text=message.translated_text,
-            error=message.translation_error,
-        ),
-        draft_id=message.draft_id,
-        created_at=message.created_at,
-    )
+    translation = {
+        "status": message.translation_status,
+        "locale": message.translated_locale,
+        "text": message.translated_text,
+        "error": message.translation_error,
+    }
+    return view(message, MessageOut, translation=translation)
 
 
 def draft_out(draft: ReplyDraft) -> DraftOut:
-    return DraftOut(
-        id=draft.id,
-        conversation_id=draft.conversation_id,
-        status=draft.status,
-        error=draft.error,
-        instructions=draft.instructions,
-        agent_locale=draft.agent_locale,
-        agent_text=draft.agent_text,
-        customer_locale=draft.customer_locale,
-        customer_text=draft.customer_text,
-        policies_used=[UsedPolicyOut(id=p["id"], name=p["name"]) for p in draft.policies_used],
-        products_used=[UsedProductOut(sku=p["sku"], title=p["title"]) for p in draft.products_used],
-        issues=draft.qa_issues,
-        legal=draft.legal,
-        legal_reason=draft.legal_reason,
-        model=draft.model,
-        requested_by=draft.requested_by,
-        edited_by=draft.edited_by,
-        approved_by=draft.approved_by,
-        approved_at=draft.approved_at,
-        sent_by=draft.sent_by,
-        sent_at=draft.sent_at,
-        requested_at=draft.requested_at,
-        finished_at=draft.finished_at,
-        created_at=draft.created_at,
-        updated_at=draft.updated_at,
-    )
+    return view(draft, DraftOut, issues=draft.qa_issues)
 
 
 async def conversation_out(

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
+
+from shoplingo.qa.schemas import IssueOut
+from shoplingo.support.states import DraftStatus, TranslationStatus
 
 PolicyName = Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
 PolicyBody = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
@@ -85,9 +88,8 @@ class CustomerLanguageOut(msgspec.Struct):
 
 
 class TranslationOut(msgspec.Struct):
-    # queued, translated, not_needed (same language), failed or blocked (moderation): a
-    # support.states.TranslationStatus
-    status: str
+    # queued, translated, not_needed (same language), failed or blocked (moderation)
+    status: TranslationStatus
     locale: str
     text: str | None
     error: str | None
@@ -118,9 +120,8 @@ class DraftOut(msgspec.Struct):
     id: uuid.UUID
     conversation_id: uuid.UUID
     # queued (being drafted or translated), ready (may be sent), needs_approval (legal, or
-    # glossary/QA errors: a reviewer approves), approved, sent, failed, blocked (moderation):
-    # a support.states.DraftStatus
-    status: str
+    # glossary/QA errors: a reviewer approves), approved, sent, failed, blocked (moderation)
+    status: DraftStatus
     # failed or blocked: why (retry with POST .../retry)
     error: str | None
     instructions: str | None
@@ -130,7 +131,7 @@ class DraftOut(msgspec.Struct):
     customer_text: str | None
     policies_used: list[UsedPolicyOut]
     products_used: list[UsedProductOut]
-    issues: list[dict[str, Any]]
+    issues: list[IssueOut]
     legal: bool
     legal_reason: str | None
     model: str | None
