@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 
 async def _seed(client: AsyncTestClient, tenant: TenantCtx, count: int) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 PROBLEM = "application/problem+json"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 
 @pytest.mark.parametrize(

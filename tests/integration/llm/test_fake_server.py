@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from shoplingo.llm.fake_server import FakeLLMConfig
-from tests.conftest import running_fake_llm
+from tests.fixtures.fake_llm import running_fake_llm
 
 SEGMENTS = [
     {"id": "p1.title", "text": "Waterproof running shoes"},

@@ -8,8 +8,8 @@ import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import drain_queue
-from tests.integration.review.conftest import Shop, segments
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.review import Shop, segments
 
 Client = AsyncTestClient[Litestar]
 

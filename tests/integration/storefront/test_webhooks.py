@@ -19,8 +19,9 @@ from shoplingo.core.db import create_engine, create_sessionmaker, transaction
 from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings
 from shoplingo.storefront import webhooks
-from tests.conftest import drain_queue, free_port
-from tests.integration.storefront.conftest import Shop, put_product, put_segment
+from tests.fixtures.network import free_port
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.storefront import Shop, put_product, put_segment
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.models import ApiKey, AuditEvent
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 PROBLEM = "application/problem+json"
 
