@@ -49,7 +49,7 @@ format: ## apply ruff fixes and formatting
 	$(UV) run ruff check --fix src tests migrations bench
 	$(UV) run ruff format src tests migrations bench
 
-typecheck: ## mypy, strict on src/
+typecheck: ## mypy, strict on src/, tests/ and bench/
 	$(UV) run mypy
 
 check: lint typecheck test ## everything CI cares about
