@@ -49,10 +49,10 @@ format: ## apply ruff fixes and formatting
 	$(UV) run ruff check --fix src tests migrations bench
 	$(UV) run ruff format src tests migrations bench
 
-typecheck: ## mypy, strict on src/
+typecheck: ## mypy, strict on src/, tests/ and bench/
 	$(UV) run mypy
 
-check: lint typecheck test ## everything CI cares about
+check: install lint typecheck test ## everything CI runs (.ci/run): lint, types, tests
 
 bench-serve: ## granian vs uvicorn on the same app (needs wrk)
 	$(UV) run python bench/serve.py

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from shoplingo.legal.classifier import DEFAULT_CLASSIFIER
 
-CATALOGS = Path("/work/shared/data/catalogs")
+CATALOGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "catalogs"
 OTHERS = [
     ("de-DE", "Weiches Baumwoll-T-Shirt in Blau, maschinenwaschbar bei 30 Grad."),
     ("de-DE", "Zwei Jahre Herstellergarantie."),

@@ -44,7 +44,6 @@ from import_bench import (
     DEFAULT_DB,
     DEFAULT_REDIS,
     clean_up,
-    free_port,
     run_cli,
     start,
     table_row,
@@ -53,6 +52,7 @@ from import_bench import (
     wait_ready,
     wait_worker,
 )
+from serve import free_port
 from sqlalchemy.engine import make_url
 from translate_bench import wait_fake
 

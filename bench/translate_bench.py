@@ -47,7 +47,6 @@ from import_bench import (
     NOUNS,
     SENTENCES,
     clean_up,
-    free_port,
     run_cli,
     start,
     stop,
@@ -58,6 +57,7 @@ from import_bench import (
     wait_ready,
     wait_worker,
 )
+from serve import free_port
 from sqlalchemy.engine import make_url
 
 from shoplingo.llm.chat import DEFAULT_CHAT_MODEL

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from shoplingo.settings import Settings
-from tests.conftest import TenantCtx, free_port
+from tests.fixtures.network import free_port
+from tests.fixtures.tenants import TenantCtx
 
 
 @pytest.fixture

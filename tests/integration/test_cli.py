@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shoplingo.settings import Settings
@@ -26,7 +27,7 @@ def shoplingo(settings: Settings, *args: str) -> subprocess.CompletedProcess[str
 
 
 async def test_tenant_created_on_the_cli_gets_a_working_admin_key(
-    settings: Settings, client: AsyncTestClient
+    settings: Settings, client: AsyncTestClient[Litestar]
 ) -> None:
     name = f"CLI shop {uuid.uuid4().hex[:6]}"
     result = shoplingo(

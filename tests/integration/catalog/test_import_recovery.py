@@ -25,8 +25,9 @@ from shoplingo.core.sweeper import sweep
 from shoplingo.models import Job, Product
 from shoplingo.settings import Settings
 from shoplingo.worker import RUNNABLE
-from tests.conftest import TenantCtx, drain_queue
-from tests.integration.catalog.test_imports import GOOD, upload
+from tests.fixtures.catalog import GOOD, upload
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.tenants import TenantCtx
 
 ROWS = 40_000
 

@@ -23,36 +23,9 @@ from shoplingo.core.db import create_engine
 from shoplingo.ids import uuid7
 from shoplingo.models import Job, Product
 from shoplingo.settings import Settings
-from tests.conftest import TenantCtx, drain_queue
-
-CATALOGS = Path(__file__).resolve().parents[4] / "shared" / "data" / "catalogs"
-needs_shared_catalogs = pytest.mark.skipif(
-    not CATALOGS.is_dir(), reason=f"real catalog files not found at {CATALOGS}"
-)
-
-HEADER = "sku,title,description_html,price,currency,source_locale,warranty,attribute:Material\n"
-GOOD = (
-    HEADER
-    + 'MUG-1,Coffee mug,"<p>Stoneware, <b>350 ml</b></p>",12.50,EUR,en-US,,Stoneware\n'
-    + "MUG-2,Tea mug,,9.90,EUR,,2-year warranty,\n"
-)
-
-
-async def upload(
-    client: AsyncTestClient[Litestar],
-    tenant: TenantCtx,
-    body: bytes,
-    *,
-    content_type: str = "text/csv",
-    params: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Any:
-    return await client.post(
-        "/v1/imports",
-        content=body,
-        params=params or {},
-        headers={**tenant.headers, "Content-Type": content_type, **(headers or {})},
-    )
+from tests.fixtures.catalog import CATALOGS, GOOD, needs_shared_catalogs, upload
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.tenants import TenantCtx
 
 
 async def import_file(

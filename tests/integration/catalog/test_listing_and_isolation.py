@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 
-async def _seed(client: AsyncTestClient, tenant: TenantCtx, count: int) -> list[str]:
+async def _seed(client: AsyncTestClient[Litestar], tenant: TenantCtx, count: int) -> list[str]:
     skus = [f"SKU-{i:03d}" for i in range(count)]
     for sku in skus:
         response = await client.put(
@@ -21,7 +22,7 @@ async def _seed(client: AsyncTestClient, tenant: TenantCtx, count: int) -> list[
 
 
 async def test_cursor_pagination_walks_every_product_once(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     skus = await _seed(client, tenant, 7)
     seen: list[str] = []
@@ -39,7 +40,7 @@ async def test_cursor_pagination_walks_every_product_once(
 
 
 async def test_updated_since_returns_only_later_changes(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     await _seed(client, tenant, 3)
     last = (await client.get("/v1/products", headers=tenant.headers)).json()["items"][-1]
@@ -61,7 +62,7 @@ async def test_updated_since_returns_only_later_changes(
     ],
 )
 async def test_bad_listing_parameters_are_named(
-    client: AsyncTestClient, tenant: TenantCtx, query: str, field: str
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, query: str, field: str
 ) -> None:
     response = await client.get(f"/v1/products?{query}", headers=tenant.headers)
     assert response.status_code in (400, 422)
@@ -69,7 +70,7 @@ async def test_bad_listing_parameters_are_named(
 
 
 async def test_another_tenants_product_is_a_404_on_every_route(
-    client: AsyncTestClient, tenant: TenantCtx, other_tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, other_tenant: TenantCtx
 ) -> None:
     await client.put("/v1/products/SECRET", json={"title": "Theirs"}, headers=other_tenant.headers)
     h = tenant.headers

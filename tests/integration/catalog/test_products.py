@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 PROBLEM = "application/problem+json"
 
@@ -29,7 +30,7 @@ SHIRT: dict[str, Any] = {
 
 
 async def test_put_creates_then_replaces_and_an_identical_put_changes_nothing(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     created = await client.put("/v1/products/SHIRT", json=SHIRT, headers=tenant.headers)
     assert created.status_code == 201
@@ -58,7 +59,7 @@ async def test_put_creates_then_replaces_and_an_identical_put_changes_nothing(
 
 
 async def test_replace_drops_fields_and_variants_not_sent(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     await client.put("/v1/products/MUG", json=SHIRT, headers=tenant.headers)
     replaced = await client.put("/v1/products/MUG", json={"title": "Mug"}, headers=tenant.headers)
@@ -68,7 +69,9 @@ async def test_replace_drops_fields_and_variants_not_sent(
     assert body["price"] is None
 
 
-async def test_description_html_is_sanitized(client: AsyncTestClient, tenant: TenantCtx) -> None:
+async def test_description_html_is_sanitized(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
+) -> None:
     html = '<p onclick="steal()">Hi<script>alert(1)</script> <a href="javascript:x()">x</a></p>'
     response = await client.put(
         "/v1/products/XSS", json={"title": "T", "description_html": html}, headers=tenant.headers
@@ -85,7 +88,7 @@ async def test_description_html_is_sanitized(client: AsyncTestClient, tenant: Te
     [("de-AT", "de-AT"), ("zh-Hant-TW", "zh-Hant-TW"), ("pt_br", "pt-BR"), ("es-419", "es-419")],
 )
 async def test_source_locales_babel_knows_are_accepted(
-    client: AsyncTestClient, tenant: TenantCtx, locale: str, stored: str
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, locale: str, stored: str
 ) -> None:
     response = await client.put(
         "/v1/products/LOC", json={"title": "T", "source_locale": locale}, headers=tenant.headers
@@ -122,7 +125,11 @@ async def test_source_locales_babel_knows_are_accepted(
     ],
 )
 async def test_invalid_products_get_422_naming_the_field(
-    client: AsyncTestClient, tenant: TenantCtx, payload: dict[str, Any], field: str, code: str
+    client: AsyncTestClient[Litestar],
+    tenant: TenantCtx,
+    payload: dict[str, Any],
+    field: str,
+    code: str,
 ) -> None:
     response = await client.put("/v1/products/BAD", json=payload, headers=tenant.headers)
     assert response.status_code == 422, response.text
@@ -137,7 +144,7 @@ async def test_invalid_products_get_422_naming_the_field(
 
 
 async def test_a_rejected_update_keeps_the_stored_product(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     await client.put("/v1/products/KEEP", json=SHIRT, headers=tenant.headers)
     bad = await client.put(
@@ -149,7 +156,9 @@ async def test_a_rejected_update_keeps_the_stored_product(
     assert len(kept["variants"]) == 2
 
 
-async def test_malformed_json_is_a_400_problem(client: AsyncTestClient, tenant: TenantCtx) -> None:
+async def test_malformed_json_is_a_400_problem(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
+) -> None:
     response = await client.put(
         "/v1/products/X",
         content=b'{"title": ',
@@ -159,7 +168,9 @@ async def test_malformed_json_is_a_400_problem(client: AsyncTestClient, tenant: 
     assert response.json()["code"] == "malformed_body"
 
 
-async def test_patch_changes_only_what_is_sent(client: AsyncTestClient, tenant: TenantCtx) -> None:
+async def test_patch_changes_only_what_is_sent(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
+) -> None:
     await client.put("/v1/products/P1", json=SHIRT, headers=tenant.headers)
     response = await client.patch(
         "/v1/products/P1", json={"price": "39.90", "seo_title": None}, headers=tenant.headers
@@ -182,7 +193,7 @@ async def test_patch_changes_only_what_is_sent(client: AsyncTestClient, tenant: 
 
 
 async def test_delete_is_soft_and_put_brings_it_back(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     await client.put("/v1/products/GONE", json=SHIRT, headers=tenant.headers)
     assert (await client.delete("/v1/products/GONE", headers=tenant.headers)).status_code == 204
@@ -204,7 +215,7 @@ async def test_delete_is_soft_and_put_brings_it_back(
 
 
 async def test_sku_with_special_characters_round_trips(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     response = await client.put(
         "/v1/products/T%C3%A9-shirt%20%2301", json={"title": "T"}, headers=tenant.headers

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 
 @pytest.mark.parametrize(
@@ -22,7 +23,7 @@ from tests.conftest import TenantCtx
     ],
 )
 async def test_detail_follows_accept_language(
-    client: AsyncTestClient,
+    client: AsyncTestClient[Litestar],
     tenant: TenantCtx,
     accept_language: str | None,
     language: str,
@@ -41,7 +42,9 @@ async def test_detail_follows_accept_language(
         assert body["detail"] != "Product MISSING was not found."
 
 
-async def test_field_errors_are_translated_too(client: AsyncTestClient, tenant: TenantCtx) -> None:
+async def test_field_errors_are_translated_too(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
+) -> None:
     response = await client.put(
         "/v1/products/X",
         json={"title": "T", "source_locale": "xx-YY"},
@@ -55,7 +58,7 @@ async def test_field_errors_are_translated_too(client: AsyncTestClient, tenant: 
 
 
 async def test_unknown_route_and_method_are_problems(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     missing = await client.get("/v1/nothing-here", headers=tenant.headers)
     assert missing.status_code == 404
@@ -66,7 +69,7 @@ async def test_unknown_route_and_method_are_problems(
 
 
 async def test_text_with_a_nul_character_is_a_clear_422_not_a_500(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     # PostgreSQL cannot store U+0000 in text; nothing is written
     cases = [

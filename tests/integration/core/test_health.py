@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shoplingo.app import create_app
 from shoplingo.settings import Settings
 
 
-async def test_live_and_ready_need_no_key(client: AsyncTestClient) -> None:
+async def test_live_and_ready_need_no_key(client: AsyncTestClient[Litestar]) -> None:
     assert (await client.get("/health/live")).json() == {"status": "ok"}
     ready = await client.get("/health/ready")
     assert ready.status_code == 200
@@ -24,7 +26,7 @@ async def test_live_and_ready_need_no_key(client: AsyncTestClient) -> None:
     ],
 )
 async def test_ready_is_503_naming_the_service_that_is_down(
-    settings: Settings, override: dict[str, str], down: str
+    settings: Settings, override: dict[str, Any], down: str
 ) -> None:
     app = create_app(dataclasses.replace(settings, **override))
     async with AsyncTestClient(app=app) as client:
@@ -37,7 +39,7 @@ async def test_ready_is_503_naming_the_service_that_is_down(
     assert body["checks"][down].startswith("down")
 
 
-async def test_openapi_schema_and_docs_are_served(client: AsyncTestClient) -> None:
+async def test_openapi_schema_and_docs_are_served(client: AsyncTestClient[Litestar]) -> None:
     schema = await client.get("/schema/openapi.json")
     assert schema.status_code == 200
     paths = schema.json()["paths"]

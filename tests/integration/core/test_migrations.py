@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shoplingo.core.db import drop_database
 from shoplingo.core.migrate import downgrade, upgrade
 from shoplingo.models import Base
-from tests.conftest import SERVER_URL
+from tests.fixtures.servers import SERVER_URL
 
 TABLES = {"tenants", "members", "api_keys", "products", "variants", "audit_events"}
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from shoplingo.llm.fake_faults import FakeLLMConfig
-from tests.conftest import running_fake_llm
+from tests.fixtures.fake_llm import running_fake_llm
 
 
 @pytest.fixture(scope="module")

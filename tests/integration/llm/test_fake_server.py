@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from shoplingo.llm.fake_faults import FakeLLMConfig
-from tests.conftest import running_fake_llm
+from tests.fixtures.fake_llm import running_fake_llm
 
 SEGMENTS = [
     {"id": "p1.title", "text": "Waterproof running shoes"},
@@ -181,14 +182,14 @@ async def test_a_drafted_reply_is_grounded_on_what_it_was_given(llm: openai.Asyn
         "policies": [{"id": "p1", "name": "Returns", "text": "30 days to return."}],
         "instructions": "Offer a replacement.",
     }
-    messages = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": "Draft a reply; answer in JSON."},
         {"role": "user", "content": json.dumps(task)},
     ]
     first, second = [
         await llm.chat.completions.create(
             model="qwen-plus",
-            messages=messages,  # type: ignore[arg-type]
+            messages=messages,
             response_format={"type": "json_object"},
             extra_body={"enable_thinking": False},
         )

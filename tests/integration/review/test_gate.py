@@ -21,25 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shoplingo.models import Member
 from shoplingo.storefront.cache import asyncpg_dsn
 from shoplingo.translation.memory import source_hash
-from tests.conftest import drain_queue
-from tests.integration.review.conftest import (
-    PRODUCT,
-    Person,
-    Shop,
-    add_member,
-    segments,
-    translate,
-)
-from tests.integration.storefront.conftest import synced
+from tests.fixtures.problems import refused
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.review import PRODUCT, Shop, segments, translate
+from tests.fixtures.storefront import synced
+from tests.fixtures.tenants import Person, add_member
 
 Client = AsyncTestClient[Litestar]
-PROBLEM = "application/problem+json"
-
-
-def refused(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["code"] == code
 
 
 async def approve(client: Client, person: Person, segment_id: str, **body: Any) -> httpx.Response:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import drain_queue
-from tests.integration.review.conftest import Shop, segments
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.review import Shop, segments
 
 Client = AsyncTestClient[Litestar]
 
@@ -186,8 +185,6 @@ async def test_the_audit_log_is_for_admins_and_has_no_write_api(client: Client, 
     event_id = events[0]["id"]
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         path = "/v1/audit" if method == "POST" else f"/v1/audit/{event_id}"
-        response: httpx.Response = await client.request(
-            method, path, json={}, headers=shop.owner.headers
-        )
+        response = await client.request(method, path, json={}, headers=shop.owner.headers)
         assert response.status_code in (404, 405), (method, response.status_code)
     assert await _all_events(client, shop) == events

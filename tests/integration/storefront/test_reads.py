@@ -15,8 +15,8 @@ from shoplingo.settings import Settings
 from shoplingo.storefront.service import PRODUCT_FIELD_TEXT, VARIANT_FIELD_TEXT
 from shoplingo.translation.memory import source_hash, source_hash_sql
 from shoplingo.translation.sources import product_sources
-from tests.conftest import drain_queue
-from tests.integration.storefront.conftest import Shop, put_product, put_segment, synced
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.storefront import Shop, put_product, put_segment, synced
 
 TITLES = {
     "de": "Hemd",

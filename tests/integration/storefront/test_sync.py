@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shoplingo.settings import Settings
-from tests.integration.storefront.conftest import (
+from tests.fixtures.storefront import (
     Shop,
     create_shop,
     put_product,

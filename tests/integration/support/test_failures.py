@@ -14,18 +14,19 @@ from shoplingo.core.db import create_engine
 from shoplingo.core.queue import create_queue
 from shoplingo.core.sweeper import sweep
 from shoplingo.worker import RUNNABLE
-from tests.conftest import TenantCtx, drain_queue
-from tests.integration.review.test_gate import refused
-from tests.integration.support.conftest import (
+from tests.fixtures.fake_llm import llm_requests
+from tests.fixtures.problems import refused
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.support import (
     Client,
     Control,
     Desk,
     act,
-    llm_requests,
     read_draft,
     request_draft,
     start,
 )
+from tests.fixtures.tenants import TenantCtx
 
 
 async def test_a_moderation_refusal_blocks_the_draft_and_a_retry_drafts_it(

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.integration.review.test_gate import refused
-from tests.integration.support.conftest import (
+from tests.fixtures.fake_llm import llm_requests, reset_stats
+from tests.fixtures.problems import refused
+from tests.fixtures.support import (
     COMPLAINT,
     Client,
     Control,
     Desk,
     act,
-    llm_requests,
     read_draft,
     request_draft,
-    reset_stats,
     start,
 )
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.models import ApiKey, AuditEvent
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 PROBLEM = "application/problem+json"
 
@@ -26,7 +27,7 @@ PROBLEM = "application/problem+json"
     ],
 )
 async def test_requests_without_a_valid_key_get_401(
-    client: AsyncTestClient, authorization: str | None, code: str
+    client: AsyncTestClient[Litestar], authorization: str | None, code: str
 ) -> None:
     headers = {"Authorization": authorization} if authorization is not None else {}
     response = await client.get("/v1/products", headers=headers)
@@ -36,7 +37,7 @@ async def test_requests_without_a_valid_key_get_401(
 
 
 async def test_right_prefix_with_wrong_secret_is_rejected(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     prefix = tenant.key.split("_")[1]
     forged = f"sl_{prefix}_{'x' * 43}"
@@ -45,7 +46,7 @@ async def test_right_prefix_with_wrong_secret_is_rejected(
 
 
 async def test_created_key_is_shown_once_and_stored_only_as_hash(
-    client: AsyncTestClient, tenant: TenantCtx, db: AsyncSession
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, db: AsyncSession
 ) -> None:
     response = await client.post(
         "/v1/keys",
@@ -74,7 +75,7 @@ async def test_created_key_is_shown_once_and_stored_only_as_hash(
 
 
 async def test_missing_scope_is_403_naming_the_scope(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     created = await client.post(
         "/v1/keys", json={"name": "read only", "scopes": ["catalog:read"]}, headers=tenant.headers
@@ -92,7 +93,7 @@ async def test_missing_scope_is_403_naming_the_scope(
 
 
 async def test_revoked_key_stops_working_at_once_and_is_audited(
-    client: AsyncTestClient, tenant: TenantCtx, db: AsyncSession
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, db: AsyncSession
 ) -> None:
     created = (
         await client.post(
@@ -120,7 +121,9 @@ async def test_revoked_key_stops_working_at_once_and_is_audited(
     assert sorted(actions) == ["api_key.created", "api_key.revoked"]
 
 
-async def test_key_scopes_are_validated(client: AsyncTestClient, tenant: TenantCtx) -> None:
+async def test_key_scopes_are_validated(
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
+) -> None:
     response = await client.post(
         "/v1/keys",
         json={"name": "bad", "scopes": ["catalog:read", "everything", "review:approve"]},
@@ -132,7 +135,7 @@ async def test_key_scopes_are_validated(client: AsyncTestClient, tenant: TenantC
 
 
 async def test_admin_creates_members_with_personal_keys(
-    client: AsyncTestClient, tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     response = await client.post(
         "/v1/members",
@@ -170,7 +173,7 @@ async def test_admin_creates_members_with_personal_keys(
 
 
 async def test_keys_and_members_of_another_tenant_are_invisible(
-    client: AsyncTestClient, tenant: TenantCtx, other_tenant: TenantCtx
+    client: AsyncTestClient[Litestar], tenant: TenantCtx, other_tenant: TenantCtx
 ) -> None:
     theirs = (await client.get("/v1/keys", headers=other_tenant.headers)).json()
     key_id = theirs[0]["id"]
@@ -192,7 +195,7 @@ async def test_keys_and_members_of_another_tenant_are_invisible(
     assert member_key.json()["errors"][0]["code"] == "unknown_member"
 
 
-async def test_current_tenant(client: AsyncTestClient, tenant: TenantCtx) -> None:
+async def test_current_tenant(client: AsyncTestClient[Litestar], tenant: TenantCtx) -> None:
     response = await client.get("/v1/tenant", headers=tenant.headers)
     assert response.status_code == 200
     assert response.json()["id"] == str(tenant.id)

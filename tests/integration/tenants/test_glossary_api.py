@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.models import AuditEvent
-from tests.conftest import TenantCtx
+from tests.fixtures.tenants import TenantCtx
 
 CABLE = {
     "term": "charging cable",

@@ -13,8 +13,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shoplingo.settings import Settings
-from tests.conftest import TenantCtx, drain_queue
-from tests.integration.translation.test_runs import _llm_requests, _run, _segments
+from tests.fixtures.fake_llm import llm_requests
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.tenants import TenantCtx
+from tests.fixtures.translation import run_translation, translated_segments
 
 COTTON = {"term": "cotton", "kind": "translate", "targets": {"de": {"text": "Baumwolle"}}}
 BRAND = {"term": "AcmePro", "kind": "keep", "case_sensitive": True}
@@ -62,9 +64,9 @@ async def test_terms_reach_the_model_and_a_clean_output_is_published(
 ) -> None:
     await _add_terms(client, tenant, COTTON, BRAND)
     await _put(client, tenant, "TEE", SHIRT)
-    await _run(client, tenant, provider_settings, target_locales=["de-DE"], skus=["TEE"])
+    await run_translation(client, tenant, provider_settings, target_locales=["de-DE"], skus=["TEE"])
 
-    title = (await _segments(client, tenant, "TEE", "de-DE"))["product:title"]
+    title = (await translated_segments(client, tenant, "TEE", "de-DE"))["product:title"]
     assert title["status"] == "published"
     assert "Baumwolle" in title["target_text"]
     assert "AcmePro" in title["target_text"]
@@ -81,10 +83,12 @@ async def test_a_model_that_ignores_the_glossary_gets_one_repair_request(
     await _add_terms(client, tenant, COTTON, BRAND)
     await _put(client, tenant, "TEE", SHIRT)
     await glossary_mode("ignore_first")
-    calls = await _llm_requests(fake_llm)
-    job = await _run(client, tenant, provider_settings, target_locales=["de-DE"], skus=["TEE"])
+    calls = await llm_requests(fake_llm)
+    job = await run_translation(
+        client, tenant, provider_settings, target_locales=["de-DE"], skus=["TEE"]
+    )
 
-    segments = await _segments(client, tenant, "TEE", "de-DE")
+    segments = await translated_segments(client, tenant, "TEE", "de-DE")
     title = segments["product:title"]
     assert title["status"] == "published"
     assert "Baumwolle" in title["target_text"]
@@ -93,7 +97,7 @@ async def test_a_model_that_ignores_the_glossary_gets_one_repair_request(
     assert segments["product:description_html"]["status"] == "published"
     # Qwen-MT takes one segment per request, the chat model both at once; then one repair
     first_round = 2 if provider_settings.llm_provider == "pseudo" else 1
-    assert await _llm_requests(fake_llm) - calls == first_round + 1
+    assert await llm_requests(fake_llm) - calls == first_round + 1
     assert job["counts"] == {"published": 2}
 
 
@@ -107,17 +111,19 @@ async def test_output_that_still_breaks_the_glossary_waits_for_review_with_its_i
     await _add_terms(client, tenant, COTTON, BRAND)
     await _put(client, tenant, "TEE", SHIRT)
     await glossary_mode("ignore")
-    calls = await _llm_requests(fake_llm)
-    job = await _run(client, tenant, llm_settings, target_locales=["de-DE"], skus=["TEE"])
+    calls = await llm_requests(fake_llm)
+    job = await run_translation(
+        client, tenant, llm_settings, target_locales=["de-DE"], skus=["TEE"]
+    )
 
-    title = (await _segments(client, tenant, "TEE", "de-DE"))["product:title"]
+    title = (await translated_segments(client, tenant, "TEE", "de-DE"))["product:title"]
     assert title["status"] == "needs_review"
     assert title["target_text"]  # kept for the reviewer to fix
     errors = {i["check"]: i for i in title["issues"] if i["severity"] == "error"}
     assert set(errors) == {"glossary.missing_target", "glossary.keep"}
     assert errors["glossary.missing_target"]["params"]["expected"] == "Baumwolle"
     # title and description, then one repair of the title and no more
-    assert await _llm_requests(fake_llm) - calls == 3
+    assert await llm_requests(fake_llm) - calls == 3
     assert job["counts"] == {"published": 1, "needs_review": 1}
 
 
@@ -126,10 +132,10 @@ async def test_a_glossary_change_takes_published_translations_that_now_break_it_
 ) -> None:
     await _put(client, tenant, "TEE", SHIRT)
     await _put(client, tenant, "MUG", {"title": "Stoneware mug"})
-    await _run(client, tenant, llm_settings, target_locales=["de-DE"], all=True)
-    assert (await _segments(client, tenant, "TEE", "de-DE"))["product:title"]["status"] == (
-        "published"
-    )
+    await run_translation(client, tenant, llm_settings, target_locales=["de-DE"], all=True)
+    assert (await translated_segments(client, tenant, "TEE", "de-DE"))["product:title"][
+        "status"
+    ] == ("published")
 
     await _add_terms(client, tenant, COTTON)
     glossary = (await client.get("/v1/glossary", headers=tenant.headers)).json()
@@ -137,12 +143,12 @@ async def test_a_glossary_change_takes_published_translations_that_now_break_it_
     assert glossary["recheck"]["status"] == "queued"
     await drain_queue(llm_settings)
 
-    title = (await _segments(client, tenant, "TEE", "de-DE"))["product:title"]
+    title = (await translated_segments(client, tenant, "TEE", "de-DE"))["product:title"]
     assert title["status"] == "needs_review"
     assert [i["check"] for i in title["issues"] if i["severity"] == "error"] == [
         "glossary.missing_target"
     ]
-    mug = (await _segments(client, tenant, "MUG", "de-DE"))["product:title"]
+    mug = (await translated_segments(client, tenant, "MUG", "de-DE"))["product:title"]
     assert mug["status"] == "published"
     recheck = (await client.get("/v1/glossary", headers=tenant.headers)).json()["recheck"]
     assert recheck["status"] == "succeeded"
@@ -154,16 +160,16 @@ async def test_a_remembered_translation_that_breaks_todays_glossary_is_not_reuse
     client: AsyncTestClient[Litestar], llm_settings: Settings, tenant: TenantCtx, fake_llm: str
 ) -> None:
     await _put(client, tenant, "TEE", {"title": "Organic cotton T-shirt"})
-    await _run(client, tenant, llm_settings, target_locales=["de-DE"], skus=["TEE"])
+    await run_translation(client, tenant, llm_settings, target_locales=["de-DE"], skus=["TEE"])
     await _add_terms(client, tenant, COTTON)
 
     # the same title on another product: memory has it, but without "Baumwolle"
     await _put(client, tenant, "TEE-2", {"title": "Organic cotton T-shirt"})
-    calls = await _llm_requests(fake_llm)
-    await _run(client, tenant, llm_settings, target_locales=["de-DE"], skus=["TEE-2"])
+    calls = await llm_requests(fake_llm)
+    await run_translation(client, tenant, llm_settings, target_locales=["de-DE"], skus=["TEE-2"])
 
-    title = (await _segments(client, tenant, "TEE-2", "de-DE"))["product:title"]
+    title = (await translated_segments(client, tenant, "TEE-2", "de-DE"))["product:title"]
     assert title["status"] == "published"
     assert title["provider"] == "pseudo"
     assert "Baumwolle" in title["target_text"]
-    assert await _llm_requests(fake_llm) - calls == 1
+    assert await llm_requests(fake_llm) - calls == 1

@@ -24,8 +24,9 @@ from shoplingo.settings import Settings
 from shoplingo.translation.jobs import prepare_translation_run
 from shoplingo.translation.runs import PREPARE_FUNCTION, RUN_FUNCTION
 from shoplingo.worker import RUNNABLE
-from tests.conftest import TenantCtx, drain_queue
-from tests.integration.translation.test_runs import _seed
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.tenants import TenantCtx
+from tests.fixtures.translation import seed_products
 
 
 def _llm_env(settings: Settings, fake_llm: str) -> dict[str, str]:
@@ -74,7 +75,7 @@ async def _statuses(settings: Settings, job_id: str) -> dict[str, int]:
 async def test_a_worker_killed_mid_batch_loses_no_segment(
     client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, fake_llm: str
 ) -> None:
-    await _seed(client, tenant)
+    await seed_products(client, tenant)
     env = _llm_env(settings, fake_llm)
     async with httpx.AsyncClient(base_url=fake_llm) as http:
         await http.post("/_control", json={"latency_ms": 400})
@@ -145,7 +146,7 @@ async def test_a_redis_flush_before_the_run_is_prepared_loses_nothing(
     client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, fake_llm: str
 ) -> None:
     llm = _flushable(settings, fake_llm)
-    await _seed(client, tenant)
+    await seed_products(client, tenant)
     created = await client.post(
         "/v1/translation-jobs", json={"target_locales": ["pl-PL"], "all": True},
         headers=tenant.headers,
@@ -167,7 +168,7 @@ async def test_a_redis_flush_mid_run_loses_no_segment(
     client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx, fake_llm: str
 ) -> None:
     llm = _flushable(settings, fake_llm)
-    await _seed(client, tenant)
+    await seed_products(client, tenant)
     created = await client.post(
         "/v1/translation-jobs", json={"target_locales": ["pl-PL"], "all": True},
         headers=tenant.headers,

@@ -13,53 +13,10 @@ from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings
 from shoplingo.translation.jobs import prepare_translation_run
-from tests.conftest import TenantCtx, drain_queue
-
-PRODUCTS: dict[str, dict[str, Any]] = {
-    "TEE": {
-        "title": "Organic cotton T-shirt",
-        "description_html": "<p>Soft <b>organic</b> cotton, {count} colours, 12.99 EUR.</p>",
-        "tags": ["organic", "summer"],
-        "attributes": {"Material": "Cotton"},
-        "legal": {"warranty": "Two-year limited warranty."},
-        "variants": [
-            {"sku": "TEE-S", "options": [{"name": "Size", "value": "Small"}]},
-            {"sku": "TEE-M", "options": [{"name": "Size", "value": "Medium"}]},
-        ],
-    },
-    "MUG": {"title": "Stoneware mug", "description_html": "<p>Holds 350 ml.</p>"},
-}
-
-
-async def _seed(client: AsyncTestClient[Litestar], tenant: TenantCtx) -> None:
-    for sku, body in PRODUCTS.items():
-        response = await client.put(f"/v1/products/{sku}", json=body, headers=tenant.headers)
-        assert response.status_code == 201, response.text
-
-
-async def _run(
-    client: AsyncTestClient[Litestar], tenant: TenantCtx, settings: Settings, **body: Any
-) -> dict[str, Any]:
-    response = await client.post("/v1/translation-jobs", json=body, headers=tenant.headers)
-    assert response.status_code == 202, response.text
-    await drain_queue(settings)
-    job = await client.get(f"/v1/translation-jobs/{response.json()['id']}", headers=tenant.headers)
-    return dict(job.json())
-
-
-async def _segments(
-    client: AsyncTestClient[Litestar], tenant: TenantCtx, sku: str, locale: str
-) -> dict[str, dict[str, Any]]:
-    response = await client.get(
-        f"/v1/products/{sku}/translations", params={"locale": locale}, headers=tenant.headers
-    )
-    assert response.status_code == 200, response.text
-    return {f"{s['owner']}:{s['field']}": s for s in response.json()["segments"]}
-
-
-async def _llm_requests(fake_llm: str) -> int:
-    async with httpx.AsyncClient(base_url=fake_llm) as http:
-        return int((await http.get("/_stats")).json()["requests"])
+from tests.fixtures.fake_llm import llm_requests
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.tenants import TenantCtx
+from tests.fixtures.translation import run_translation, seed_products, translated_segments
 
 
 async def test_a_catalog_translates_into_every_locale_and_legal_text_waits_for_review(
@@ -68,8 +25,10 @@ async def test_a_catalog_translates_into_every_locale_and_legal_text_waits_for_r
     tenant: TenantCtx,
     fake_llm: str,
 ) -> None:
-    await _seed(client, tenant)
-    job = await _run(client, tenant, llm_settings, target_locales=["de-DE", "ja-JP"], all=True)
+    await seed_products(client, tenant)
+    job = await run_translation(
+        client, tenant, llm_settings, target_locales=["de-DE", "ja-JP"], all=True
+    )
 
     assert job["status"] == "succeeded"
     # TEE: title, description, tags, Material, warranty + 2 variants x (name, value); MUG: 2
@@ -77,7 +36,7 @@ async def test_a_catalog_translates_into_every_locale_and_legal_text_waits_for_r
     assert job["counts"] == {"published": 20, "needs_review": 2}
     assert job["usage"]["prompt_tokens"] > 0
 
-    german = await _segments(client, tenant, "TEE", "de-DE")
+    german = await translated_segments(client, tenant, "TEE", "de-DE")
     title = german["product:title"]
     assert title["status"] == "published"
     assert title["target_text"].startswith("[")
@@ -98,15 +57,15 @@ async def test_running_the_same_catalog_again_calls_no_model(
     tenant: TenantCtx,
     fake_llm: str,
 ) -> None:
-    await _seed(client, tenant)
-    await _run(client, tenant, llm_settings, target_locales=["fr-FR"], all=True)
-    calls = await _llm_requests(fake_llm)
+    await seed_products(client, tenant)
+    await run_translation(client, tenant, llm_settings, target_locales=["fr-FR"], all=True)
+    calls = await llm_requests(fake_llm)
 
-    again = await _run(client, tenant, llm_settings, target_locales=["fr-FR"], all=True)
+    again = await run_translation(client, tenant, llm_settings, target_locales=["fr-FR"], all=True)
     assert again["status"] == "succeeded"
     assert again["progress"]["total"] == 0
     assert again["up_to_date"] == 11
-    assert await _llm_requests(fake_llm) == calls
+    assert await llm_requests(fake_llm) == calls
 
 
 async def test_a_changed_source_makes_its_segment_stale_and_only_it_is_retranslated(
@@ -115,19 +74,21 @@ async def test_a_changed_source_makes_its_segment_stale_and_only_it_is_retransla
     tenant: TenantCtx,
     fake_llm: str,
 ) -> None:
-    await _seed(client, tenant)
-    await _run(client, tenant, llm_settings, target_locales=["de-DE"], all=True)
+    await seed_products(client, tenant)
+    await run_translation(client, tenant, llm_settings, target_locales=["de-DE"], all=True)
     await client.patch("/v1/products/MUG", json={"title": "Big mug"}, headers=tenant.headers)
 
-    mug = await _segments(client, tenant, "MUG", "de-DE")
+    mug = await translated_segments(client, tenant, "MUG", "de-DE")
     assert mug["product:title"]["status"] == "stale"
     assert mug["product:description_html"]["status"] == "published"
 
-    calls = await _llm_requests(fake_llm)
-    job = await _run(client, tenant, llm_settings, target_locales=["de-DE"], skus=["MUG"])
+    calls = await llm_requests(fake_llm)
+    job = await run_translation(
+        client, tenant, llm_settings, target_locales=["de-DE"], skus=["MUG"]
+    )
     assert job["progress"]["total"] == 1
-    assert await _llm_requests(fake_llm) == calls + 1
-    mug = await _segments(client, tenant, "MUG", "de-DE")
+    assert await llm_requests(fake_llm) == calls + 1
+    mug = await translated_segments(client, tenant, "MUG", "de-DE")
     assert mug["product:title"]["status"] == "published"
     assert "Big" not in mug["product:title"]["target_text"]  # pseudo-localized
 
@@ -139,15 +100,15 @@ async def test_an_exact_memory_hit_needs_no_model_call(
     fake_llm: str,
 ) -> None:
     await client.put("/v1/products/A", json={"title": "Linen napkin"}, headers=tenant.headers)
-    await _run(client, tenant, llm_settings, target_locales=["es-ES"], skus=["A"])
-    calls = await _llm_requests(fake_llm)
+    await run_translation(client, tenant, llm_settings, target_locales=["es-ES"], skus=["A"])
+    calls = await llm_requests(fake_llm)
 
     await client.put("/v1/products/B", json={"title": "Linen  napkin "}, headers=tenant.headers)
-    job = await _run(client, tenant, llm_settings, target_locales=["es-ES"], skus=["B"])
+    job = await run_translation(client, tenant, llm_settings, target_locales=["es-ES"], skus=["B"])
     assert job["counts"] == {"published": 1}
-    assert await _llm_requests(fake_llm) == calls
-    b = await _segments(client, tenant, "B", "es-ES")
-    a = await _segments(client, tenant, "A", "es-ES")
+    assert await llm_requests(fake_llm) == calls
+    b = await translated_segments(client, tenant, "B", "es-ES")
+    a = await translated_segments(client, tenant, "A", "es-ES")
     assert b["product:title"]["provider"] == "memory"
     assert b["product:title"]["target_text"] == a["product:title"]["target_text"]
 
@@ -163,12 +124,14 @@ async def test_a_moderation_refusal_blocks_only_that_segment(
     async with httpx.AsyncClient(base_url=fake_llm) as http:
         await http.post("/_control", json={"refuse_pattern": "Forbidden"})
     try:
-        job = await _run(client, tenant, llm_settings, target_locales=["it-IT"], all=True)
+        job = await run_translation(
+            client, tenant, llm_settings, target_locales=["it-IT"], all=True
+        )
     finally:
         async with httpx.AsyncClient(base_url=fake_llm) as http:
             await http.post("/_control", json={"refuse_pattern": None})
     assert job["counts"] == {"published": 1, "blocked": 1}
-    blocked = (await _segments(client, tenant, "NO", "it-IT"))["product:title"]
+    blocked = (await translated_segments(client, tenant, "NO", "it-IT"))["product:title"]
     assert blocked["status"] == "blocked"
     assert "inappropriate" in blocked["last_error"]
     assert blocked["target_text"] is None
@@ -180,13 +143,15 @@ async def test_a_storm_of_429_and_500_ends_with_every_segment_translated(
     tenant: TenantCtx,
     fake_llm: str,
 ) -> None:
-    await _seed(client, tenant)
+    await seed_products(client, tenant)
     async with httpx.AsyncClient(base_url=fake_llm) as http:
         await http.post(
             "/_control", json={"fail_every_429": 3, "retry_after_s": 0.01, "fail_every_500": 4}
         )
     try:
-        job = await _run(client, tenant, llm_settings, target_locales=["nl-NL"], all=True)
+        job = await run_translation(
+            client, tenant, llm_settings, target_locales=["nl-NL"], all=True
+        )
     finally:
         async with httpx.AsyncClient(base_url=fake_llm) as http:
             await http.post("/_control", json={"fail_every_429": 0, "fail_every_500": 0})
@@ -216,7 +181,7 @@ async def test_bad_requests_name_the_field(
 async def test_cancel_leaves_unstarted_segments_for_a_later_run(
     client: AsyncTestClient[Litestar], llm_settings: Settings, tenant: TenantCtx
 ) -> None:
-    await _seed(client, tenant)
+    await seed_products(client, tenant)
     body = {"target_locales": ["de-DE"], "all": True}
     # cancelled before a worker wrote its segments: none are ever written
     first = (await client.post("/v1/translation-jobs", json=body, headers=tenant.headers)).json()
@@ -243,14 +208,14 @@ async def test_cancel_leaves_unstarted_segments_for_a_later_run(
         f"/v1/translation-jobs/{second['id']}/cancel", headers=tenant.headers
     )
     assert cancelled.json()["counts"] == {"stale": 11}
-    third = await _run(client, tenant, llm_settings, **body)
+    third = await run_translation(client, tenant, llm_settings, **body)
     assert third["counts"] == {"published": 10, "needs_review": 1}
 
 
 async def test_translation_jobs_of_another_tenant_are_invisible(
     client: AsyncTestClient[Litestar], tenant: TenantCtx, other_tenant: TenantCtx
 ) -> None:
-    await _seed(client, other_tenant)
+    await seed_products(client, other_tenant)
     created = await client.post(
         "/v1/translation-jobs", json={"target_locales": ["de-DE"], "all": True},
         headers=other_tenant.headers,
@@ -270,8 +235,8 @@ async def test_translation_jobs_of_another_tenant_are_invisible(
 async def test_usage_is_summed_per_job_and_tenant_with_an_estimated_cost(
     client: AsyncTestClient[Litestar], llm_settings: Settings, tenant: TenantCtx
 ) -> None:
-    await _seed(client, tenant)
-    job = await _run(client, tenant, llm_settings, target_locales=["sv-SE"], all=True)
+    await seed_products(client, tenant)
+    job = await run_translation(client, tenant, llm_settings, target_locales=["sv-SE"], all=True)
     assert job["usage"]["prompt_tokens"] > 0
     assert job["usage"]["estimated_cost_usd"] == 0.0  # the offline server costs nothing
 

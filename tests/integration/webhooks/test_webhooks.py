@@ -20,8 +20,9 @@ from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings
 from shoplingo.webhooks import targets
 from shoplingo.webhooks.delivery import dispatch, verify
-from tests.conftest import drain_queue, free_port
-from tests.integration.storefront.conftest import Shop, put_product, put_segment
+from tests.fixtures.network import free_port
+from tests.fixtures.queue import drain_queue
+from tests.fixtures.storefront import Shop, put_product, put_segment
 
 
 @dataclasses.dataclass

@@ -6,7 +6,7 @@ import email.utils
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import openai
 import pytest
 
@@ -19,7 +19,7 @@ from shoplingo.llm.policy import (
 )
 
 NOW = 1_750_000_000.0
-REQUEST = httpx.Request("POST", "https://llm.example/v1/chat/completions")
+REQUEST = httpx2.Request("POST", "https://llm.example/v1/chat/completions")
 
 
 def status_error(
@@ -38,7 +38,7 @@ def status_error(
     }
     kind = kinds.get(status, openai.InternalServerError if status >= 500 else openai.APIStatusError)
     body = {"message": message, "type": code, "code": code, "param": None}
-    response = httpx.Response(status, headers=headers or {}, json={"error": body}, request=REQUEST)
+    response = httpx2.Response(status, headers=headers or {}, json={"error": body}, request=REQUEST)
     return kind(f"Error code: {status} - {body}", response=response, body=body)
 
 

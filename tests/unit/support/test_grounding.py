@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -18,8 +19,8 @@ POLICIES = [
 ]
 
 
-def names(chosen: list[object]) -> list[str]:
-    return [p.name for p in chosen]  # type: ignore[attr-defined]
+def names(chosen: Sequence[Policy]) -> list[str]:
+    return [p.name for p in chosen]
 
 
 @pytest.mark.parametrize(
