@@ -91,7 +91,7 @@ class TenantState:
     fallbacks: dict[str, tuple[str, ...]]
     cors_origins: frozenset[str]
     versions: dict[str, int]
-    # the tenant's current legal rules (review.reads asks them about unapproved texts)
+    # the tenant's current legal rules (translation.serving asks them about unapproved texts)
     classifier: Classifier
     chains: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 

@@ -51,7 +51,7 @@ def render(
     row: Any, requested: str, chain: tuple[str, ...], classifier: Classifier
 ) -> StorefrontProduct:
     """``row``: a product with ``variants`` and its ``texts`` (JSON) for ``chain``. Each field
-    takes the first locale of the chain for which review.reads serves a text (the segment's
+    takes the first locale of the chain for which translation.serving serves a text (the segment's
     own, or the last approved one for the same source), else the source text as a fallback;
     ``classifier``: the tenant's current legal rules."""
     source: str = row["source_locale"]

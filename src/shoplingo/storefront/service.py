@@ -5,7 +5,7 @@ Reads go through the storefront's own asyncpg pool (one statement per answer; a 
 read-only REPEATABLE READ transaction), and every answer read from the database takes its ETag
 from the version counters read in the same snapshot as its content; the encoded answer is then
 kept under that ETag (``storefront.answers``). What a shopper sees of each text is decided by
-``review.reads`` (the one owner of that rule), from rows this SQL reads with everything it
+``translation.serving`` (the one owner of that rule), from rows this SQL reads with everything it
 needs, the last approved text for the current source included.
 """
 
@@ -65,7 +65,7 @@ def _segment_columns(field_text: str) -> str:
 
 
 # A product with its variants and every text in the chain's locales ($2), whatever its status,
-# with what review.reads needs to decide what a shopper sees: the status, legal flag and
+# with what translation.serving needs to decide what a shopper sees: the status, legal flag and
 # approval, whether it was translated from the current source text, and the last approved
 # text for the current source (segment_approvals).
 PRODUCT = f"""

@@ -37,7 +37,7 @@ def product_sources(
     classifier: Classifier | None = DEFAULT_CLASSIFIER,
 ) -> Iterator[SourceText]:
     """The translatable texts of a product row (with ``variants`` loaded), empty ones skipped,
-    each classified legal or not by the tenant's ``classifier`` (review.classifier); with
+    each classified legal or not by the tenant's ``classifier`` (legal.classifier); with
     ``classifier=None`` nothing is classified (for callers that only need the texts)."""
     wanted = set(fields)
     locale = product.source_locale if classifier is not None else ""

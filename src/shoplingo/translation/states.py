@@ -54,7 +54,7 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 REQUEUE_ON_RUN = (S.STALE, S.FAILED, S.REJECTED)
 # work still to do
 UNFINISHED = (S.QUEUED, S.TRANSLATING)
-# what a shopper may see (legal text only with an approval: see review.reads)
+# what a shopper may see (legal text only with an approval: see translation.serving)
 SERVABLE = (S.PUBLISHED,)
 # what a person may overwrite with their own translation (not while a worker holds it, and
 # not a stale one, whose source text is no longer the product's)

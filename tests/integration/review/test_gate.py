@@ -505,7 +505,7 @@ async def test_a_stale_legal_text_is_served_as_approved_for_its_new_source_elsew
     client: Client, shop: Shop
 ) -> None:
     """A source change makes the segment stale; when the new source text was approved for
-    another product, shoppers get that approval (the same rule as review.reads)."""
+    another product, shoppers get that approval (the same rule as translation.serving)."""
     mug = {"title": "Mug", "legal": {"warranty": "Three-year limited warranty."}}
     response = await client.put("/v1/products/MUG", json=mug, headers=shop.tenant.headers)
     assert response.status_code == 201, response.text
