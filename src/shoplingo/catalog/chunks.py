@@ -32,7 +32,7 @@ from shoplingo.catalog.importers.base import (
     RowProblem,
     SourceProduct,
 )
-from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
+from shoplingo.catalog.validation import RULES_VERSION, ProductData, validate_product
 from shoplingo.core.i18n import N_
 from shoplingo.ids import uuid7_texts
 

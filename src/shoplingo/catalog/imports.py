@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shoplingo.catalog.importers import FORMATS, detect_format
-from shoplingo.catalog.rules import currency_field_error, known_currency
+from shoplingo.catalog.money import currency_field_error, known_currency
 from shoplingo.catalog.uploads import StoredUpload, forget_upload
 from shoplingo.core.db import after_commit
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
