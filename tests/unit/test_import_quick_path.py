@@ -18,7 +18,7 @@ import nh3
 import pytest
 
 from shoplingo.catalog.html import sanitize_html
-from shoplingo.catalog.importers.native import NativeCsvReader, NativeProduct
+from shoplingo.catalog.imports.importers.native import NativeCsvReader, NativeProduct
 from shoplingo.catalog.validation import ProductData, validate_product
 from shoplingo.ids import uuid7_texts
 

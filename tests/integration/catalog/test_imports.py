@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shoplingo.app import create_app
 from shoplingo.catalog import changes
-from shoplingo.catalog.import_runner import ImportTask, run_import
+from shoplingo.catalog.imports.runner import ImportTask, run_import
 from shoplingo.core.db import create_engine
 from shoplingo.ids import uuid7
 from shoplingo.models import Job, Product

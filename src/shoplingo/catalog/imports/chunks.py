@@ -24,8 +24,8 @@ from typing import Any
 import msgspec
 import structlog
 
-from shoplingo.catalog.importers import reader_for
-from shoplingo.catalog.importers.base import (
+from shoplingo.catalog.imports.importers import reader_for
+from shoplingo.catalog.imports.importers.base import (
     Item,
     PendingProduct,
     Reader,

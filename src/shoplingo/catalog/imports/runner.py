@@ -1,7 +1,7 @@
 """The bulk import pipeline a worker runs for one uploaded file.
 
 All catalog writes of an import happen in one transaction: rows are validated in chunks by a
-child process (catalog.chunks); products new to the catalog (without variants) are COPYed
+child process (imports.chunks); products new to the catalog (without variants) are COPYed
 straight into the products table, the others into a temporary table and upserted from there
 (only rows whose content hash changed are written), so a worker that dies mid-file leaves
 nothing half-written. The job row is marked succeeded in that same transaction.
@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shoplingo.catalog.changes import source_changed
-from shoplingo.catalog.chunks import Chunk, ChunkProcess, ChunkSource
+from shoplingo.catalog.imports.chunks import Chunk, ChunkProcess, ChunkSource
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.jobs import job_lock_key
 

@@ -11,13 +11,13 @@ from arq import Retry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shoplingo.catalog.import_runner import (
+from shoplingo.catalog.imports.runner import (
     ImportCancelled,
     ImportFileError,
     ImportTask,
     run_import,
 )
-from shoplingo.catalog.uploads import forget_upload
+from shoplingo.catalog.imports.uploads import forget_upload
 from shoplingo.settings import Settings
 
 log = structlog.get_logger(__name__)

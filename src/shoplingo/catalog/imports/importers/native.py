@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from shoplingo.catalog.importers.base import (
+from shoplingo.catalog.imports.importers.base import (
     Item,
     RowProblem,
     SourceProduct,
