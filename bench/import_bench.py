@@ -23,19 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import csv
-import json
-import os
-import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,15 +37,18 @@ from random import Random
 
 import asyncpg
 import httpx
-import redis
-from serve import free_port
-from sqlalchemy.engine import make_url
+from harness import (
+    PeakMemory,
+    Stack,
+    new_stack,
+    proc_status_mb,
+    run_cli,
+    table_row,
+    tail,
+    tree_cpu_seconds,
+    verdict,
+)
 
-from shoplingo.core.db import drop_database
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/shoplingo"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 DEFAULT_ROWS = 100_000
 SMALL_ROWS = 25_000
 SEED = 42
@@ -212,149 +209,6 @@ def write_catalog(path: Path, rows: int) -> None:
     )
 
 
-# ----------------------------------------------------------------------------- processes
-
-
-def run_cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "shoplingo.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"shoplingo {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
-def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:  # the child keeps its own handle
-        return subprocess.Popen(
-            [sys.executable, "-m", "shoplingo.cli", *args],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order
-        )
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    # granian's workers live in the server's session: make sure none outlive it
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def tail(log: Path, lines: int = 40) -> str:
-    if not log.exists():
-        return ""
-    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def descendants(pid: int) -> list[int]:
-    """The process's children, their children, and so on (those alive now)."""
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            for task in Path(f"/proc/{parent}/task").iterdir():
-                todo.extend(int(c) for c in (task / "children").read_text().split())
-        if parent != pid:
-            found.append(parent)
-    return found
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process and its descendants so far, those that ended
-    included (a waited-for child's time is added to its parent's)."""
-    total = 0
-    for member in (pid, *descendants(pid)):
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-            stat = Path(f"/proc/{member}/stat").read_text()
-            fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-            total += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def proc_status_mb(pid: int) -> dict[str, float]:
-    """VmRSS / VmHWM of a process in MB (1e6 bytes)."""
-    values: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) * 1024 / 1e6
-    return values
-
-
-def pss_mb(pid: int) -> float:
-    """A process's proportional set size in MB: a page it shares with n processes counts 1/n."""
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) * 1024 / 1e6
-    return 0.0
-
-
-class PeakMemory:
-    """The most memory a process and its descendants held at once, as often as ``sample`` is
-    called: the sum of their PSS, so the pages a forked child shares with its parent count
-    once (a sum of RSS would count them in each process)."""
-
-    def __init__(self, root: int) -> None:
-        self.root = root
-        self.peak_mb = 0.0
-        self.processes = 0
-
-    def sample(self) -> None:
-        total, members = 0.0, 0
-        for member in (self.root, *descendants(self.root)):
-            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                total += pss_mb(member)
-                members += 1
-        if total > self.peak_mb:
-            self.peak_mb, self.processes = total, members
-
-
-def check_is_worker(pid: int) -> None:
-    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    if b"shoplingo.cli" not in argv or b"worker" not in argv:
-        raise RuntimeError(f"pid {pid} is not the worker: {argv!r}")
-
-
-def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the API exited with {proc.returncode}:\n{tail(log)}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"{base}/health/ready did not answer 200 within 60 s:\n{tail(log)}")
-
-
-def wait_worker(
-    rds: redis.Redis, health_key: str, proc: subprocess.Popen[bytes], log: Path
-) -> None:
-    """Until arq has started and written its health-check key (it polls the queue from then)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the worker exited with {proc.returncode}:\n{tail(log)}")
-        if rds.exists(health_key):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"the worker wrote no {health_key} within 60 s:\n{tail(log)}")
-
-
 # ----------------------------------------------------------------------------- measurements
 
 
@@ -507,95 +361,36 @@ async def count_products(dsn: str, tenant_id: str) -> int:
         await conn.close()
 
 
-def clean_up(
-    procs: Iterable[subprocess.Popen[bytes]], db_url: str, rds: redis.Redis, prefix: str, work: Path
-) -> None:
-    """Stop the processes, then drop the database, the Redis keys and the work folder a bench
-    made; say what could not be removed."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip clean-up
-    print("cleaning up ...", flush=True)
-    for proc in procs:
-        stop(proc)
-    db_name = make_url(db_url).database
-    try:
-        asyncio.run(drop_database(db_url))
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"could not drop database {db_name}: {exc}", file=sys.stderr)
-    try:
-        keys = list(rds.scan_iter(match=f"*{prefix}*", count=1000))
-        if keys:
-            rds.delete(*keys)
-        rds.close()
-    except redis.RedisError as exc:
-        print(f"could not delete redis keys *{prefix}*: {exc}", file=sys.stderr)
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"database {db_name} dropped, redis keys *{prefix}* deleted, {work} removed")
-
-
 # ----------------------------------------------------------------------------- the run
 
 
-@dataclass
-class Bench:
-    env: dict[str, str]
-    dsn: str  # plain asyncpg DSN of the bench database
-    base: str
-    logs: Path
-    rds: redis.Redis
-    health_key: str
-    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def new_tenant(self, name: str) -> tuple[str, str]:
-        args = ["tenants", "create", "--name", name, "--source-locale", "en-US", "--json"]
-        created = json.loads(run_cli(self.env, *args))
-        return created["tenant_id"], created["api_key"]
-
-    def fresh_worker(self) -> subprocess.Popen[bytes]:
-        for old in self.workers:
-            stop(old)
-        self.rds.delete(self.health_key)
-        log = self.logs / "worker.log"
-        proc = start(self.env, log, "worker")
-        self.workers.append(proc)
-        wait_worker(self.rds, self.health_key, proc, log)
-        check_is_worker(proc.pid)
-        return proc
-
-    def measure(
-        self, worker: subprocess.Popen[bytes], key: str, path: Path, rows: int, label: str
-    ) -> ImportRun:
-        print(f"{label}: {rows:,} rows ...", end=" ", flush=True)
-        try:
-            cpu_before = tree_cpu_seconds(worker.pid)
-            memory = PeakMemory(worker.pid)
-            run = run_import(self.base, key, path, rows, label, memory.sample)
-            run.worker_cpu_seconds = tree_cpu_seconds(worker.pid) - cpu_before
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}\nworker log:\n{tail(self.logs / 'worker.log')}") from exc
-        if worker.poll() is not None:
-            raise RuntimeError(f"the worker died:\n{tail(self.logs / 'worker.log')}")
-        run.rss_mb = proc_status_mb(worker.pid)["VmHWM"]
-        run.tree_mb, run.processes = memory.peak_mb, memory.processes
-        print(
-            f"{run.seconds:.2f} s, {run.rows_per_s:,.0f} rows/s, worker VmHWM {run.rss_mb:.0f} MB, "
-            f"with its child processes {run.tree_mb:.0f} MB (PSS, {run.processes} processes), "
-            f"CPU {run.worker_cpu_seconds:.1f} s"
-        )
-        print(f"  counts {run.counts}")
-        print(
-            f"  upload {run.upload_seconds:.2f} s, worker pickup {run.pickup_seconds:.2f} s, "
-            f"all rows reported processed at +{run.last_progress_seconds:.2f} s after upload; "
-            f"API started_at -> finished_at {run.server_seconds:.3f} s"
-        )
-        return run
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
-def table_row(name: str, value: str, rate: str = "", target: str = "", result: str = "") -> None:
-    print(f"{name:<36} {value:>10} {rate:>10}  {target:<28} {result}".rstrip())
+def measure(
+    stack: Stack, worker: subprocess.Popen[bytes], key: str, path: Path, rows: int, label: str
+) -> ImportRun:
+    print(f"{label}: {rows:,} rows ...", end=" ", flush=True)
+    try:
+        cpu_before = tree_cpu_seconds(worker.pid)
+        memory = PeakMemory(worker.pid)
+        run = run_import(stack.base, key, path, rows, label, memory.sample)
+        run.worker_cpu_seconds = tree_cpu_seconds(worker.pid) - cpu_before
+    except RuntimeError as exc:
+        raise RuntimeError(f"{exc}\nworker log:\n{tail(stack.logs / 'worker.log')}") from exc
+    if worker.poll() is not None:
+        raise RuntimeError(f"the worker died:\n{tail(stack.logs / 'worker.log')}")
+    run.rss_mb = proc_status_mb(worker.pid)["VmHWM"]
+    run.tree_mb, run.processes = memory.peak_mb, memory.processes
+    print(
+        f"{run.seconds:.2f} s, {run.rows_per_s:,.0f} rows/s, worker VmHWM {run.rss_mb:.0f} MB, "
+        f"with its child processes {run.tree_mb:.0f} MB (PSS, {run.processes} processes), "
+        f"CPU {run.worker_cpu_seconds:.1f} s"
+    )
+    print(f"  counts {run.counts}")
+    print(
+        f"  upload {run.upload_seconds:.2f} s, worker pickup {run.pickup_seconds:.2f} s, "
+        f"all rows reported processed at +{run.last_progress_seconds:.2f} s after upload; "
+        f"API started_at -> finished_at {run.server_seconds:.3f} s"
+    )
+    return run
 
 
 def first_sku(path: Path) -> str:
@@ -699,28 +494,8 @@ def main() -> int:
     if rows < 1:
         parser.error("--rows must be positive")
 
-    base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
-    db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
-    db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
-    dsn = base_url.set(drivername="postgresql", database=db_name)
-    redis_url = os.environ.get("SHOPLINGO_REDIS_URL", DEFAULT_REDIS)
-    prefix = f"shoplingo-bench-{secrets.token_hex(4)}"
-    work = Path(tempfile.mkdtemp(prefix="shoplingo-import-bench-"))
-    (work / "imports").mkdir()
-    (work / "logs").mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "SHOPLINGO_DATABASE_URL": db_url,
-        "SHOPLINGO_REDIS_URL": redis_url,
-        "SHOPLINGO_REDIS_PREFIX": prefix,
-        "SHOPLINGO_IMPORT_DIR": str(work / "imports"),
-        "SHOPLINGO_PORT": str(port),
-        "SHOPLINGO_LOG_LEVEL": "WARNING",
-    }
-    rds = redis.Redis.from_url(redis_url)
-    api: subprocess.Popen[bytes] | None = None
-    bench: Bench | None = None
+    stack = new_stack("import")
+    work, dsn = stack.work, stack.db.dsn
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on TERM too
     try:
         big = work / f"catalog-{rows}.csv"
@@ -730,60 +505,55 @@ def main() -> int:
             small_file = work / f"catalog-{SMALL_ROWS}.csv"
             write_catalog(small_file, SMALL_ROWS)
 
-        print(f"database {db_name}, redis prefix {prefix}: migrating", flush=True)
-        run_cli(env, "migrate")
-        plain_dsn = dsn.render_as_string(hide_password=False)
+        print(f"database {stack.db.name}, redis prefix {stack.prefix}: migrating", flush=True)
+        run_cli(stack.env, "migrate")
 
         copies = []
         for n in (1, 2):
-            copies.append(asyncio.run(raw_copy(plain_dsn, big, rows)))
+            copies.append(asyncio.run(raw_copy(dsn, big, rows)))
             print(f"raw COPY #{n}: {copies[-1]:.2f} s ({rows / copies[-1]:,.0f} rows/s)")
 
-        base = f"http://127.0.0.1:{port}"
-        api_log = work / "logs" / "api.log"
-        api = start(env, api_log, "serve", "--port", str(port))
-        wait_ready(base, api, api_log)
-        bench = Bench(env, plain_dsn, base, work / "logs", rds, f"{prefix}:queue:health-check")
+        stack.serve()
 
         small: ImportRun | None = None
         if small_file is not None:
-            worker = bench.fresh_worker()
-            _, small_key = bench.new_tenant("Bench 25k")
-            small = bench.measure(worker, small_key, small_file, SMALL_ROWS, "first import 25k")
+            worker = stack.fresh_worker()
+            _, small_key = stack.new_tenant("Bench 25k")
+            small = measure(stack, worker, small_key, small_file, SMALL_ROWS, "first import 25k")
             if small.counts.get("inserted") != SMALL_ROWS:
                 raise RuntimeError(f"25k import inserted {small.counts}, expected {SMALL_ROWS}")
 
-        worker = bench.fresh_worker()
+        worker = stack.fresh_worker()
         at_start = PeakMemory(worker.pid)
         at_start.sample()
         baseline_mb = at_start.peak_mb
-        tenant_id, api_key = bench.new_tenant("Bench")
-        first = bench.measure(worker, api_key, big, rows, f"first import {rows:,}")
-        first.db_rows = asyncio.run(count_products(plain_dsn, tenant_id))
+        tenant_id, api_key = stack.new_tenant("Bench")
+        first = measure(stack, worker, api_key, big, rows, f"first import {rows:,}")
+        first.db_rows = asyncio.run(count_products(dsn, tenant_id))
         print(f"  SQL: {first.db_rows:,} products for the tenant")
         if first.counts.get("inserted") != rows or first.db_rows != rows:
             raise RuntimeError(
                 f"first import: counts {first.counts}, {first.db_rows} rows in products; "
                 f"expected {rows} inserted"
             )
-        floor = asyncio.run(products_write_floor(plain_dsn, tenant_id, work))
+        floor = asyncio.run(products_write_floor(dsn, tenant_id, work))
         print(
             f"database floor: COPY of the imported rows into a copy of products "
             f"{floor.with_fk:.2f} s, without its foreign key to tenants {floor.without_fk:.2f} s"
         )
-        again = bench.measure(worker, api_key, big, rows, f"unchanged re-import {rows:,}")
+        again = measure(stack, worker, api_key, big, rows, f"unchanged re-import {rows:,}")
         if again.counts.get("unchanged") != rows:
             raise RuntimeError(f"re-import: counts {again.counts}, expected {rows} unchanged")
         # One product edited through the API: the file can no longer be replayed as a whole,
         # so every row is read and compared with what it last imported (one row is written).
         edited = httpx.patch(
-            f"{base}/v1/products/{first_sku(big)}",
+            f"{stack.base}/v1/products/{first_sku(big)}",
             json={"title": "edited through the API"},
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=10,
         )
         edited.raise_for_status()
-        rowwise = bench.measure(worker, api_key, big, rows, f"re-import after an edit {rows:,}")
+        rowwise = measure(stack, worker, api_key, big, rows, f"re-import after an edit {rows:,}")
         if rowwise.counts.get("updated") != 1 or rowwise.counts.get("unchanged") != rows - 1:
             raise RuntimeError(f"re-import after an edit: counts {rowwise.counts}")
         report(copies, first, again, rowwise, small, baseline_mb, floor)
@@ -795,9 +565,7 @@ def main() -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        clean_up(
-            [*(bench.workers if bench else []), *([api] if api else [])], db_url, rds, prefix, work
-        )
+        stack.clean_up()
 
 
 if __name__ == "__main__":

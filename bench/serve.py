@@ -9,31 +9,24 @@ stops the servers and drops the database, also when something fails.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
+from harness import BIN, bench_database, free_port, run_cli, start_program, stop, wait_http
 
 from shoplingo.core.db import drop_database
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 APP = "shoplingo.app:create_app"
-DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/shoplingo"
 SKU = "BENCH-1"
 WRK_LOAD = ["-t2", "-c32", "--latency"]
 WARMUP, DURATION = "1s", "5s"
@@ -59,56 +52,10 @@ class Result:
     errors: int  # non-2xx/3xx responses plus socket errors
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def run_cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "shoplingo"), *args], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"shoplingo {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
 def start_server(name: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     program, *flags = SERVERS[name].split()
     argv = [str(BIN / program), *flags, "--host", "127.0.0.1", "--port", str(port), APP]
-    with log.open("wb") as out:  # the child keeps its own handle
-        return subprocess.Popen(
-            argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-    # workers the server forked live in its own session: make sure none outlive it
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def wait_until_live(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{base}/health/live did not answer within 30 s:\n{log.read_text()}")
+    return start_program(env, log, argv)
 
 
 def wrk(url: str, duration: str, headers: list[str]) -> str:
@@ -141,7 +88,7 @@ def bench_server(name: str, env: dict[str, str], api_key: str, logs: Path) -> li
     base, auth = f"http://127.0.0.1:{port}", f"Authorization: Bearer {api_key}"
     proc = start_server(name, port, env, log)
     try:
-        wait_until_live(base, proc, log)
+        wait_http(f"{base}/health/live", proc, log, name, seconds=30)
         headers = {"Authorization": f"Bearer {api_key}"}
         body = {"title": "Bench product", "price": "12.99", "currency": "EUR"}
         httpx.put(f"{base}/v1/products/{SKU}", json=body, headers=headers).raise_for_status()
@@ -158,7 +105,7 @@ def bench_server(name: str, env: dict[str, str], api_key: str, logs: Path) -> li
     except httpx.HTTPStatusError as exc:
         raise RuntimeError(f"{exc}\n{name} log:\n{log.read_text()}") from exc
     finally:
-        stop_server(proc)
+        stop(proc)
 
 
 def report(runs: list[Result]) -> None:
@@ -197,14 +144,12 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("bench/serve.py needs wrk on PATH: apt-get install -y wrk", file=sys.stderr)
         return 2
-    base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
-    db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
-    db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
-    env = {**os.environ, "SHOPLINGO_DATABASE_URL": db_url, "SHOPLINGO_LOG_LEVEL": "WARNING"}
+    db = bench_database()
+    env = {**os.environ, "SHOPLINGO_DATABASE_URL": db.url, "SHOPLINGO_LOG_LEVEL": "WARNING"}
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on TERM too
     results: list[Result] = []
     try:
-        print(f"database {db_name}: migrating", flush=True)
+        print(f"database {db.name}: migrating", flush=True)
         run_cli(env, "migrate")
         new_tenant = ["tenants", "create", "--name", "Bench", "--source-locale", "en-US", "--json"]
         api_key = json.loads(run_cli(env, *new_tenant))["api_key"]
@@ -215,8 +160,8 @@ def main() -> int:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
-        asyncio.run(drop_database(db_url))
-        print(f"database {db_name}: dropped", flush=True)
+        asyncio.run(drop_database(db.url))
+        print(f"database {db.name}: dropped", flush=True)
     report(results)
     return 0
 

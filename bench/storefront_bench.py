@@ -27,24 +27,22 @@ from typing import Any
 import asyncpg
 import httpx
 from litestar import Response, get
-from sqlalchemy.engine import make_url
 
 from shoplingo.core.db import drop_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import (
-    DEFAULT_DB,
+from harness import (
+    BIN,
     ROOT,
-    Result,
+    bench_database,
     free_port,
-    parse_wrk,
     run_cli,
-    stop_server,
-    wait_until_live,
-    wrk,
+    start_program,
+    stop,
+    wait_http,
 )
+from serve import Result, parse_wrk, wrk
 
-BIN = Path(sys.executable).parent
 BUNDLE_PRODUCTS = 200
 WARMUP, DURATION = "2s", "8s"
 TARGETS = {"product": 0.50, "304": 0.75}
@@ -122,13 +120,10 @@ def main() -> int:
             "bench/storefront_bench.py needs wrk on PATH: apt-get install -y wrk", file=sys.stderr
         )
         return 2
-    base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
-    db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
-    db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
-    dsn = base_url.set(drivername="postgresql", database=db_name).render_as_string(False)
+    db = bench_database()
     env = {
         **os.environ,
-        "SHOPLINGO_DATABASE_URL": db_url,
+        "SHOPLINGO_DATABASE_URL": db.url,
         "SHOPLINGO_LOG_LEVEL": "WARNING",
         "SHOPLINGO_REDIS_PREFIX": f"bench-{secrets.token_hex(4)}",
         "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), os.environ.get("PYTHONPATH", "")]),
@@ -138,7 +133,7 @@ def main() -> int:
     results: dict[str, Result] = {}
     sizes: dict[str, int] = {}
     try:
-        print(f"database {db_name}: migrating", flush=True)
+        print(f"database {db.name}: migrating", flush=True)
         run_cli(env, "migrate")
         tenant = json.loads(
             run_cli(env, "tenants", "create", "--name", "Bench", "--source-locale", "en-US",
@@ -155,14 +150,10 @@ def main() -> int:
             argv = [str(BIN / "granian"), "--interface", "asgi", "--factory", "--loop", "uvloop",
                     "--workers", "1", "--no-ws", "--log-level", "warning", "--host", "127.0.0.1",
                     "--port", str(port), "storefront_bench:create_bench_app"]  # fmt: skip
-            with log.open("wb") as out:
-                proc = subprocess.Popen(
-                    argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )  # fmt: skip
-            wait_until_live(base, proc, log)
+            proc = start_program(env, log, argv)
+            wait_http(f"{base}/health/live", proc, log, "the server", seconds=30)
             print(f"seeding {BUNDLE_PRODUCTS} products with published de-DE texts", flush=True)
-            seed(base, tenant["api_key"], dsn, tenant["tenant_id"])
+            seed(base, tenant["api_key"], db.dsn, tenant["tenant_id"])
             auth = f"Authorization: Bearer {public}"
             product = "/v1/storefront/products/SKU-0001?locale=de-AT"
             bundle = "/v1/storefront/bundles/de-AT"
@@ -196,9 +187,9 @@ def main() -> int:
         return 1
     finally:
         if proc is not None:
-            stop_server(proc)
-        asyncio.run(drop_database(db_url))
-        print(f"database {db_name}: dropped", flush=True)
+            stop(proc)
+        asyncio.run(drop_database(db.url))
+        print(f"database {db.name}: dropped", flush=True)
     report(results, sizes)
     return 0
 

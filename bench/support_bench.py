@@ -24,37 +24,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import secrets
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import redis
-from import_bench import (
-    DEFAULT_DB,
-    DEFAULT_REDIS,
-    clean_up,
+from harness import (
+    free_port,
+    new_stack,
     run_cli,
-    start,
     table_row,
     tail,
     verdict,
+    wait_fake,
     wait_ready,
     wait_worker,
 )
-from serve import free_port
-from sqlalchemy.engine import make_url
-from translate_bench import wait_fake
 
 LATENCY_MS = 200
 ROUND_TRIPS = 3
@@ -236,52 +226,30 @@ def main() -> int:
     if conversations < 1 or agents < 1:
         parser.error("--conversations and --agents must be positive")
 
-    base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
-    db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
-    db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
-    dsn = base_url.set(drivername="postgresql", database=db_name).render_as_string(
-        hide_password=False
-    )
-    redis_url = os.environ.get("SHOPLINGO_REDIS_URL", DEFAULT_REDIS)
-    prefix = f"shoplingo-bench-{secrets.token_hex(4)}"
-    work = Path(tempfile.mkdtemp(prefix="shoplingo-support-bench-"))
-    (work / "logs").mkdir()
-    port, fake_port = free_port(), free_port()
-    fake = f"http://127.0.0.1:{fake_port}"
-    env = {
-        **os.environ,
-        "SHOPLINGO_DATABASE_URL": db_url,
-        "SHOPLINGO_REDIS_URL": redis_url,
-        "SHOPLINGO_REDIS_PREFIX": prefix,
-        "SHOPLINGO_IMPORT_DIR": str(work / "imports"),
-        "SHOPLINGO_PORT": str(port),
-        "SHOPLINGO_LOG_LEVEL": "WARNING",
-        "SHOPLINGO_LLM_PROVIDER": "pseudo",
-        "SHOPLINGO_LLM_BASE_URL": f"{fake}/v1",
+    stack = new_stack(
+        "support",
+        llm_provider="pseudo",
         # neither the worker's job slots nor the model limits may be what queues a draft
-        "SHOPLINGO_WORKER_MAX_JOBS": str(agents * 2),
-        "SHOPLINGO_LLM_CONCURRENCY": str(agents * 2),
-        "SHOPLINGO_LLM_TENANT_CONCURRENCY": str(agents * 2),
-    }
-    rds = redis.Redis.from_url(redis_url)
-    procs: list[subprocess.Popen[bytes]] = []
+        worker_max_jobs=str(agents * 2),
+        llm_concurrency=str(agents * 2),
+        llm_tenant_concurrency=str(agents * 2),
+    )
+    dsn, logs, base = stack.db.dsn, stack.logs, stack.base
+    fake_port = free_port()
+    fake = f"http://127.0.0.1:{fake_port}"
+    stack.env["SHOPLINGO_LLM_BASE_URL"] = f"{fake}/v1"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        print(f"database {db_name}, redis prefix {prefix}: migrating", flush=True)
-        run_cli(env, "migrate")
-        base = f"http://127.0.0.1:{port}"
-        logs = work / "logs"
-        procs.append(start(env, logs / "api.log", "serve", "--port", str(port)))
+        print(f"database {stack.db.name}, redis prefix {stack.prefix}: migrating", flush=True)
+        run_cli(stack.env, "migrate")
+        api = stack.start("api.log", "serve", "--port", str(stack.port))
         fake_args = ["fake-llm", "--port", str(fake_port), "--latency-ms", str(LATENCY_MS)]
-        procs.append(start(env, logs / "fake-llm.log", *fake_args))
-        procs.append(start(env, logs / "worker.log", "worker"))
-        wait_ready(base, procs[0], logs / "api.log")
-        wait_fake(fake, procs[1], logs / "fake-llm.log")
-        wait_worker(rds, f"{prefix}:queue:health-check", procs[2], logs / "worker.log")
-        created = run_cli(
-            env, "tenants", "create", "--name", "Support", "--source-locale", "en-US", "--json"
-        )
-        key: str = json.loads(created)["api_key"]
+        fake_llm = stack.start("fake-llm.log", *fake_args)
+        worker = stack.start("worker.log", "worker")
+        wait_ready(base, api, logs / "api.log")
+        wait_fake(fake, fake_llm, logs / "fake-llm.log")
+        wait_worker(stack.rds, stack.health_key, worker, logs / "worker.log")
+        _, key = stack.new_tenant("Support")
 
         started = time.perf_counter()
         ids = asyncio.run(prepare(base, key, conversations, agents))
@@ -307,7 +275,7 @@ def main() -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        clean_up(reversed(procs), db_url, rds, prefix, work)
+        stack.clean_up()
 
 
 if __name__ == "__main__":

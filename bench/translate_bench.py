@@ -23,42 +23,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from random import Random
 from typing import Any
 
 import asyncpg
 import httpx
 import redis
-from import_bench import (
-    ADJECTIVES,
-    DEFAULT_DB,
-    DEFAULT_REDIS,
-    MATERIALS,
-    NOUNS,
-    SENTENCES,
-    clean_up,
+from harness import (
+    Stack,
+    free_port,
+    new_stack,
     run_cli,
-    start,
-    stop,
     table_row,
     tail,
     tree_cpu_seconds,
     verdict,
+    wait_fake,
     wait_ready,
-    wait_worker,
 )
-from serve import free_port
-from sqlalchemy.engine import make_url
+from import_bench import ADJECTIVES, MATERIALS, NOUNS, SENTENCES
 
 from shoplingo.llm.chat import DEFAULT_CHAT_MODEL
 from shoplingo.settings import Settings
@@ -260,19 +249,14 @@ class ProviderResult:
 
 @dataclass
 class Bench:
-    env: dict[str, str]
-    base: str
+    stack: Stack
     fake: str
-    prefix: str
-    logs: Path
-    rds: redis.Redis
     concurrency: int
-    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def worker_env(self, provider: str) -> dict[str, str]:
         c = str(self.concurrency)
         env = {
-            **self.env,
+            **self.stack.env,
             "SHOPLINGO_LLM_PROVIDER": provider,
             "SHOPLINGO_LLM_BASE_URL": f"{self.fake}/v1",
             "SHOPLINGO_LLM_CONCURRENCY": c,
@@ -288,39 +272,32 @@ class Bench:
     def leases_key(self, provider: str) -> str:
         """The limiter's global in-flight set (see shoplingo.llm.limits and build_provider)."""
         scope = DEFAULT_CHAT_MODEL if provider == "chat" else f"pseudo:{qwen_mt.DEFAULT_MODEL}"
-        return f"{self.prefix}:llm:{scope}:leases"
+        return f"{self.stack.prefix}:llm:{scope}:leases"
 
     def fresh_worker(self, provider: str) -> subprocess.Popen[bytes]:
-        for old in self.workers:
-            stop(old)
-        health_key = f"{self.prefix}:queue:health-check"
-        self.rds.delete(health_key)
-        log = self.logs / f"worker-{provider}.log"
-        proc = start(self.worker_env(provider), log, "worker")
-        self.workers.append(proc)
-        wait_worker(self.rds, health_key, proc, log)
-        return proc
+        return self.stack.fresh_worker(f"worker-{provider}.log", self.worker_env(provider))
 
     def measure(self, provider: str) -> ProviderResult:
         worker = self.fresh_worker(provider)
         args = ["tenants", "create", "--name", f"Translate {provider}", "--source-locale", "en-US"]
-        api_key: str = json.loads(run_cli(self.env, *args, "--json"))["api_key"]
+        api_key: str = json.loads(run_cli(self.stack.env, *args, "--json"))["api_key"]
         started = time.perf_counter()
-        asyncio.run(put_products(self.base, api_key, catalog(PRODUCTS)))
+        asyncio.run(put_products(self.stack.base, api_key, catalog(PRODUCTS)))
         print(
             f"[{provider}] {PRODUCTS:,} products created in {time.perf_counter() - started:.1f} s "
             "(not counted)",
             flush=True,
         )
         httpx.post(f"{self.fake}/_stats/reset", timeout=5).raise_for_status()
-        log = self.logs / f"worker-{provider}.log"
+        log = self.stack.logs / f"worker-{provider}.log"
         try:
             print(f"[{provider}] run 1: {SEGMENTS:,} segments ...", end=" ", flush=True)
-            sampler = Sampler(self.fake, self.rds, self.leases_key(provider), time.perf_counter())
-            first = run_job(self.base, api_key, self.fake, sampler, worker.pid)
+            leases = self.leases_key(provider)
+            sampler = Sampler(self.fake, self.stack.rds, leases, time.perf_counter())
+            first = run_job(self.stack.base, api_key, self.fake, sampler, worker.pid)
             print(f"{first.seconds:.2f} s, {first.requests:,} LLM calls")
             print(f"[{provider}] run 2 (the same job again) ...", end=" ", flush=True)
-            second = run_job(self.base, api_key, self.fake, None, worker.pid)
+            second = run_job(self.stack.base, api_key, self.fake, None, worker.pid)
             print(f"{second.seconds:.3f} s, {second.requests:,} LLM calls")
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\nworker log:\n{tail(log)}") from exc
@@ -423,46 +400,26 @@ def main() -> int:
         parser.error("--concurrency must be positive")
     providers = ["pseudo", "chat"] if args.provider == "both" else [args.provider]
 
-    base_url = make_url(os.environ.get("SHOPLINGO_DATABASE_URL", DEFAULT_DB))
-    db_name = f"shoplingo_bench_{secrets.token_hex(4)}"
-    db_url = base_url.set(database=db_name).render_as_string(hide_password=False)
-    redis_url = os.environ.get("SHOPLINGO_REDIS_URL", DEFAULT_REDIS)
-    prefix = f"shoplingo-bench-{secrets.token_hex(4)}"
-    work = Path(tempfile.mkdtemp(prefix="shoplingo-translate-bench-"))
-    (work / "imports").mkdir()
-    (work / "logs").mkdir()
-    port, fake_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "SHOPLINGO_DATABASE_URL": db_url,
-        "SHOPLINGO_REDIS_URL": redis_url,
-        "SHOPLINGO_REDIS_PREFIX": prefix,
-        "SHOPLINGO_IMPORT_DIR": str(work / "imports"),
-        "SHOPLINGO_PORT": str(port),
-        "SHOPLINGO_LOG_LEVEL": "WARNING",
+    stack = new_stack(
+        "translate",
         # The API enqueues a run's first worker jobs (translation_parallel_jobs of them), the
         # worker runs up to worker_max_jobs at once: neither may be what limits the calls.
-        "SHOPLINGO_TRANSLATION_PARALLEL_JOBS": str(concurrency),
-        "SHOPLINGO_WORKER_MAX_JOBS": str(concurrency),
-    }
-    rds = redis.Redis.from_url(redis_url)
-    servers: list[subprocess.Popen[bytes]] = []
-    bench: Bench | None = None
+        translation_parallel_jobs=str(concurrency),
+        worker_max_jobs=str(concurrency),
+    )
+    fake_port = free_port()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on TERM too
     try:
-        print(f"database {db_name}, redis prefix {prefix}: migrating", flush=True)
-        run_cli(env, "migrate")
+        print(f"database {stack.db.name}, redis prefix {stack.prefix}: migrating", flush=True)
+        run_cli(stack.env, "migrate")
 
-        base = f"http://127.0.0.1:{port}"
-        api_log = work / "logs" / "api.log"
-        servers.append(start(env, api_log, "serve", "--port", str(port)))
+        api = stack.start("api.log", "serve", "--port", str(stack.port))
         fake = f"http://127.0.0.1:{fake_port}"
-        fake_log = work / "logs" / "fake-llm.log"
         fake_args = ["fake-llm", "--port", str(fake_port), "--latency-ms", str(LATENCY_MS)]
-        servers.append(start(env, fake_log, *fake_args))
-        wait_ready(base, servers[0], api_log)
-        wait_fake(fake, servers[1], fake_log)
-        bench = Bench(env, base, fake, prefix, work / "logs", rds, concurrency)
+        fake_llm = stack.start("fake-llm.log", *fake_args)
+        wait_ready(stack.base, api, stack.logs / "api.log")
+        wait_fake(fake, fake_llm, stack.logs / "fake-llm.log")
+        bench = Bench(stack, fake, concurrency)
 
         results = [bench.measure(provider) for provider in providers]
         for result in results:
@@ -475,21 +432,7 @@ def main() -> int:
         print("\ninterrupted", file=sys.stderr)
         return 130
     finally:
-        clean_up([*(bench.workers if bench else []), *servers], db_url, rds, prefix, work)
-
-
-def wait_fake(fake: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the fake LLM exited with {proc.returncode}:\n{tail(log)}")
-        try:
-            if httpx.get(f"{fake}/_stats", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{fake}/_stats did not answer 200 within 60 s:\n{tail(log)}")
+        stack.clean_up()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from shoplingo import __version__, hooks
 from shoplingo.catalog.controllers import ProductController
-from shoplingo.catalog.import_controllers import ImportController
+from shoplingo.catalog.imports.controllers import ImportController
 from shoplingo.core.auth import ApiKeyAuthenticationMiddleware, provide_principal
 from shoplingo.core.db import create_engine, create_sessionmaker, provide_db_session
 from shoplingo.core.errors import EXCEPTION_HANDLERS

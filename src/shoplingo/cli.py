@@ -154,7 +154,7 @@ def import_file(
     key: str,
 ) -> None:
     """Upload a catalog file and show the import's progress until it is done."""
-    from shoplingo.catalog.import_client import upload_and_follow
+    from shoplingo.catalog.imports.client import upload_and_follow
 
     settings = get_settings()
     url = api_url or f"http://{settings.host}:{settings.port}"

@@ -13,9 +13,9 @@ from arq import cron
 from arq.worker import func
 
 from shoplingo import hooks
-from shoplingo.catalog import imports
-from shoplingo.catalog.chunks import start_chunk_processes
-from shoplingo.catalog.jobs import run_import_job
+from shoplingo.catalog.imports import service as imports
+from shoplingo.catalog.imports.chunks import start_chunk_processes
+from shoplingo.catalog.imports.jobs import run_import_job
 from shoplingo.core.db import create_engine, create_sessionmaker
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import queue_name, redis_settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shoplingo.catalog.chunks import Chunk, ChunkProcess, ChunkProcessFailed, ChunkSource
+from shoplingo.catalog.imports.chunks import Chunk, ChunkProcess, ChunkProcessFailed, ChunkSource
 
 
 def _source(path: Path, chunk_rows: int = 2) -> ChunkSource:

@@ -1,9 +1,9 @@
 """The bulk importer's quick path for native CSV rows agrees with validate_product.
 
 Most rows of a native CSV skip the raw-value mapping and the per-field error bookkeeping
-(``rules.quick_product``). It must accept exactly the rows validate_product accepts, and give
-them the same stored form and content hash; the rows it declines go to validate_product, which
-names their errors.
+(``catalog.quick.quick_product``). It must accept exactly the rows validate_product accepts,
+and give them the same stored form and content hash; the rows it declines go to
+validate_product, which names their errors.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 import nh3
 import pytest
 
-from shoplingo.catalog.importers.native import NativeCsvReader, NativeProduct
-from shoplingo.catalog.rules import ProductData, sanitize_html, validate_product
+from shoplingo.catalog.html import sanitize_html
+from shoplingo.catalog.imports.importers.native import NativeCsvReader, NativeProduct
+from shoplingo.catalog.validation import ProductData, validate_product
 from shoplingo.ids import uuid7_texts
 
 HEADER = ["sku", "title", "description_html", "price", "currency", "source_locale", "tags"]

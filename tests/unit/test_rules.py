@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from shoplingo.catalog.rules import ProductData, format_price, validate_product
+from shoplingo.catalog.money import format_price
+from shoplingo.catalog.validation import ProductData, validate_product
 
 
 def _validate(**raw: Any) -> tuple[ProductData | None, list[tuple[str, str]]]:

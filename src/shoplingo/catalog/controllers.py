@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from shoplingo.catalog import service
-from shoplingo.catalog.rules import format_price
+from shoplingo.catalog.money import format_price
 from shoplingo.catalog.schemas import (
     OptionValue,
     ProductIn,

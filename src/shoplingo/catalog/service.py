@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.catalog.changes import source_changed
-from shoplingo.catalog.rules import ProductData, validate_product
+from shoplingo.catalog.validation import ProductData, validate_product
 from shoplingo.core.errors import NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.pagination import keyset_page

@@ -7,7 +7,9 @@ is the attempt, or the part of the job a message is for), so a message sent twic
 A run holds a session advisory lock on the job id for its whole length: a second worker
 stays out, and the sweeper can tell a live run from one whose worker died. Attempts are
 counted on the row; an error is retried with a growing delay until the attempts are spent,
-then the job fails with the reason (``give_up`` undoes what the job's own rows need).
+then the job fails with the reason (``give_up`` undoes what the job's own rows need). Work can
+also fail a job at once (:class:`JobFailed`) or find it cancelled (:class:`JobCancelled`, which
+:func:`report_progress` raises once the row is no longer running).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import structlog
 from arq import Retry
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shoplingo.core.db import jsonb_value
@@ -40,6 +42,11 @@ RETURNING attempts, params
 FINISH = """
 UPDATE jobs SET status = $3, error = $4, total = coalesce(total, 1), processed = coalesce(total, 1),
     finished_at = now(), updated_at = now()
+WHERE tenant_id = $1 AND id = $2 AND status = 'running'
+"""
+# for a job that reports its own progress: a failure leaves it as reported
+FINISH_KEEPING_PROGRESS = """
+UPDATE jobs SET status = $3, error = $4, finished_at = now(), updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status = 'running'
 """
 REQUEUE = """
@@ -102,7 +109,39 @@ async def latest_job(session: AsyncSession, tenant_id: uuid.UUID, kind: str) -> 
     )
 
 
-# (asyncpg connection, the job's params with "tenant_id") -> an outcome for the logs
+class JobFailed(Exception):
+    """Raised by a job's work: the job fails now with this message as its reason (retrying
+    would not help)."""
+
+
+class JobCancelled(Exception):
+    """Raised by a job's work when the job's row is no longer running (it was cancelled):
+    whatever the work's transaction wrote rolls back, and the job is not retried."""
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before a failed attempt runs again: growing, at most half a minute."""
+    return min(30, 2 * attempts)
+
+
+async def report_progress(
+    engine: AsyncEngine, tenant_id: uuid.UUID, job_id: uuid.UUID, processed: int
+) -> None:
+    """Record how far a run got, on a connection of its own (readers see it while the run's
+    transaction is still open); raises JobCancelled when the job is no longer running."""
+    async with engine.begin() as conn:
+        running = await conn.scalar(
+            text(
+                "UPDATE jobs SET processed = :processed, updated_at = now() "
+                "WHERE tenant_id = :t AND id = :j AND status = 'running' RETURNING id"
+            ),
+            {"processed": processed, "t": tenant_id, "j": job_id},
+        )
+    if running is None:
+        raise JobCancelled
+
+
+# (connection, the job's params with "tenant_id") -> an outcome for the logs
 Work = Callable[[Any, dict[str, Any]], Awaitable[str]]
 GiveUp = Callable[[Any, dict[str, Any], str], Awaitable[None]]
 
@@ -117,12 +156,23 @@ async def run_tracked(
     job_id: str,
     work: Work,
     give_up: GiveUp = _nothing_to_undo,
+    *,
+    sqlalchemy_connection: bool = False,
+    keeps_progress: bool = False,
 ) -> str:
     """One run of the job; ``work`` gets the lock's connection (autocommit: each statement
-    commits on its own unless ``work`` opens a transaction)."""
+    commits on its own unless ``work`` opens a transaction): the raw asyncpg one, or with
+    ``sqlalchemy_connection`` the SQLAlchemy AsyncConnection around it. ``work`` may mark the
+    row finished itself, inside its own transaction.
+
+    ``give_up`` (raw connection, params, reason) is awaited whenever the job ends without
+    success for good: attempts spent, :class:`JobFailed`, :class:`JobCancelled`. A job that
+    ``keeps_progress`` reports its own processed/total; a failure leaves them as they are.
+    """
     settings: Settings = ctx["settings"]
     engine: AsyncEngine = ctx["engine"]
     tid, jid = uuid.UUID(tenant_id), uuid.UUID(job_id)
+    finish_failed = FINISH_KEEPING_PROGRESS if keeps_progress else FINISH
     async with engine.connect() as conn:
         raw: Any = (await conn.get_raw_connection()).driver_connection
         if not await raw.fetchval("SELECT pg_try_advisory_lock($1)", job_lock_key(jid)):
@@ -130,25 +180,34 @@ async def run_tracked(
         try:
             row = await raw.fetchrow(START, tid, jid)
             if row is None:
-                return "skipped"  # finished or failed meanwhile
+                return "skipped"  # finished, failed or cancelled meanwhile
             params = {**jsonb_value(row["params"]), "tenant_id": tid}
             attempts = row["attempts"]
             if attempts > settings.job_max_attempts:
                 reason = f"gave up after {attempts - 1} attempts"
                 await give_up(raw, params, reason)
-                await raw.execute(FINISH, tid, jid, "failed", reason)
+                await raw.execute(finish_failed, tid, jid, "failed", reason)
                 return "failed"
             try:
-                outcome = await work(raw, params)
+                outcome = await work(conn if sqlalchemy_connection else raw, params)
+            except JobCancelled:
+                log.info("tracked_job_cancelled", job_id=job_id, attempt=attempts)
+                await give_up(raw, params, "cancelled")
+                return "cancelled"
+            except JobFailed as exc:
+                log.warning("tracked_job_failed", job_id=job_id, attempt=attempts, reason=str(exc))
+                await give_up(raw, params, str(exc))
+                await raw.execute(finish_failed, tid, jid, "failed", str(exc))
+                return "failed"
             except Exception as exc:
                 log.exception("tracked_job_error", job_id=job_id, attempt=attempts)
                 reason = f"{type(exc).__name__}: {exc}"[:1000]
                 if attempts >= settings.job_max_attempts:
                     await give_up(raw, params, reason)
-                    await raw.execute(FINISH, tid, jid, "failed", reason)
+                    await raw.execute(finish_failed, tid, jid, "failed", reason)
                     return "failed"
                 await raw.execute(REQUEUE, tid, jid, f"attempt {attempts} failed: {reason}")
-                raise Retry(defer=min(30, 2 * attempts)) from exc
+                raise Retry(defer=retry_delay(attempts)) from exc
             await raw.execute(FINISH, tid, jid, "succeeded", None)
             return outcome
         finally:

@@ -10,12 +10,10 @@ The shop's source locale always ends the chain: the source text is the last reso
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
 from babel.core import get_global
-from babel.numbers import format_currency
 
 from shoplingo.core.i18n import _parse_accept_language
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, parse_locale
@@ -110,14 +108,3 @@ def babel_locale(tag: str) -> Locale:
 def direction(tag: str) -> str:
     """``rtl`` for right-to-left scripts (ar, he, fa, ur), else ``ltr``."""
     return "rtl" if babel_locale(tag).character_order == "right-to-left" else "ltr"
-
-
-@lru_cache(maxsize=4096)
-def format_price(amount: Decimal, currency: str | None, tag: str) -> str:
-    """``12,99 €`` for de-DE; a price without a currency as a plain localized number (cached:
-    Babel takes tens of microseconds, and a catalog repeats its prices)."""
-    if currency is None:
-        from babel.numbers import format_decimal
-
-        return format_decimal(amount, locale=babel_locale(tag))
-    return format_currency(amount, currency, locale=babel_locale(tag))

@@ -9,9 +9,9 @@ from typing import Any
 
 import msgspec
 
-from shoplingo.catalog.rules import format_price as exact_amount
+from shoplingo.catalog.money import format_price
 from shoplingo.legal.classifier import Classifier
-from shoplingo.storefront.locales import direction, format_price
+from shoplingo.storefront.locales import direction
 from shoplingo.storefront.schemas import (
     NamedText,
     OptionOut,
@@ -41,7 +41,7 @@ def language(tag: str) -> str:
 def price(amount: Decimal | None, currency: str | None, tag: str) -> Price | None:
     if amount is None:
         return None
-    exact = exact_amount(amount, currency) or str(amount)
+    exact = format_price(amount, currency)
     return Price(
         amount=exact, currency=currency, formatted=format_price(Decimal(exact), currency, tag)
     )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from shoplingo.app import create_app
 from shoplingo.catalog import changes
-from shoplingo.catalog.import_runner import ImportTask, run_import
+from shoplingo.catalog.imports.runner import ImportTask, run_import
 from shoplingo.core.db import create_engine
 from shoplingo.ids import uuid7
 from shoplingo.models import Job, Product
@@ -425,17 +425,16 @@ async def test_a_product_created_meanwhile_elsewhere_is_updated_not_duplicated(
             insert(Job).values(tenant_id=tenant.id, id=job_id, kind="import", status="running")
         )
 
-    async def start() -> ImportTask:
-        return ImportTask(
-            tenant_id=tenant.id,
-            job_id=job_id,
-            path=path,
-            format="csv",
-            currency=None,
-            source_locale="en-US",
-            chunk_rows=1,
-            sha256="not an upload",
-        )
+    task = ImportTask(
+        tenant_id=tenant.id,
+        job_id=job_id,
+        path=path,
+        format="csv",
+        currency=None,
+        source_locale="en-US",
+        chunk_rows=1,
+        sha256="not an upload",
+    )
 
     async def progress(rows: int) -> None:
         if rows == 1:  # between the two chunks
@@ -445,7 +444,8 @@ async def test_a_product_created_meanwhile_elsewhere_is_updated_not_duplicated(
             assert made.status_code == 201, made.text
 
     try:
-        outcome = await run_import(engine, job_id, start, progress)
+        async with engine.connect() as conn:
+            outcome = await run_import(conn, task, progress)
     finally:
         await engine.dispose()
     assert outcome is not None

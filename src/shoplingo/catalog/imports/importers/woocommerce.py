@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from shoplingo.catalog.importers.base import (
+from shoplingo.catalog.imports.importers.base import (
     CsvRow,
     Item,
     RowProblem,

@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Stream
 
-from shoplingo.catalog import imports
-from shoplingo.catalog.import_schemas import ImportCounts, ImportOut, ImportProgress
-from shoplingo.catalog.uploads import store_upload
+from shoplingo.catalog.imports import service as imports
+from shoplingo.catalog.imports.schemas import ImportCounts, ImportOut, ImportProgress
+from shoplingo.catalog.imports.uploads import store_upload
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator

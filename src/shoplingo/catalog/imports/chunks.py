@@ -24,15 +24,15 @@ from typing import Any
 import msgspec
 import structlog
 
-from shoplingo.catalog.importers import reader_for
-from shoplingo.catalog.importers.base import (
+from shoplingo.catalog.imports.importers import reader_for
+from shoplingo.catalog.imports.importers.base import (
     Item,
     PendingProduct,
     Reader,
     RowProblem,
     SourceProduct,
 )
-from shoplingo.catalog.rules import RULES_VERSION, ProductData, validate_product
+from shoplingo.catalog.validation import RULES_VERSION, ProductData, validate_product
 from shoplingo.core.i18n import N_
 from shoplingo.ids import uuid7_texts
 

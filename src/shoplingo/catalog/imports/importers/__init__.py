@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shoplingo.catalog.importers.base import Reader, read_header
-from shoplingo.catalog.importers.native import JsonLinesReader, NativeCsvReader
-from shoplingo.catalog.importers.shopify import ShopifyReader
-from shoplingo.catalog.importers.woocommerce import WooCommerceReader
+from shoplingo.catalog.imports.importers.base import Reader, read_header
+from shoplingo.catalog.imports.importers.native import JsonLinesReader, NativeCsvReader
+from shoplingo.catalog.imports.importers.shopify import ShopifyReader
+from shoplingo.catalog.imports.importers.woocommerce import WooCommerceReader
 
 READERS: dict[str, type[Reader]] = {
     "csv": NativeCsvReader,

@@ -1,7 +1,8 @@
-"""What a valid product is, and its canonical form.
+"""What a valid product is, its canonical form and its content hash.
 
 One owner for product validation: the HTTP API and the importers both hand raw values to
-:func:`validate_product` and get either a :class:`ProductData` or field errors back.
+:func:`validate_product` and get either a :class:`ProductData` or field errors back (the bulk
+importer's shortcut for plain rows is :mod:`shoplingo.catalog.quick`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
 import msgspec
-import nh3
-from babel.numbers import get_currency_precision, is_currency
 
+from shoplingo.catalog.html import sanitize_html
+from shoplingo.catalog.money import (
+    currency_digits,
+    currency_field_error,
+    format_price,
+    known_currency,
+    minor_unit,
+)
 from shoplingo.core.errors import FieldError
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
@@ -43,9 +49,9 @@ MAX_OPTIONS = 10
 MAX_OPTION = 255
 MAX_PRICE = Decimal("100000000000000")
 
-_LEGAL_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+LEGAL_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 # what a SKU may not contain: it is a path segment of the API (/v1/products/{sku})
-_SKU_PROBLEM = re.compile(r"[/\x00-\x1f\x7f]")
+SKU_PROBLEM = re.compile(r"[/\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +81,7 @@ class ProductData:
 
     def content_hash(self) -> str:
         """SHA-256 of everything stored, in a fixed order (how a price is written aside)."""
-        return _content_hash(
+        return hash_content(
             self.sku,
             self.source_locale,
             self.title,
@@ -92,7 +98,7 @@ class ProductData:
         )
 
 
-def _content_hash(
+def hash_content(
     sku: str,
     source_locale: str,
     title: str,
@@ -107,6 +113,7 @@ def _content_hash(
     currency: str | None,
     variants: list[tuple[str | None, tuple[tuple[str, str], ...], str | None]],
 ) -> str:
+    """The content hash of a product's canonical values (prices written by format_price)."""
     canonical = (
         sku,
         source_locale,
@@ -126,95 +133,6 @@ def _content_hash(
 
 
 _HASH_ENCODER = msgspec.json.Encoder()
-
-
-@lru_cache(maxsize=512)
-def currency_digits(currency: str | None) -> int:
-    return get_currency_precision(currency) if currency else 2
-
-
-@lru_cache(maxsize=512)
-def _minor_unit(currency: str | None) -> Decimal:
-    return Decimal(1).scaleb(-currency_digits(currency))
-
-
-@lru_cache(maxsize=512)
-def known_currency(code: str) -> bool:
-    return len(code) == 3 and is_currency(code)
-
-
-def currency_field_error(field: str, value: str) -> FieldError:
-    return FieldError(
-        field=field,
-        code="unknown_currency",
-        message=N_("{value} is not an ISO 4217 currency code."),
-        params={"value": value},
-    )
-
-
-def format_price(price: Decimal | None, currency: str | None) -> str | None:
-    """A price as a string with the currency's minor units (``25`` EUR -> ``"25.00"``)."""
-    if price is None:
-        return None
-    return str(price.quantize(_minor_unit(currency)))
-
-
-_INLINE_TAGS = frozenset({"b", "strong", "i", "em", "u", "small", "sub", "sup", "span"})
-_TEXT_BLOCKS = frozenset({"p", "h2", "h3", "h4", "h5", "h6"})
-_LISTS = frozenset({"ul", "ol"})
-_SIMPLE_TAG = re.compile(r"</?[a-z][a-z0-9]*>")
-
-
-def _is_plain_markup(html: str) -> bool:
-    """True for markup nh3 would return unchanged: known tags without attributes, properly
-    nested, no entities or stray angle brackets. Most catalog descriptions are like this, and
-    skipping the HTML parser for them makes bulk imports several times faster.
-    """
-    if "&" in html:
-        return False
-    tags = _SIMPLE_TAG.findall(html)
-    if len(tags) != html.count("<") or len(tags) != html.count(">"):
-        return False
-    return _well_nested("".join(tags))
-
-
-@lru_cache(maxsize=8192)
-def _well_nested(tags: str) -> bool:
-    # cached on the tag sequence (one string: cheap to hash): a catalog's descriptions tend
-    # to share a handful of templates
-    stack: list[str] = []
-    for tag in tags[1:-1].split("><") if tags else ():
-        closing, name = tag.startswith("/"), tag.lstrip("/")
-        if name == "br":
-            if closing:
-                return False
-            continue
-        if closing:
-            if not stack or stack.pop() != name:
-                return False
-            continue
-        parent = stack[-1] if stack else None
-        if name in _INLINE_TAGS:
-            ok = parent is None or parent not in _LISTS
-        elif name == "li":
-            ok = parent in _LISTS
-        elif name in _TEXT_BLOCKS or name in _LISTS or name == "blockquote":
-            ok = all(open_tag in ("li", "blockquote") for open_tag in stack) and (
-                parent is None or parent in ("li", "blockquote")
-            )
-        else:
-            ok = False
-        if not ok:
-            return False
-        stack.append(name)
-    return not stack
-
-
-def sanitize_html(html: str) -> str:
-    """Remove scripts, event handlers, unsafe URLs and unknown tags (nh3's allow-list)."""
-    if _is_plain_markup(html):
-        return html.strip()
-    return nh3.clean(html).strip()
 
 
 class _Checker:
@@ -269,7 +187,7 @@ class _Checker:
                 value=str(raw),
             )
             return None
-        if currency is not None and price != price.quantize(_minor_unit(currency)):
+        if currency is not None and price != price.quantize(minor_unit(currency)):
             self.fail(
                 name,
                 "too_many_decimals",
@@ -289,7 +207,7 @@ def validate_product(
     check = _Checker(prefix)
 
     sku = check.text(raw, "sku", MAX_SKU, required=True)
-    if sku is not None and _SKU_PROBLEM.search(sku):
+    if sku is not None and SKU_PROBLEM.search(sku):
         check.fail("sku", "invalid_sku", N_("A SKU cannot contain '/' or control characters."))
         sku = None
 
@@ -361,165 +279,6 @@ def validate_product(
     )
 
 
-# A product as quick_product() returns it: sku, source_locale, title, description_html,
-# seo_title, seo_description, vendor, tags, attributes, legal, price, currency, content_hash
-QuickProduct = tuple[
-    str,
-    str,
-    str,
-    str,
-    str | None,
-    str | None,
-    str | None,
-    list[str],
-    dict[str, str],
-    dict[str, str],
-    Decimal | None,
-    str | None,
-    str,
-]
-# the cells quick_product() reads, in this order
-QUICK_FIELDS = (
-    "sku", "title", "description_html", "source_locale", "seo_title", "seo_description",
-    "vendor", "tags", "price", "currency",
-)  # fmt: skip
-
-
-def quick_product(
-    cells: tuple[str, ...],
-    attributes: Sequence[tuple[str, str]],
-    legal: Sequence[tuple[str, str]],
-    default_locale: str,
-    default_currency: str | None,
-) -> QuickProduct | None:
-    """The canonical form and content hash of a product without variants given as the cells
-    of a CSV row (``cells``: the :data:`QUICK_FIELDS` in order), when it is valid as written;
-    None otherwise, and then :func:`validate_product` decides and names the errors.
-
-    The bulk importer's path for the common case: no dataclasses, no error bookkeeping. A
-    blank cell counts as absent; ``attributes`` and ``legal`` hold (name, cell) for the
-    non-blank cells in column order; ``default_currency`` stands in for a blank currency.
-    Whatever it accepts, :func:`validate_product` accepts with the same result (tests hold
-    the two together).
-    """
-    (
-        sku,
-        title,
-        description_html,
-        source_locale,
-        seo_title,
-        seo_description,
-        vendor,
-        tags,
-        price,
-        currency,
-    ) = cells
-    sku = sku.strip()
-    if not sku or len(sku) > MAX_SKU or _SKU_PROBLEM.search(sku):
-        return None
-    title = title.strip()
-    if not title or len(title) > MAX_TITLE:
-        return None
-    try:
-        locale = canonical_locale(source_locale if source_locale.strip() else default_locale)
-    except InvalidLocaleError:
-        return None
-    description = sanitize_html(description_html)
-    seo_title_value = seo_title.strip() or None
-    seo_description_value = seo_description.strip() or None
-    vendor_value = vendor.strip() or None
-    if (
-        len(description) > MAX_DESCRIPTION
-        or (seo_title_value is not None and len(seo_title_value) > MAX_SEO_TITLE)
-        or (seo_description_value is not None and len(seo_description_value) > MAX_SEO_DESCRIPTION)
-        or (vendor_value is not None and len(vendor_value) > MAX_VENDOR)
-    ):
-        return None
-
-    tag_list: list[str] = []
-    if tags.strip():
-        tag_list = list(map(str.strip, tags.split(",")))
-        if "" in tag_list or len(set(tag_list)) != len(tag_list):
-            tag_list = list(dict.fromkeys(t for t in tag_list if t))
-        if len(tag_list) > MAX_TAGS or max(map(len, tag_list), default=0) > MAX_TAG:
-            return None
-    attribute_map: dict[str, str] = {}
-    if attributes:
-        given = dict(attributes)  # a name given twice: the later cell, like the raw values
-        if len(given) > MAX_ATTRIBUTES:
-            return None
-        for name, value in given.items():
-            if (
-                not name.strip()
-                or len(name) > MAX_ATTRIBUTE_NAME
-                or len(value) > MAX_ATTRIBUTE_VALUE
-            ):
-                return None
-            if value.strip():
-                attribute_map[name.strip()] = value.strip()
-    legal_map: dict[str, str] = {}
-    if legal:
-        for name, value in dict(legal).items():
-            if not _LEGAL_FIELD.match(name) or len(value) > MAX_LEGAL_TEXT:
-                return None
-            if value.strip():
-                legal_map[name] = value.strip()
-
-    currency_code: str | None = None
-    currency_given = currency if currency.strip() else default_currency
-    if currency_given:
-        currency_code = currency_given.strip().upper()
-        if not known_currency(currency_code):
-            return None
-    amount: Decimal | None = None
-    price_text: str | None = None
-    price = price.strip()
-    if price:
-        if currency_code is None:
-            return None
-        try:
-            amount = Decimal(price)
-        except InvalidOperation:
-            return None
-        if not amount.is_finite() or amount < 0 or amount >= MAX_PRICE:
-            return None
-        rounded = amount.quantize(_minor_unit(currency_code))
-        if rounded != amount:
-            return None
-        price_text = str(rounded)
-
-    content_hash = _content_hash(
-        sku,
-        locale,
-        title,
-        description,
-        seo_title_value,
-        seo_description_value,
-        vendor_value,
-        tag_list,
-        attribute_map,
-        legal_map,
-        price_text,
-        currency_code,
-        [],
-    )
-    return (
-        sku,
-        locale,
-        title,
-        description,
-        seo_title_value,
-        seo_description_value,
-        vendor_value,
-        tag_list,
-        attribute_map,
-        legal_map,
-        amount,
-        currency_code,
-        content_hash,
-    )
-
-
 def _tags(check: _Checker, raw: Any) -> tuple[str, ...]:
     if raw in (None, ""):
         return ()
@@ -586,7 +345,7 @@ def _legal(check: _Checker, raw: Any) -> dict[str, str]:
     result: dict[str, str] = {}
     for name, value in raw.items():
         key = f"legal.{name}"
-        if not _LEGAL_FIELD.match(str(name)):
+        if not LEGAL_FIELD.match(str(name)):
             check.fail(
                 key,
                 "invalid_legal_field",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from shoplingo.catalog.importers.base import (
+from shoplingo.catalog.imports.importers.base import (
     CsvRow,
     Item,
     RowProblem,

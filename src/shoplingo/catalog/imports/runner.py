@@ -1,13 +1,14 @@
 """The bulk import pipeline a worker runs for one uploaded file.
 
 All catalog writes of an import happen in one transaction: rows are validated in chunks by a
-child process (catalog.chunks); products new to the catalog (without variants) are COPYed
+child process (imports.chunks); products new to the catalog (without variants) are COPYed
 straight into the products table, the others into a temporary table and upserted from there
 (only rows whose content hash changed are written), so a worker that dies mid-file leaves
 nothing half-written. The job row is marked succeeded in that same transaction.
 
-A transaction-scoped advisory lock on the job id is held for the whole run: a second worker
-handed the same job skips it, and the sweeper recognises a dead run by the lock being free.
+The job's lifecycle (claim, retry, give up, the advisory lock that keeps a second worker out
+and tells the sweeper the run is alive) is core.jobs.run_tracked's; the import runs on the
+lock's connection (imports.jobs).
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ import asyncpg
 import msgspec
 import structlog
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shoplingo.catalog.changes import source_changed
-from shoplingo.catalog.chunks import Chunk, ChunkProcess, ChunkSource
+from shoplingo.catalog.imports.chunks import Chunk, ChunkProcess, ChunkSource
 from shoplingo.core.db import jsonb_value
-from shoplingo.core.jobs import job_lock_key
+from shoplingo.core.jobs import JobCancelled, JobFailed
 
 log = structlog.get_logger(__name__)
 _json = msgspec.json.Encoder()
@@ -41,12 +42,8 @@ PRODUCT_COLUMNS = ("tenant_id", "id", *STAGE_COLUMNS[:-1])
 ERROR_COLUMNS = ("tenant_id", "job_id", "seq", "line", "sku", "column", "code", "message", "params")
 
 
-class ImportFileError(Exception):
+class ImportFileError(JobFailed):
     """The file as a whole cannot be imported; retrying will not help."""
-
-
-class ImportCancelled(Exception):
-    """Someone cancelled the import while it ran: nothing of it is kept."""
 
 
 @dataclass(slots=True)
@@ -241,36 +238,27 @@ async def _write_chunk(
 
 
 async def run_import(
-    engine: AsyncEngine,
-    job_id: uuid.UUID,
-    start: Callable[[], Awaitable[ImportTask | None]],
+    conn: AsyncConnection,
+    task: ImportTask,
     report_progress: Callable[[int], Awaitable[None]],
-) -> tuple[Counts, int] | None:
-    """Import one uploaded file; returns (counts, rows), or None when it did not run.
+) -> tuple[Counts, int]:
+    """Import one uploaded file in one transaction on ``conn`` (not in a transaction yet);
+    returns (counts, rows) once the job row is marked succeeded in that transaction.
 
-    ``start`` is awaited once this run holds the job's lock and says what to import (None: the
-    job is no longer runnable). ``report_progress(rows)`` is awaited after each chunk; both use
-    their own connection, so the API sees them while this transaction is still open.
-    ``report_progress`` raises ImportCancelled when the import was cancelled meanwhile, and so
-    does the end of a run that finds it cancelled: the transaction then rolls back.
+    ``report_progress(rows)`` is awaited after each chunk, on a connection of its own so that
+    the API sees it while this transaction is still open; it raises JobCancelled when the
+    import was cancelled meanwhile, and so does the end of a run that finds it cancelled: the
+    transaction then rolls back.
     """
-    async with engine.connect() as conn, conn.begin():
-        # through SQLAlchemy first, so that its transaction is open before the raw asyncpg
-        # statements below (COPY, temporary tables) run on the same connection
-        locked = await conn.scalar(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": job_lock_key(job_id)}
-        )
-        if not locked:
-            return None  # another worker is on it
-        raw: Any = (await conn.get_raw_connection()).driver_connection
-        assert raw.is_in_transaction()
+    async with conn.begin():
         # the storefront's version counters are bumped once, at the end: bumping them as
         # products are written would lock them (and every API write of this tenant's
-        # products behind them) for the whole import
-        await raw.execute("SET LOCAL shoplingo.defer_storefront_bumps = 'on'")
-        task = await start()
-        if task is None:
-            return None
+        # products behind them) for the whole import. Through SQLAlchemy, so that its
+        # transaction is open before the raw asyncpg statements below (COPY, temporary
+        # tables) run on the same connection.
+        await conn.execute(text("SET LOCAL shoplingo.defer_storefront_bumps = 'on'"))
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        assert raw.is_in_transaction()
         if not task.path.exists():
             raise ImportFileError("the uploaded file is no longer stored; upload it again")
         # errors of an earlier attempt that failed cleanly
@@ -287,9 +275,9 @@ async def run_import(
             FINISH, task.tenant_id, task.job_id, _json.encode(counts.as_dict()).decode(), rows
         )
         if finished != "UPDATE 1":
-            raise ImportCancelled  # a cancel got in before the end: keep nothing
+            raise JobCancelled  # a cancel got in before the end: keep nothing
         await raw.execute("SELECT storefront_bump_deferred($1)", task.tenant_id)
-    log.info("import_done", job_id=str(job_id), rows=rows, **counts.as_dict())
+    log.info("import_done", job_id=str(task.job_id), rows=rows, **counts.as_dict())
     return counts, rows
 
 

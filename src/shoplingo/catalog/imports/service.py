@@ -1,6 +1,6 @@
 """Catalog imports as the API sees them: create (after the upload), read, list, errors.
 
-Never commits; the worker side is ``import_runner`` and ``jobs``.
+Never commits; the worker side is ``runner`` and ``jobs``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shoplingo.catalog.importers import FORMATS, detect_format
-from shoplingo.catalog.rules import currency_field_error, known_currency
-from shoplingo.catalog.uploads import StoredUpload, forget_upload
+from shoplingo.catalog.imports.importers import FORMATS, detect_format
+from shoplingo.catalog.imports.uploads import StoredUpload, forget_upload
+from shoplingo.catalog.money import currency_field_error, known_currency
 from shoplingo.core.db import after_commit
 from shoplingo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_, Translator

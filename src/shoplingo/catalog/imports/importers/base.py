@@ -1,7 +1,7 @@
 """What every catalog file reader produces, and the helpers they share.
 
 A reader turns a file into a stream of :class:`SourceProduct` (raw values, ready for
-``catalog.rules.validate_product``) or :class:`PendingProduct` (rows read but not yet mapped
+``catalog.validation.validate_product``) or :class:`PendingProduct` (rows read but not yet mapped
 to raw values, for a reader with a quick path) and :class:`RowProblem` (a row that cannot even
 become a product: bad encoding, unreadable JSON, a variation without its parent).
 """
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from shoplingo.catalog.rules import QuickProduct
+from shoplingo.catalog.quick import QuickProduct
 from shoplingo.core.i18n import N_
 
 # Field values an importer may hand to validate_product are bounded by the rules; this bound

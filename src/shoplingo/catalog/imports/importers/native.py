@@ -21,14 +21,14 @@ from typing import Any
 
 import msgspec
 
-from shoplingo.catalog.importers.base import (
+from shoplingo.catalog.imports.importers.base import (
     Item,
     RowProblem,
     SourceProduct,
     bad_utf8,
     csv_records,
 )
-from shoplingo.catalog.rules import QUICK_FIELDS, QuickProduct, quick_product
+from shoplingo.catalog.quick import QUICK_FIELDS, QuickProduct, quick_product
 from shoplingo.core.i18n import N_
 
 LEGAL_COLUMNS = ("legal_notice", "warranty", "safety_warning", "return_policy", "compliance")
@@ -99,7 +99,7 @@ class _Layout:
         self, row: list[str], default_locale: str, default_currency: str | None
     ) -> QuickProduct | None:
         """The product of a one-row product's row when it is valid as written and has no
-        variant (see ``rules.quick_product``), else None."""
+        variant (see ``catalog.quick.quick_product``), else None."""
         if not self.quick_ok or (
             self.variant_cells and any(row[i].strip() for i in self.variant_cells)
         ):
