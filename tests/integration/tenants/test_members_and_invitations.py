@@ -3,8 +3,10 @@ invitation it came from; members are invited, deactivated, reactivated and chang
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -15,14 +17,26 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shoplingo.core.db import drop_database
+from shoplingo.core.migrate import downgrade, upgrade
 from shoplingo.models import ApiKey, AuditEvent, Member
+from shoplingo.storefront.cache import asyncpg_dsn
 from tests.fixtures.problems import refused
+from tests.fixtures.queue import drain_queue
 from tests.fixtures.review import PRODUCT, Shop, segments, translate
+from tests.fixtures.servers import SERVER_URL
 from tests.fixtures.storefront import synced
 from tests.fixtures.tenants import Person, TenantCtx, add_member
 
 Client = AsyncTestClient[Litestar]
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def scratch_url() -> Iterator[str]:
+    url = f"{SERVER_URL}/shoplingo_identity_{uuid.uuid4().hex[:8]}"
+    yield url
+    asyncio.run(drop_database(url))
 
 
 @pytest.fixture
@@ -360,3 +374,93 @@ async def test_the_database_refuses_a_member_key_made_by_someone_else(
     with pytest.raises(Exception, match="ck_api_keys_acts_for_its_maker"):
         await db.flush()
     await db.rollback()
+
+
+async def test_a_text_written_through_a_key_someone_made_is_theirs_for_four_eyes(
+    client: Client, review_shop: Shop
+) -> None:
+    shop = review_shop
+    bot = await client.post(
+        "/v1/keys",
+        json={"name": "owner's script", "scopes": ["catalog:read", "translations:write"]},
+        headers=shop.owner.headers,
+    )
+    assert bot.status_code == 201, bot.text
+    material = (await segments(client, shop))["attributes.Material"]
+    edited = await client.put(
+        f"/v1/reviews/{material['id']}",
+        json={"target_text": "100 % Baumwolle, 10 Jahre Garantie"},
+        headers=bearer(bot.json()["key"]),
+    )
+    assert edited.status_code == 200, edited.text
+    # the text becomes legal under new rules: the owner wrote it, through their own script
+    rules = await client.put(
+        "/v1/review/settings", json={"fields": ["warranty", "material"], "patterns": {}},
+        headers=shop.owner.headers,
+    )  # fmt: skip
+    assert rules.status_code == 200, rules.text
+    await drain_queue(shop.settings)
+    assert (await segments(client, shop))["attributes.Material"]["status"] == "needs_review"
+    refused(await approve(client, shop.owner, material["id"]), 403, "four_eyes")
+    assert (await approve(client, shop.rita, material["id"])).status_code == 200
+
+
+def test_upgrading_revokes_member_keys_someone_else_made(scratch_url: str) -> None:
+    """Revision 0012 on a database where an owner minted a key for another member."""
+    assert upgrade(scratch_url, "0011") is True
+    tenant, owner, rita = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    keys = {name: uuid.uuid4() for name in ("owner_cli", "rita_cli", "rita_by_owner", "own", "bot")}
+    # (key, member it acts for, audit actor key, audit actor member)
+    made = [
+        ("owner_cli", owner, None, None),
+        ("rita_cli", rita, None, None),
+        ("rita_by_owner", rita, keys["owner_cli"], owner),
+        ("own", owner, keys["owner_cli"], owner),
+        ("bot", None, keys["owner_cli"], owner),
+    ]
+
+    async def seed_and_upgrade() -> dict[str, tuple[str, uuid.UUID | None, bool]]:
+        conn = await asyncpg.connect(asyncpg_dsn(scratch_url))
+        try:
+            await conn.execute(
+                "INSERT INTO tenants (id, name, source_locale) VALUES ($1, 'old', 'en')", tenant
+            )
+            for member, role in ((owner, "owner"), (rita, "reviewer")):
+                await conn.execute(
+                    "INSERT INTO members (tenant_id, id, name, role) VALUES ($1, $2, 'x', $3)",
+                    tenant, member, role,
+                )  # fmt: skip
+            for name, member, actor_key, actor_member in made:
+                await conn.execute(
+                    "INSERT INTO api_keys (tenant_id, id, name, prefix, secret_hash, scopes, "
+                    "member_id) VALUES ($1, $2, $3, $4, $5, '{catalog:read}', $6)",
+                    tenant, keys[name], name, uuid.uuid4().hex[:12], b"\0" * 32, member,
+                )  # fmt: skip
+                await conn.execute(
+                    "INSERT INTO audit_events (tenant_id, id, action, entity_type, entity_id, "
+                    "actor_key_id, actor_member_id) "
+                    "VALUES ($1, $2, 'api_key.created', 'api_key', $3, $4, $5)",
+                    tenant, uuid.uuid4(), str(keys[name]), actor_key, actor_member,
+                )  # fmt: skip
+        finally:
+            await conn.close()
+        await asyncio.to_thread(upgrade, scratch_url, "0012")
+        conn = await asyncpg.connect(asyncpg_dsn(scratch_url))
+        try:
+            rows = await conn.fetch(
+                "SELECT name, issued_via, created_by, revoked_at IS NOT NULL AS revoked "
+                "FROM api_keys"
+            )
+        finally:
+            await conn.close()
+        return {r["name"]: (r["issued_via"], r["created_by"], r["revoked"]) for r in rows}
+
+    assert asyncio.run(seed_and_upgrade()) == {
+        "owner_cli": ("cli", None, False),
+        "rita_cli": ("cli", None, False),
+        "rita_by_owner": ("api", owner, True),
+        "own": ("api", owner, False),
+        "bot": ("api", owner, False),
+    }
+    downgrade(scratch_url, "0011")
+    upgrade(scratch_url)
