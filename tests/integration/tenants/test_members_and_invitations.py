@@ -411,7 +411,7 @@ def test_upgrading_revokes_member_keys_someone_else_made(scratch_url: str) -> No
     tenant, owner, rita = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     keys = {name: uuid.uuid4() for name in ("owner_cli", "rita_cli", "rita_by_owner", "own", "bot")}
     # (key, member it acts for, audit actor key, audit actor member)
-    made = [
+    made: list[tuple[str, uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]] = [
         ("owner_cli", owner, None, None),
         ("rita_cli", rita, None, None),
         ("rita_by_owner", rita, keys["owner_cli"], owner),
@@ -425,10 +425,10 @@ def test_upgrading_revokes_member_keys_someone_else_made(scratch_url: str) -> No
             await conn.execute(
                 "INSERT INTO tenants (id, name, source_locale) VALUES ($1, 'old', 'en')", tenant
             )
-            for member, role in ((owner, "owner"), (rita, "reviewer")):
+            for person, role in ((owner, "owner"), (rita, "reviewer")):
                 await conn.execute(
                     "INSERT INTO members (tenant_id, id, name, role) VALUES ($1, $2, 'x', $3)",
-                    tenant, member, role,
+                    tenant, person, role,
                 )  # fmt: skip
             for name, member, actor_key, actor_member in made:
                 await conn.execute(
