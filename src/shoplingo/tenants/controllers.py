@@ -48,9 +48,10 @@ class TenantController(Controller):
 class ApiKeyController(Controller):
     path = "/v1/keys"
     tags = ["api keys"]
-    guards = [requires(Scope.ADMIN)]
 
-    @get("/", summary="List API keys (secrets are never shown again)")
+    @get(
+        "/", guards=[requires(Scope.ADMIN)], summary="List API keys (secrets are never shown again)"
+    )
     async def list_keys(self, db_session: DbSession, principal: Caller) -> list[ApiKeyOut]:
         keys = await service.list_api_keys(db_session, principal.tenant_id)
         return [view(k, ApiKeyOut) for k in keys]
@@ -59,7 +60,8 @@ class ApiKeyController(Controller):
         "/",
         summary="Create an API key; the response is the only time the key is shown",
         description="A key with member_id acts for that member: only the member themselves can "
-        "create it (403 key_for_other_member otherwise).",
+        "create it (403 key_for_other_member otherwise). Needs admin, except for a member's "
+        "key for themselves within the scopes of the calling key.",
     )
     async def create_key(
         self,
@@ -78,7 +80,12 @@ class ApiKeyController(Controller):
         )
         return key_created(created)
 
-    @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key")
+    @delete(
+        "/{key_id:uuid}",
+        guards=[requires(Scope.ADMIN)],
+        status_code=200,
+        summary="Revoke an API key",
+    )
     async def revoke_key(
         self,
         db_session: DbSession,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core import audit
-from shoplingo.core.auth import ALL_SCOPES, Principal, Scope, generate_key
+from shoplingo.core.auth import ALL_SCOPES, Principal, Scope, generate_key, missing_scope
 from shoplingo.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
@@ -188,6 +188,14 @@ async def create_api_key(
         if issued_via == "api" and (actor is None or actor.member_id != member_id):
             raise KeyForOtherMember()
     checked = check_scopes(scopes, role)
+    if (
+        issued_via == "api"
+        and actor is not None
+        and not actor.has(Scope.ADMIN)
+        and (member_id is None or not set(checked) <= actor.scopes)
+    ):
+        # without admin, a person makes keys for themselves, holding no more than this one
+        raise missing_scope([Scope.ADMIN.value])
     if publishable:
         _check_publishable(checked, member_id)
     generated = generate_key(publishable=publishable)

@@ -464,3 +464,42 @@ def test_upgrading_revokes_member_keys_someone_else_made(scratch_url: str) -> No
     }
     downgrade(scratch_url, "0011")
     upgrade(scratch_url)
+
+
+@pytest.mark.parametrize(
+    ("who", "scopes", "for_self", "status", "code"),
+    [
+        ("rita", ["review:approve"], True, 201, None),
+        ("rita", ["catalog:read"], False, 403, "missing_scope"),
+        ("rita", ["catalog:read"], "rolf", 403, "key_for_other_member"),
+        ("rita", ["admin"], True, 422, "validation_failed"),
+        ("nora", ["review:approve"], True, 403, "missing_scope"),
+        ("nora", ["catalog:read"], True, 201, None),
+    ],
+)
+async def test_a_member_makes_keys_for_themselves_without_admin(
+    client: Client,
+    review_shop: Shop,
+    who: str,
+    scopes: list[str],
+    for_self: bool | str,
+    status: int,
+    code: str | None,
+) -> None:
+    shop = review_shop
+    nora = await add_member(client, shop.tenant, "Nora", "reviewer", key_scopes=["catalog:read"])
+    caller = {"rita": shop.rita, "nora": nora}[who]
+    body: dict[str, Any] = {"name": "second device", "scopes": scopes}
+    if for_self is True:
+        body["member_id"] = caller.id
+    elif for_self:
+        body["member_id"] = shop.rolf.id
+    response = await client.post("/v1/keys", json=body, headers=caller.headers)
+    if code is not None:
+        refused(response, status, code)
+        return
+    assert response.status_code == status, response.text
+    if "review:approve" in scopes:
+        warranty = (await segments(client, shop))["legal.warranty"]
+        second = Person(caller.id, response.json()["key"])
+        assert (await approve(client, second, warranty["id"])).status_code == 200
