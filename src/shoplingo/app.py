@@ -35,7 +35,12 @@ from shoplingo.storefront.cache import Storefront
 from shoplingo.storefront.controllers import StorefrontController, StorefrontSettingsController
 from shoplingo.storefront.middleware import StorefrontMiddleware
 from shoplingo.support.controllers import ConversationController, SupportPolicyController
-from shoplingo.tenants.controllers import ApiKeyController, MemberController, TenantController
+from shoplingo.tenants.controllers import (
+    ApiKeyController,
+    InvitationController,
+    MemberController,
+    TenantController,
+)
 from shoplingo.translation.controllers import (
     ProductTranslationController,
     TranslationJobController,
@@ -44,7 +49,7 @@ from shoplingo.translation.controllers import (
 from shoplingo.translation.quality.controllers import QaController
 from shoplingo.webhooks.controllers import WebhookController
 
-PUBLIC_PATHS = ["^/health/", "^/schema"]
+PUBLIC_PATHS = ["^/health/", "^/schema", "^/v1/invitations/"]
 # authenticated by the storefront's own (cached) middleware
 STOREFRONT_PATHS = ["^/v1/storefront/"]
 
@@ -82,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TenantController,
             ApiKeyController,
             MemberController,
+            InvitationController,
             ProductController,
             ImportController,
             TranslationJobController,

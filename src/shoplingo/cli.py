@@ -262,6 +262,7 @@ def create_key(
             member_id=member_id,
             actor=None,
             publishable=publishable,
+            issued_via="cli",
         )
         return {
             "id": str(created.key.id),
@@ -318,6 +319,7 @@ def create_member(
             scopes=sorted(service.ROLE_SCOPES[role]),
             member_id=member.id,
             actor=None,
+            issued_via="cli",
         )
         return {"member_id": str(member.id), "role": role, "api_key": created.plaintext}
 
@@ -360,6 +362,7 @@ def demo(as_json: bool) -> None:
             scopes=ALL_SCOPES,
             member_id=owner.id,
             actor=None,
+            issued_via="cli",
         )
         return {"tenant_id": str(tenant.id), "api_key": created.plaintext}
 

@@ -97,6 +97,8 @@ class Settings:
     # your contract's prices here; the defaults (translation.usage.DEFAULT_PRICES) are
     # approximate international list prices.
     llm_prices: str = ""
+    # People: an invitation (the only way a member gets their first key) is valid this long
+    invitation_ttl_hours: int = 72
     # Storefront delivery. Verified keys are cached per process this long (a revocation is
     # seen at once through a database notification; this bounds it if one is ever missed).
     storefront_key_cache_seconds: int = 30

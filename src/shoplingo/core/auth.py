@@ -64,9 +64,17 @@ class Principal:
     scopes: frozenset[str]
     # a publishable storefront key (only /v1/storefront accepts it)
     publishable: bool = False
+    # the member who made this key through the API (None: the CLI, an integration key)
+    created_by: uuid.UUID | None = None
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
+
+    @property
+    def person(self) -> uuid.UUID | None:
+        """Who answers for what this key writes (four-eyes): the member it acts for, else the
+        member who made it; None for keys no person made (the CLI's integration keys)."""
+        return self.member_id or self.created_by
 
 
 # how a handler asks for the authenticated caller
@@ -112,6 +120,7 @@ async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | Non
             ApiKey.secret_hash,
             ApiKey.revoked_at,
             ApiKey.publishable,
+            ApiKey.created_by,
             Member.role,
             Member.deactivated_at,
         )
@@ -131,6 +140,7 @@ async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | Non
         role=row.role,
         scopes=frozenset(row.scopes),
         publishable=row.publishable,
+        created_by=row.created_by,
     )
 
 

@@ -14,7 +14,7 @@ from shoplingo.models.storefront import (
     WebhookEndpoint,
 )
 from shoplingo.models.support import Conversation, Message, ReplyDraft, SupportPolicy
-from shoplingo.models.tenant import Member, Tenant
+from shoplingo.models.tenant import Invitation, Member, Tenant
 
 __all__ = [
     "ApiKey",
@@ -23,6 +23,7 @@ __all__ = [
     "Conversation",
     "GlossaryTerm",
     "ImportRowError",
+    "Invitation",
     "Job",
     "Member",
     "Message",

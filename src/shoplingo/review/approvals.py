@@ -283,7 +283,8 @@ async def edit(
     segment.last_error = None
     segment.approved_by = None
     segment.approved_at = None
-    segment.last_edited_by = actor.member_id
+    # a key someone made writes in their name (an integration key is its maker's)
+    segment.last_edited_by = actor.person
     segment.last_edited_at = now
     if status is Status.PUBLISHED:
         segment.published_at = now

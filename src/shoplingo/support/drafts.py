@@ -139,7 +139,7 @@ async def request_draft(
         instructions=(instructions or "").strip() or None,
         agent_locale=conversation.agent_locale,
         customer_locale=conversation.customer_locale,
-        requested_by=actor.member_id,
+        requested_by=actor.person,
         policies_used=[],
         products_used=[],
         qa_issues=[],

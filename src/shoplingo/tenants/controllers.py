@@ -2,26 +2,37 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.views import view
-from shoplingo.tenants import service
+from shoplingo.settings import Settings
+from shoplingo.tenants import members, service
 from shoplingo.tenants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
+    InvitationCreate,
+    InvitationOut,
+    InvitationRedeem,
     MemberCreate,
-    MemberCreated,
+    MemberInvited,
     MemberOut,
+    MemberUpdate,
+    Redeemed,
     TenantOut,
 )
 
 
 def key_created(created: service.CreatedKey) -> ApiKeyCreated:
     return view(created.key, ApiKeyCreated, key=created.plaintext)
+
+
+def invitation_out(issued: members.IssuedInvitation) -> InvitationOut:
+    return view(issued.invitation, InvitationOut, token=issued.token)
 
 
 class TenantController(Controller):
@@ -37,14 +48,21 @@ class TenantController(Controller):
 class ApiKeyController(Controller):
     path = "/v1/keys"
     tags = ["api keys"]
-    guards = [requires(Scope.ADMIN)]
 
-    @get("/", summary="List API keys (secrets are never shown again)")
+    @get(
+        "/", guards=[requires(Scope.ADMIN)], summary="List API keys (secrets are never shown again)"
+    )
     async def list_keys(self, db_session: DbSession, principal: Caller) -> list[ApiKeyOut]:
         keys = await service.list_api_keys(db_session, principal.tenant_id)
         return [view(k, ApiKeyOut) for k in keys]
 
-    @post("/", summary="Create an API key; the response is the only time the key is shown")
+    @post(
+        "/",
+        summary="Create an API key; the response is the only time the key is shown",
+        description="A key with member_id acts for that member: only the member themselves can "
+        "create it (403 key_for_other_member otherwise). Needs admin, except for a member's "
+        "key for themselves within the scopes of the calling key.",
+    )
     async def create_key(
         self,
         db_session: DbSession,
@@ -62,7 +80,12 @@ class ApiKeyController(Controller):
         )
         return key_created(created)
 
-    @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key")
+    @delete(
+        "/{key_id:uuid}",
+        guards=[requires(Scope.ADMIN)],
+        status_code=200,
+        summary="Revoke an API key",
+    )
     async def revoke_key(
         self,
         db_session: DbSession,
@@ -83,13 +106,14 @@ class MemberController(Controller):
         members = await service.list_members(db_session, principal.tenant_id)
         return [view(m, MemberOut) for m in members]
 
-    @post("/", summary="Add a person, with a personal API key shown once")
+    @post("/", summary="Add a person; answers their invitation (never a key)")
     async def create_member(
         self,
         db_session: DbSession,
         principal: Caller,
+        settings: NamedDependency[Settings],
         data: JSONBody[MemberCreate],
-    ) -> MemberCreated:
+    ) -> MemberInvited:
         member = await service.create_member(
             db_session,
             principal.tenant_id,
@@ -98,14 +122,79 @@ class MemberController(Controller):
             role=data.role,
             actor=principal,
         )
-        created = await service.create_api_key(
+        issued = await members.invite(
             db_session,
-            principal.tenant_id,
-            name=f"{data.name} (personal)",
-            scopes=data.key_scopes
-            if data.key_scopes is not None
-            else sorted(service.ROLE_SCOPES[data.role]),
-            member_id=member.id,
+            member,
+            key_scopes=data.key_scopes,
+            ttl_hours=settings.invitation_ttl_hours,
             actor=principal,
         )
-        return view(member, MemberCreated, api_key=key_created(created))
+        return view(member, MemberInvited, invitation=invitation_out(issued))
+
+    @post("/{member_id:uuid}/invitation", summary="Invite a member who has not joined again")
+    async def reinvite(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        member_id: FromPath[uuid.UUID],
+        data: JSONBody[InvitationCreate] | None = None,
+    ) -> InvitationOut:
+        issued = await members.reinvite(
+            db_session,
+            principal.tenant_id,
+            member_id,
+            key_scopes=data.key_scopes if data else None,
+            ttl_hours=settings.invitation_ttl_hours,
+            actor=principal,
+        )
+        return invitation_out(issued)
+
+    @post("/{member_id:uuid}/deactivate", status_code=200, summary="Deactivate (owner only)")
+    async def deactivate(
+        self, db_session: DbSession, principal: Caller, member_id: FromPath[uuid.UUID]
+    ) -> MemberOut:
+        member = await members.deactivate(
+            db_session, principal.tenant_id, member_id, actor=principal
+        )
+        return view(member, MemberOut)
+
+    @post("/{member_id:uuid}/reactivate", status_code=200, summary="Reactivate (owner only)")
+    async def reactivate(
+        self, db_session: DbSession, principal: Caller, member_id: FromPath[uuid.UUID]
+    ) -> MemberOut:
+        member = await members.reactivate(
+            db_session, principal.tenant_id, member_id, actor=principal
+        )
+        return view(member, MemberOut)
+
+    @patch("/{member_id:uuid}", summary="Change a member's role (owner only)")
+    async def update_member(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        member_id: FromPath[uuid.UUID],
+        data: JSONBody[MemberUpdate],
+    ) -> MemberOut:
+        member = await members.change_role(
+            db_session, principal.tenant_id, member_id, role=data.role, actor=principal
+        )
+        return view(member, MemberOut)
+
+
+class InvitationController(Controller):
+    """Redeeming needs no API key: the token is the credential, once."""
+
+    path = "/v1/invitations"
+    tags = ["members"]
+
+    @post(
+        "/{token:str}/redeem",
+        summary="Set your password and get your own API key (shown once)",
+        security=[{}],
+    )
+    async def redeem(
+        self, db_session: DbSession, token: FromPath[str], data: JSONBody[InvitationRedeem]
+    ) -> Redeemed:
+        member, created = await members.redeem(db_session, token, data.password)
+        return Redeemed(member=view(member, MemberOut), api_key=key_created(created))

@@ -38,7 +38,7 @@ class MemberCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Name
     role: Role
     email: Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-    # scopes of the personal key created with the member; defaults to the role's scopes
+    # scopes of the key the person gets when they redeem the invitation; default: the role's
     key_scopes: list[str] | None = None
 
 
@@ -51,8 +51,34 @@ class MemberOut(msgspec.Struct):
     deactivated_at: datetime | None
 
 
-class MemberCreated(MemberOut):
+class InvitationOut(msgspec.Struct):
+    # the only time the token is shown: hand it to the person, who redeems it
+    token: str
+    expires_at: datetime
+    key_scopes: list[str]
+
+
+class MemberInvited(MemberOut):
+    invitation: InvitationOut
+
+
+class InvitationCreate(msgspec.Struct, forbid_unknown_fields=True):
+    key_scopes: list[str] | None = None
+
+
+class InvitationRedeem(msgspec.Struct, forbid_unknown_fields=True):
+    # at least 10 characters (checked by the service, with its own message)
+    password: Annotated[str, msgspec.Meta(max_length=1000)]
+
+
+class Redeemed(msgspec.Struct):
+    member: MemberOut
+    # the person's own key, shown once
     api_key: ApiKeyCreated
+
+
+class MemberUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role
 
 
 class TenantOut(msgspec.Struct):
@@ -61,8 +87,3 @@ class TenantOut(msgspec.Struct):
     source_locale: str
     target_locales: list[str]
     created_at: datetime
-
-
-class TenantCreated(msgspec.Struct):
-    tenant: TenantOut
-    owner: MemberCreated

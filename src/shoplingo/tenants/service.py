@@ -1,4 +1,9 @@
-"""Tenants, members and API keys. Never commits: the request or CLI boundary does."""
+"""Tenants, members and API keys. Never commits: the request or CLI boundary does.
+
+A key acting for a member is always that person's own (see ``models.api_key``): through the
+API a member makes keys for themselves only; the CLI issues keys directly (an operator's tool);
+invitations (``tenants.members``) give a person their first key.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core import audit
-from shoplingo.core.auth import ALL_SCOPES, Principal, Scope, generate_key
-from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
+from shoplingo.core.auth import ALL_SCOPES, Principal, Scope, generate_key, missing_scope
+from shoplingo.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.models import ApiKey, Member, Tenant
@@ -24,6 +29,14 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "reviewer": frozenset({Scope.CATALOG_READ, Scope.REVIEW_APPROVE}),
     "agent": frozenset({Scope.CATALOG_READ, Scope.SUPPORT_WRITE}),
 }
+
+
+class KeyForOtherMember(Forbidden):
+    code = "key_for_other_member"
+    message = N_(
+        "A key can act only for the member who makes it: nobody can create a key carrying "
+        "another person's identity. Invite the person instead; they get their own key."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,7 @@ async def create_tenant(
         scopes=ALL_SCOPES,
         member_id=owner.id,
         actor=None,
+        issued_via="cli",
     )
     return tenant, owner, created
 
@@ -92,7 +106,7 @@ async def find_tenant_by_name(session: AsyncSession, name: str) -> Tenant | None
     ).first()
 
 
-def _check_scopes(scopes: Sequence[str], role: str | None) -> list[str]:
+def check_scopes(scopes: Sequence[str], role: str | None) -> list[str]:
     errors: list[FieldError] = []
     cleaned = list(dict.fromkeys(scopes))
     for i, scope in enumerate(cleaned):
@@ -163,12 +177,25 @@ async def create_api_key(
     member_id: uuid.UUID | None,
     actor: Principal | None,
     publishable: bool = False,
+    issued_via: str = "api",
 ) -> CreatedKey:
+    """``issued_via``: "api" (a caller's request: a member key only for the caller themselves),
+    "cli" (the operator's command line) or "invitation" (the member redeemed one)."""
     role: str | None = None
     if member_id is not None:
         member = await get_member(session, tenant_id, member_id, field="member_id")
         role = member.role
-    checked = _check_scopes(scopes, role)
+        if issued_via == "api" and (actor is None or actor.member_id != member_id):
+            raise KeyForOtherMember()
+    checked = check_scopes(scopes, role)
+    if (
+        issued_via == "api"
+        and actor is not None
+        and not actor.has(Scope.ADMIN)
+        and (member_id is None or not set(checked) <= actor.scopes)
+    ):
+        # without admin, a person makes keys for themselves, holding no more than this one
+        raise missing_scope([Scope.ADMIN.value])
     if publishable:
         _check_publishable(checked, member_id)
     generated = generate_key(publishable=publishable)
@@ -180,6 +207,8 @@ async def create_api_key(
         scopes=checked,
         member_id=member_id,
         publishable=publishable,
+        issued_via=issued_via,
+        created_by=member_id if issued_via == "invitation" else actor.member_id if actor else None,
     )
     session.add(key)
     await session.flush()
@@ -196,6 +225,7 @@ async def create_api_key(
             "scopes": key.scopes,
             "member_id": str(member_id) if member_id else None,
             "publishable": publishable,
+            "issued_via": issued_via,
         },
     )
     return CreatedKey(key=key, plaintext=generated.plaintext)

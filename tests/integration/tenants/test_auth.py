@@ -134,7 +134,7 @@ async def test_key_scopes_are_validated(
     assert errors == {"scopes.1": "unknown_scope", "scopes.2": "approval_needs_member"}
 
 
-async def test_admin_creates_members_with_personal_keys(
+async def test_admin_invites_members_who_get_personal_keys(
     client: AsyncTestClient[Litestar], tenant: TenantCtx
 ) -> None:
     response = await client.post(
@@ -145,10 +145,17 @@ async def test_admin_creates_members_with_personal_keys(
     assert response.status_code == 201
     member = response.json()
     assert member["email"] == "rita@example.com"
-    assert member["api_key"]["member_id"] == member["id"]
-    assert sorted(member["api_key"]["scopes"]) == ["catalog:read", "review:approve"]
+    assert "api_key" not in member
+    redeemed = await client.post(
+        f"/v1/invitations/{member['invitation']['token']}/redeem",
+        json={"password": "a long enough password"},
+    )
+    assert redeemed.status_code == 201, redeemed.text
+    api_key = redeemed.json()["api_key"]
+    assert api_key["member_id"] == member["id"]
+    assert sorted(api_key["scopes"]) == ["catalog:read", "review:approve"]
 
-    personal = {"Authorization": f"Bearer {member['api_key']['key']}"}
+    personal = {"Authorization": f"Bearer {api_key['key']}"}
     assert (await client.get("/v1/products", headers=personal)).status_code == 200
     assert (await client.get("/v1/members", headers=personal)).status_code == 403
 
