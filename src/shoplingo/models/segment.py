@@ -45,7 +45,8 @@ class Segment(TenantScoped, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint(f"status IN {SEGMENT_STATUSES!r}", name="status"),
         CheckConstraint("owner_kind IN ('product', 'variant')", name="owner_kind"),
-        # the last line of the review gate: legal text is published only with an approval
+        # the last line of the review gate: legal text is published only with an approval (and
+        # the deferred trigger legal_gate_segments of migration 0013 checks that approval)
         CheckConstraint(
             "NOT legal OR status <> 'published' OR approved_at IS NOT NULL",
             name="legal_published_approved",
@@ -112,10 +113,18 @@ class Segment(TenantScoped, TimestampMixin, Base):
 
 class SegmentApproval(TenantScoped, Base):
     """An approved translation of a source text (kept when the segment moves on), so a read
-    can serve the last approved text for the same source while a new one waits for review."""
+    can serve the last approved text for the same source while a new one waits for review.
+
+    Append-only, and the database's legal gate (migration 0013): a row is inserted only for its
+    segment's current text by an active reviewer or owner other than the last editor; a
+    published legal segment needs one of its own for the SHA-256 of its current text."""
 
     __tablename__ = "segment_approvals"
     __table_args__ = (
+        CheckConstraint(
+            "text_sha256 = encode(sha256(convert_to(target_text, 'UTF8')), 'hex')",
+            name="text_sha256",
+        ),
         Index(
             "ix_segment_approvals_tenant_id_source_hash",
             "tenant_id",
@@ -132,6 +141,8 @@ class SegmentApproval(TenantScoped, Base):
     target_locale: Mapped[str] = mapped_column(String(35), nullable=False)
     source_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     target_text: Mapped[str] = mapped_column(Text, nullable=False)
+    # core.text.text_sha256(target_text): what the approver saw, byte for byte
+    text_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     approved_by: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     approved_key_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     approved_at: Mapped[datetime] = mapped_column(

@@ -114,7 +114,8 @@ class ReplyDraft(TenantScoped, TimestampMixin, Base):
         ),
         CheckConstraint(f"status IN {DRAFT_STATUSES!r}", name="status"),
         CheckConstraint(f"stage IN {DRAFT_STAGES!r}", name="stage"),
-        # the gate's last line: legal text is sent only with an approval
+        # the gate's last line: legal text is sent only with an approval (and the deferred
+        # trigger legal_gate_drafts of migration 0013 checks approver and approved text)
         CheckConstraint(
             "NOT legal OR status <> 'sent' OR approved_at IS NOT NULL", name="legal_sent_approved"
         ),
@@ -156,6 +157,8 @@ class ReplyDraft(TenantScoped, TimestampMixin, Base):
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     approved_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # core.text.text_sha256(customer_text) as approved: the text the customer may be sent
+    approved_text_sha256: Mapped[str | None] = mapped_column(String(64))
     sent_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # when the current run was asked for and when the worker finished it

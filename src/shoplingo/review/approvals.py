@@ -28,6 +28,7 @@ from shoplingo.core.db import transaction_time
 from shoplingo.core.errors import Conflict, FieldError, Forbidden, ProblemError, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
+from shoplingo.core.text import text_sha256
 from shoplingo.models import Job, Member, Segment, SegmentApproval
 from shoplingo.qa.issues import blocking
 from shoplingo.review.queue import segment_not_found
@@ -144,6 +145,7 @@ async def approve(
             target_locale=segment.target_locale,
             source_hash=segment.source_hash,
             target_text=segment.target_text,
+            text_sha256=text_sha256(segment.target_text),
             approved_by=actor.member_id,
             approved_key_id=actor.key_id,
             approved_at=now,

@@ -17,6 +17,7 @@ from shoplingo.core.views import view
 from shoplingo.legal.classifier import LegalRules
 from shoplingo.models import AuditEvent, Segment
 from shoplingo.review import approvals, audit_log, legal_rules, queue
+from shoplingo.review.guards import requires_approver
 from shoplingo.review.schemas import (
     ApproveIn,
     AuditEventOut,
@@ -120,6 +121,7 @@ class ReviewController(Controller):
 
     @post(
         "/{segment_id:uuid}/approve",
+        guards=[requires_approver],
         status_code=200,
         summary="Approve and publish (a reviewer's personal key; not the text's last editor)",
     )
@@ -141,6 +143,7 @@ class ReviewController(Controller):
 
     @post(
         "/{segment_id:uuid}/reject",
+        guards=[requires_approver],
         status_code=200,
         summary="Reject: translated again with the comment as an instruction",
     )
@@ -181,7 +184,12 @@ class ReviewController(Controller):
         )
         return await review_view(db_session, segment)
 
-    @post("/approve", status_code=200, summary="Approve many; each item reported on its own")
+    @post(
+        "/approve",
+        guards=[requires_approver],
+        status_code=200,
+        summary="Approve many; each item reported on its own",
+    )
     async def approve_many(
         self,
         request: Request[Any, Any, Any],

@@ -14,6 +14,7 @@ from shoplingo.core.i18n import N_
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
 from shoplingo.models import Conversation, Message, ReplyDraft, SupportPolicy
+from shoplingo.review.guards import requires_approver
 from shoplingo.settings import Settings
 from shoplingo.support import conversations, drafts, policies
 from shoplingo.support.schemas import (
@@ -336,6 +337,7 @@ class ConversationController(Controller):
 
     @post(
         "/{conversation_id:uuid}/drafts/{draft_id:uuid}/approve",
+        guards=[requires_approver],
         status_code=200,
         summary="Approve a reply that needs it (a reviewer's personal key; four-eyes)",
     )

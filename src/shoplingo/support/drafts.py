@@ -22,6 +22,7 @@ from shoplingo.core.db import transaction_time
 from shoplingo.core.errors import Conflict, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import create_job
+from shoplingo.core.text import text_sha256
 from shoplingo.models import Job, Message, ReplyDraft
 from shoplingo.review.approvals import IntegrationKeyCannotEditLegal, TargetChanged, check_reviewer
 from shoplingo.settings import Settings
@@ -180,6 +181,7 @@ async def edit_draft(
     draft.revision += 1
     draft.approved_by = None
     draft.approved_at = None
+    draft.approved_text_sha256 = None
     draft.edited_by = actor.member_id
     draft.edited_at = await transaction_time(session)
     await _run_draft(session, queue, settings, draft)
@@ -237,10 +239,12 @@ async def approve_draft(
     approved = transition(draft.status, DraftChange.APPROVE)
     if reviewed_text is not None and reviewed_text != draft.customer_text:
         raise TargetChanged()
+    assert draft.customer_text is not None  # needs_approval always has the text to approve
     before = _draft_state(draft)
     draft.status = approved.value
     draft.approved_by = actor.member_id
     draft.approved_at = await transaction_time(session)
+    draft.approved_text_sha256 = text_sha256(draft.customer_text)
     await session.flush()
     audit.record(
         session, tenant_id=tenant_id, actor=actor, action="reply_draft.approved",
