@@ -10,7 +10,7 @@ changed. Each step closes a way to hide a word from the rules while it still sho
 - invisible characters are removed: every Unicode format character (category Cf: soft
   hyphen, zero-width space and joiners, bidi controls, BOM, tags), plus the combining grapheme
   joiner, variation selectors and the Arabic tatweel;
-- NFKC folds compatibility forms (full-width ``Ｗａｒｒａｎｔｙ``, ligatures, no-break spaces);
+- NFKC folds compatibility forms (full-width letters, ligatures, no-break spaces);
 - whitespace runs become one space.
 
 ASCII text without ``<`` or ``&`` (most catalog text) only has its whitespace collapsed.
@@ -24,9 +24,12 @@ import unicodedata
 
 # elements that do not break a word when rendered
 INLINE_TAGS = frozenset(
-    "a abbr b bdi bdo big cite code data del dfn em font i ins kbd mark nobr q rp rt ruby s "
-    "samp small span strike strong sub sup time tt u var wbr".split()
-)
+    (
+        "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em",
+        "font", "i", "ins", "kbd", "mark", "nobr", "q", "rp", "rt", "ruby", "s", "samp",
+        "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
+    )
+)  # fmt: skip
 _TAG = re.compile(r"<!--.*?(?:-->|$)|<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)[^>]*>", re.DOTALL)
 
 # Unicode 15.1 category Cf (tests/unit/legal/test_normalize.py checks this against the running
