@@ -68,7 +68,7 @@ SOURCES = [
         "title",
         {"title": "Two-year \uff37\uff41\uff52\uff52\uff41\uff4e\uff54\uff59"},
         id="full-width",
-    ),  # fmt: skip
+    ),
     pytest.param(
         "description_html", {"description_html": "<p>Lifetime guaran<b></b>tee.</p>"}, id="tags"
     ),
@@ -76,12 +76,12 @@ SOURCES = [
         "attributes.Warranty info",
         {"attributes": {"Warranty info": "Two years"}},
         id="attribute-name",
-    ),  # fmt: skip
+    ),
     pytest.param(
         "title",
         {"title": "Achtung: Erstickungsgefahr durch Kleinteile"},
         id="german-warning-in-en-us",
-    ),  # fmt: skip
+    ),
     pytest.param(
         "title", {"title": "Unsuitable for children under three years"}, id="unsuitable-for"
     ),
