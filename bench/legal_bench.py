@@ -4,7 +4,9 @@ Run from the project root: ``uv run python bench/legal_bench.py`` (or ``make ben
 Texts are the real catalog files' cells (titles, descriptions HTML, options; English) plus short
 product texts in de, fr, es, zh and ja, cycled to ``--texts`` (default 200,000), each
 classified by field and content with the default rules (compiled once, as per tenant rules
-version). Prints texts/s, microseconds per text, and the share found legal.
+version). Prints texts/s, microseconds per text, and the share found legal; then the same texts
+as segments into de-DE classified on both sides (source with the source and German rules,
+and a German target text), as segments/s.
 """
 
 from __future__ import annotations
@@ -63,6 +65,24 @@ def main() -> None:
     print(f"classified: {len(sample):,} in {elapsed:.2f} s")
     print(f"rate: {len(sample) / elapsed:,.0f} texts/s, {elapsed / len(sample) * 1e6:.1f} us/text")
     print(f"legal: {legal / len(sample):.1%}")
+
+    # both sides: each text as a segment into German, with a German translation beside it
+    targets = [text for locale, text in OTHERS if locale == "de-DE"]
+    pairs = [(locale, text, targets[i % len(targets)]) for i, (locale, text) in enumerate(sample)]
+    for locale, text, target in pairs[: len(base)]:
+        classify("title", text, locale, "de-DE", target)
+    started = time.perf_counter()
+    held = sum(
+        1
+        for i, (locale, text, target) in enumerate(pairs)
+        if classify(fields[i % 4], text, locale, "de-DE", target) is not None
+    )
+    elapsed = time.perf_counter() - started
+    print(
+        f"both sides: {len(pairs):,} segments in {elapsed:.2f} s, "
+        f"{len(pairs) / elapsed:,.0f} segments/s, {elapsed / len(pairs) * 1e6:.1f} us/segment"
+    )
+    print(f"legal (both sides): {held / len(pairs):.1%}")
 
 
 if __name__ == "__main__":

@@ -1,18 +1,25 @@
-"""Which texts are legal statements: by field and by content, under a tenant's rules.
+"""Which texts are legal statements: by field and by content, on both sides of a
+translation, under a tenant's rules.
 
-Pure and fast. A tenant's rules compile once per rules version into one regular expression
-per source language (each pattern an alternative in a named group, the language-independent
-``*`` patterns after the language's own), so classifying a text is one dict lookup for the
-field and one ``search`` for the content.
+Pure and fast. A tenant's rules compile once per rules version; within that, one regular
+expression per set of languages (each pattern an alternative in a named group: the first
+language's patterns, then the other's, then the language-independent ``*`` ones), so
+classifying a text is a field lookup and one ``search`` per side.
 
 - Field: every ``legal.<name>`` field of a product is legal (the catalog's ``legal`` object
-  holds nothing else), and so is an attribute whose name, lower-cased with spaces and hyphens
-  as underscores, is in the tenant's list (``attributes.Safety warning`` -> ``safety_warning``).
-- Content: a text matching one of the patterns of its source language (``en`` for ``en-US``)
-  or of ``*``. Patterns are Python regular expressions, matched case-insensitively; ``(?-i:CE)``
+  holds nothing else), and so is an attribute whose name matches a field of the tenant's list
+  by words: the field's own name or one of its default aliases (``Warranty info``,
+  ``Garantie``, ``保修`` -> ``warranty``; ``Safety warnings`` -> ``safety_warning``).
+- Content: every text is read as :func:`shoplingo.legal.normalize.normalize` makes it (tags,
+  invisible characters and compatibility forms gone). The source text is read with the rules
+  of its language, of the target's language and of ``*``; the target text (a translation,
+  machine or human) with the target's, the source's and ``*``. Either side makes the segment
+  legal. Patterns are Python regular expressions, matched case-insensitively; ``(?-i:CE)``
   makes a part case-sensitive.
 
-The reason is stored on the segment: ``field warranty`` or ``content: refund (en)``.
+The default rules are data: ``legal/rules/default.toml`` (see :mod:`shoplingo.legal.defaults`).
+The reason is stored on the segment: ``field warranty``, ``content: refund (en)`` (the source
+text) or ``translation: refund (de)`` (the target text).
 """
 
 from __future__ import annotations
@@ -24,151 +31,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shoplingo.core.versioned import VersionedCache
+from shoplingo.legal.defaults import defaults
+from shoplingo.legal.normalize import normalize
 
 ANY_LANGUAGE = "*"
-DEFAULT_FIELDS: tuple[str, ...] = (
-    "legal_notice",
-    "warranty",
-    "safety_warning",
-    "return_policy",
-    "compliance",
-)
-
-# (name, pattern) per source language. Space-separated languages use word boundaries where a
-# word is not commonly the head of a compound (German compounds: no boundaries); Chinese and
-# Japanese match substrings.
-DEFAULT_PATTERNS: dict[str, tuple[tuple[str, str], ...]] = {
-    ANY_LANGUAGE: (
-        # conformity and approval marks, upper case only ("ce" is a French word)
-        ("certification", r"(?<![A-Za-z])(?-i:CE|UKCA|FDA|FCC|RoHS)(?![A-Za-z])"),
-    ),
-    "en": (
-        ("warranty", r"\b(?:warrant(?:y|ies|ed)|guarantee[sd]?)\b"),
-        (
-            "refund",
-            r"\b(?:refunds?|refundable|money[- ]back|returns?\s+(?:polic(?:y|ies)|within|are"
-            r" accepted)|free returns?|right of withdrawal|cancellation polic(?:y|ies))\b",
-        ),
-        ("liability", r"\b(?:liab(?:le|ility)|disclaim\w*|indemnif\w*|not responsible for)\b"),
-        (
-            "certification",
-            r"\b(?:certified|certification|compl(?:ies|y|iant) with|in compliance with"
-            r"|conforms? to)\b",
-        ),
-        (
-            "age_warning",
-            r"(?:\bages?\s*\d+\s*\+|\bfor ages\b|\b(?:children|kids) under\s*\d+"
-            r"|\bnot (?:suitable|intended|recommended) for (?:children|kids)"
-            r"|\bkeep (?:out of|away from) (?:the )?reach of children|\badult supervision)",
-        ),
-        ("choking", r"\b(?:choking hazard|small parts)\b"),
-        (
-            "allergen",
-            r"\b(?:allergens?|allerg(?:y|ies|ic)|may contain|contains (?:traces of )?(?:tree "
-            r"nuts|nuts|peanuts|milk|soy|gluten|eggs?|wheat|sesame|shellfish|fish)"
-            r"|(?:gluten|nut|lactose|dairy)[- ]free)\b",
-        ),
-        ("safety", r"\b(?:warning|caution|danger|flammable|toxic|hazardous)\b"),
-    ),
-    "de": (
-        ("warranty", r"(?:garantie|gewährleistung)"),
-        ("refund", r"(?:rückgabe|rückerstattung|erstattung|widerruf|umtausch|geld[- ]zurück)"),
-        ("liability", r"(?:haftung|haftet|haftbar)"),
-        ("certification", r"(?:zertifizier|zertifikat|konform|entspricht (?:der|den|dem) )"),
-        (
-            "age_warning",
-            r"(?:nicht (?:geeignet )?für kinder|kinder unter \d+|ab \d+ jahren"
-            r"|außer(?:halb der)? reichweite von kindern|aufsicht (?:von|durch) erwachsene)",
-        ),
-        ("choking", r"(?:erstickungsgefahr|verschluckbare|kleinteile)"),
-        (
-            "allergen",
-            r"(?:allergen|allergie|allergisch|kann spuren|enthält (?:nüsse|erdnüsse|milch|soja"
-            r"|gluten|eier|weizen|sesam)|glutenfrei|laktosefrei)",
-        ),
-        ("safety", r"(?:warnhinweis|warnung|achtung|vorsicht|gefahr|entzündlich|giftig)"),
-    ),
-    "fr": (
-        ("warranty", r"\bgaranti(?:e|es|s)?\b"),
-        (
-            "refund",
-            r"(?:rembours\w*|\bretours?\b|droit de rétractation|satisfait ou remboursé)",
-        ),
-        ("liability", r"(?:responsabilité|tenue? pour responsable)"),
-        (
-            "certification",
-            r"(?:\bcertifiée?s?\b|\bcertification\b|\bconformes? (?:à|aux)\b|\bhomologuée?s?\b)",
-        ),
-        (
-            "age_warning",
-            r"(?:ne convient pas aux enfants|enfants de moins de \d+|à partir de \d+ ans"
-            r"|dès \d+ ans|hors de (?:la )?portée des enfants|surveillance d['\u2019]un adulte)",
-        ),
-        ("choking", r"(?:risque d['\u2019]étouffement|petits éléments|petites pièces)"),
-        (
-            "allergen",
-            r"(?:allergène\w*|allergi\w*|peut contenir|contient (?:des )?(?:traces de )?"
-            r"(?:fruits à coque|noix|arachides|lait|soja|gluten|œufs?|oeufs?|blé|sésame)"
-            r"|sans gluten)",
-        ),
-        ("safety", r"(?:avertissement|attention\s*:|\bdanger\b|inflammable|toxique)"),
-    ),
-    "es": (
-        ("warranty", r"\bgarant(?:í|i)as?\b|\bgarantizad[oa]s?\b"),
-        (
-            "refund",
-            r"(?:reembols\w*|devoluci(?:ón|ones)|\bdevolver\b|derecho de desistimiento)",
-        ),
-        ("liability", r"(?:responsabilidad|no se hace responsable|no nos hacemos responsables)"),
-        (
-            "certification",
-            r"(?:\bcertificad[oa]s?\b|certificación|\bcumple con\b|\bconforme (?:a|con)\b"
-            r"|\bhomologad[oa]s?\b)",
-        ),
-        (
-            "age_warning",
-            r"(?:no (?:es )?apto para (?:niños|menores)|niños menores de \d+|a partir de \d+ años"
-            r"|fuera del alcance de los niños|supervisión de un adulto)",
-        ),
-        ("choking", r"(?:peligro de asfixia|riesgo de asfixia|piezas pequeñas)"),
-        (
-            "allergen",
-            r"(?:alérgen\w*|alergi\w*|alérgic\w*|puede contener|contiene (?:trazas de )?(?:frutos"
-            r" secos|nueces|cacahuetes|maní|leche|soja|gluten|huevos?|trigo|sésamo)|sin gluten)",
-        ),
-        ("safety", r"(?:advertencia|precaución|\bpeligro\b|inflamable|tóxic[oa])"),
-    ),
-    "zh": (
-        ("warranty", r"(?:保修|质保|保固|保证|担保|包换)"),
-        ("refund", r"(?:退款|退货|退换|无理由退)"),
-        ("liability", r"(?:责任|免责)"),
-        ("certification", r"(?:认证|符合.{0,12}(?:标准|要求|规定)|合格证)"),
-        (
-            "age_warning",
-            r"(?:\d+\s*岁以下|\d+\s*岁以上|不适合.{0,6}儿童|远离儿童|儿童.{0,6}(?:接触|拿)不到"
-            r"|放在儿童|成人监护|成人陪同)",
-        ),
-        ("choking", r"(?:窒息|小零件|小部件|误吞)"),
-        (
-            "allergen",
-            r"(?:过敏|致敏|可能含有|含有(?:坚果|花生|牛奶|乳制品|大豆|麸质|鸡蛋|小麦|芝麻))",
-        ),
-        ("safety", r"(?:警告|注意事项|危险|易燃|有毒)"),
-    ),
-    "ja": (
-        ("warranty", r"(?:保証|保障)"),
-        ("refund", r"(?:返金|返品|返還|クーリング・?オフ)"),
-        ("liability", r"(?:責任|免責)"),
-        ("certification", r"(?:認証|適合|準拠|認定|技適|(?<![A-Za-z])(?-i:PSE)(?![A-Za-z]))"),
-        (
-            "age_warning",
-            r"(?:\d+\s*歳未満|\d+\s*歳以上|対象年齢|手の届かない|乳幼児)",
-        ),
-        ("choking", r"(?:窒息|誤飲|誤嚥|小さな部品)"),
-        ("allergen", r"(?:アレルギー|アレルゲン|特定原材料)"),
-        ("safety", r"(?:警告|注意|危険|可燃|有毒)"),
-    ),
-}
+_DEFAULTS = defaults()
+DEFAULT_FIELDS: tuple[str, ...] = _DEFAULTS.fields
+# the other names of each field, matched by words (legal/rules/default.toml)
+DEFAULT_ALIASES: Mapping[str, tuple[str, ...]] = _DEFAULTS.aliases
+# (name, pattern) per language, from legal/rules/default.toml
+DEFAULT_PATTERNS: Mapping[str, tuple[tuple[str, str], ...]] = _DEFAULTS.patterns
 
 FLAGS = re.IGNORECASE
 
@@ -181,7 +53,7 @@ class LegalPattern:
 
 @dataclass(frozen=True, slots=True)
 class LegalRules:
-    """A tenant's legal rules: field names, and content patterns per source language."""
+    """A tenant's legal rules: field names, and content patterns per language."""
 
     fields: tuple[str, ...] = DEFAULT_FIELDS
     patterns: Mapping[str, tuple[LegalPattern, ...]] = field(
@@ -192,6 +64,9 @@ class LegalRules:
     )
     # bumped by every change; compiled classifiers are cached per (tenant, version)
     version: int = 0
+    # other names of the fields (not a tenant setting: the defaults' aliases of the fields
+    # the tenant lists)
+    aliases: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_ALIASES)
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any] | None) -> LegalRules:
@@ -223,7 +98,7 @@ class LegalRules:
 
 
 def field_key(name: str) -> str:
-    """``Safety warning`` -> ``safety_warning``: how attribute names meet the field list."""
+    """``Safety warning`` -> ``safety_warning``: how a field list names its fields."""
     return re.sub(r"[\s\-]+", "_", name.strip()).lower()
 
 
@@ -241,51 +116,132 @@ def compile_alternatives(patterns: Sequence[tuple[str, LegalPattern]]) -> re.Pat
     )
 
 
+# scripts written without spaces between words: an alias in them matches as a substring
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# the last word of an alias this long may begin a longer word (German compounds)
+PREFIX_MIN = 5
+_NAME_CACHE_SIZE = 4096
+
+
+def name_words(name: str) -> tuple[str, ...]:
+    """``Warranty-Info (EU)`` -> ``("warranty", "info", "eu")``: normalized, case-folded."""
+    return tuple(w for w in re.split(r"[\W_]+", normalize(name).casefold()) if w)
+
+
+@dataclass(frozen=True, slots=True)
+class _FieldNames:
+    key: str
+    phrases: tuple[tuple[str, ...], ...]
+    substrings: tuple[str, ...]
+
+    def matches(self, folded: str, words: tuple[str, ...]) -> bool:
+        if any(s in folded for s in self.substrings):
+            return True
+        for phrase in self.phrases:
+            *head, last = phrase
+            for i in range(len(words) - len(phrase) + 1):
+                word = words[i + len(head)]
+                if list(words[i : i + len(head)]) == head and (
+                    word == last or (len(last) >= PREFIX_MIN and word.startswith(last))
+                ):
+                    return True
+        return False
+
+
+def _field_names(key: str, aliases: Sequence[str]) -> _FieldNames:
+    names = [key.replace("_", " "), *aliases]
+    return _FieldNames(
+        key=key,
+        phrases=tuple(w for n in names if not _UNSPACED.search(n) and (w := name_words(n))),
+        substrings=tuple(normalize(n).casefold() for n in names if _UNSPACED.search(n)),
+    )
+
+
 class Classifier:
     """Compiled legal rules. ``reason()`` is the only call on the hot path."""
 
-    __slots__ = ("_by_language", "_fields", "_rules")
+    __slots__ = ("_by_languages", "_fields", "_names", "_rules")
 
     def __init__(self, rules: LegalRules) -> None:
         self._rules = rules
-        self._fields = {field_key(name): name for name in rules.fields}
-        self._by_language: dict[str, tuple[re.Pattern[str] | None, list[str]]] = {}
+        self._fields = tuple(
+            _field_names(key, rules.aliases.get(key, ()))
+            for key in dict.fromkeys(field_key(name) for name in rules.fields)
+        )
+        self._names: dict[str, str | None] = {}
+        self._by_languages: dict[
+            tuple[str, ...], tuple[re.Pattern[str] | None, list[tuple[str, str]]]
+        ] = {}
 
-    def _compiled(self, language: str) -> tuple[re.Pattern[str] | None, list[str]]:
-        found = self._by_language.get(language)
+    def _compiled(
+        self, languages: tuple[str, ...]
+    ) -> tuple[re.Pattern[str] | None, list[tuple[str, str]]]:
+        found = self._by_languages.get(languages)
         if found is None:
-            labelled = [(language, p) for p in self._rules.patterns.get(language, ())]
-            if language != ANY_LANGUAGE:
-                labelled += [(ANY_LANGUAGE, p) for p in self._rules.patterns.get(ANY_LANGUAGE, ())]
-            found = (
-                compile_alternatives(labelled),
-                [f"content: {p.name} ({label})" for label, p in labelled],
-            )
-            self._by_language[language] = found
+            order = [*dict.fromkeys(lang for lang in languages if lang != ANY_LANGUAGE)]
+            labelled = [
+                (lang, p)
+                for lang in [*order, ANY_LANGUAGE]
+                for p in self._rules.patterns.get(lang, ())
+            ]
+            found = (compile_alternatives(labelled), [(p.name, lang) for lang, p in labelled])
+            self._by_languages[languages] = found
+        return found
+
+    def _attribute_field(self, name: str) -> str | None:
+        if name in self._names:
+            return self._names[name]
+        folded = normalize(name).casefold()
+        words = name_words(name)
+        found = next((f.key for f in self._fields if f.matches(folded, words)), None)
+        if len(self._names) < _NAME_CACHE_SIZE:
+            self._names[name] = found
         return found
 
     def field_reason(self, field_name: str) -> str | None:
         kind, _, name = field_name.partition(".")
         if kind == "legal" and name:
             return f"field {name}"
-        if kind == "attributes" and name:
-            key = field_key(name)
-            if key in self._fields:
-                return f"field {key}"
+        if kind == "attributes" and name and (key := self._attribute_field(name)):
+            return f"field {key}"
         return None
 
-    def content_reason(self, text: str, source_locale: str) -> str | None:
-        regex, reasons = self._compiled(language_of(source_locale))
+    def _hit(self, text: str, languages: tuple[str, ...]) -> tuple[str, str] | None:
+        """(rule name, its language) of the first rule ``text`` (normalized here) matches."""
+        regex, labels = self._compiled(languages)
         if regex is None:
             return None
-        match = regex.search(text)
+        match = regex.search(normalize(text))
         if match is None or match.lastgroup is None:
             return None
-        return reasons[int(match.lastgroup[1:])]
+        return labels[int(match.lastgroup[1:])]
 
-    def reason(self, field_name: str, text: str, source_locale: str) -> str | None:
-        """Why this text is legal (stored on the segment), or None when it is not."""
-        return self.field_reason(field_name) or self.content_reason(text, source_locale)
+    def content_reason(self, text: str, locale: str) -> str | None:
+        """One text in one language (a support policy): its language's rules and ``*``."""
+        hit = self._hit(text, (language_of(locale),))
+        return f"content: {hit[0]} ({hit[1]})" if hit else None
+
+    def reason(
+        self,
+        field_name: str,
+        source_text: str,
+        source_locale: str,
+        target_locale: str | None = None,
+        target_text: str | None = None,
+    ) -> str | None:
+        """Why this segment is legal (stored on it), or None when it is not: the one
+        classification of a source text and its translation into ``target_locale`` (the
+        target text when there is one). Every caller that sets or re-reads a segment's or a
+        reply's text asks this."""
+        if found := self.field_reason(field_name):
+            return found
+        source = language_of(source_locale)
+        target = language_of(target_locale) if target_locale else source
+        if hit := self._hit(source_text, (source, target)):
+            return f"content: {hit[0]} ({hit[1]})"
+        if target_text and (hit := self._hit(target_text, (target, source))):
+            return f"translation: {hit[0]} ({hit[1]})"
+        return None
 
 
 DEFAULT_CLASSIFIER = Classifier(LegalRules())

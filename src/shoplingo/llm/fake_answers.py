@@ -1,12 +1,15 @@
 """What the fake LLM answers: the chat request it accepts, and the pseudo-localized content
 for the two request styles the real providers send (Qwen-MT ``translation_options``, and JSON
 mode with a task document in the last user message: ``translate`` or ``draft_reply``), with
-the glossary followed or ignored as the fault config says. Same request, same answer.
+the glossary followed or ignored as the fault config says, and a fixed answer wherever the
+config's ``answers`` names the exact source text (or customer message). Same request, same
+answer.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -119,8 +122,11 @@ class BadRequest(Exception):
     """A request the real API answers with 400 (the message says why)."""
 
 
-def answer(chat: ChatRequest, glossary: GlossaryMode) -> str:
+def answer(
+    chat: ChatRequest, glossary: GlossaryMode, answers: Mapping[str, str] | None = None
+) -> str:
     """The assistant message for a valid request; :class:`BadRequest` otherwise."""
+    fixed = answers or {}
     if chat.translation_options is not None:
         if len(chat.messages) != 1 or chat.messages[0].role != "user":
             raise BadRequest(
@@ -130,7 +136,8 @@ def answer(chat: ChatRequest, glossary: GlossaryMode) -> str:
         options = chat.translation_options
         # Qwen-MT has no instruction field: an instruction travels in the domain hint
         terms = _terms(options.terms, glossary, instructed=bool(options.domains))
-        return pseudo_localize(chat.messages[0].text, terms=terms)
+        text = chat.messages[0].text
+        return fixed[text] if text in fixed else pseudo_localize(text, terms=terms)
     user = [m for m in chat.messages if m.role == "user"]
     if not user:
         raise BadRequest("'messages' must contain a user message")
@@ -145,18 +152,29 @@ def answer(chat: ChatRequest, glossary: GlossaryMode) -> str:
         task = msgspec.json.decode(user[-1].text, type=_TranslateTask | _DraftReplyTask)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BadRequest(f"the last user message is not a known task document: {exc}") from None
-    return _encode(_run_task(task, glossary))
+    return _encode(_run_task(task, glossary, fixed))
 
 
-def _run_task(task: _TranslateTask | _DraftReplyTask, glossary: GlossaryMode) -> dict[str, Any]:
+def _run_task(
+    task: _TranslateTask | _DraftReplyTask, glossary: GlossaryMode, fixed: Mapping[str, str]
+) -> dict[str, Any]:
     if isinstance(task, _TranslateTask):
         terms = _terms(task.terms, glossary, instructed=bool(task.instruction))
         return {
             "translations": [
-                {"id": s.id, "text": pseudo_localize(s.text, terms=terms)} for s in task.segments
+                {
+                    "id": s.id,
+                    "text": fixed[s.text]
+                    if s.text in fixed
+                    else pseudo_localize(s.text, terms=terms),
+                }
+                for s in task.segments
             ]
         }
-    return _draft_reply(task)
+    reply = _draft_reply(task)
+    if task.message in fixed:
+        reply["reply"] = fixed[task.message]
+    return reply
 
 
 def _draft_reply(task: _DraftReplyTask) -> dict[str, Any]:

@@ -2,6 +2,10 @@
 ``SHOPLINGO_FAKE_LLM_*`` at start, changed at runtime by ``POST /_control``), and the server's
 mutable state (:class:`FakeLLM`: the config, the request number and the counts by outcome).
 
+Besides faults, ``answers`` makes the model write a given text: ``{"answers": {"<source>":
+"<translation>"}}`` answers that exact source text (a translation, or a reply to that customer
+message) with that text instead of pseudo-localizing it; ``{"answers": {}}`` resets it.
+
 Every "every Nth" fault counts all chat requests since the start or the last
 ``POST /_stats/reset``.
 """
@@ -11,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args
 
 import msgspec
@@ -38,6 +42,8 @@ class FakeLLMConfig:
     malformed_every: int = 0
     refuse_pattern: str | None = None
     glossary: GlossaryMode = "follow"
+    # exact source text -> the model's answer (set through /_control only)
+    answers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FakeLLMConfig:
@@ -45,7 +51,7 @@ class FakeLLMConfig:
         raw = {
             f.name: env[ENV_PREFIX + f.name.upper()]
             for f in dataclasses.fields(cls)
-            if ENV_PREFIX + f.name.upper() in env
+            if f.name != "answers" and ENV_PREFIX + f.name.upper() in env
         }
         return msgspec.convert(raw, ControlUpdate, strict=False).apply(cls())
 
@@ -66,6 +72,7 @@ class ControlUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     malformed_every: NonNegativeInt | msgspec.UnsetType = msgspec.UNSET
     refuse_pattern: str | msgspec.UnsetType | None = msgspec.UNSET
     glossary: GlossaryMode | msgspec.UnsetType = msgspec.UNSET
+    answers: dict[str, str] | msgspec.UnsetType = msgspec.UNSET
 
     def apply(self, config: FakeLLMConfig) -> FakeLLMConfig:
         changes = {

@@ -6,8 +6,8 @@ This module holds the HTTP side: the OpenAI-compatible routes (``/v1/models``,
 ``shoplingo fake-llm`` serves). What it answers is :mod:`shoplingo.llm.fake_answers`; the
 faults it injects (latency, 429 + Retry-After, 500, hangs, malformed JSON, moderation
 refusals, a model that ignores the glossary: ``follow``, ``ignore``, or ``ignore_first``:
-ignored unless the request carries an instruction, as a repair request does) and its
-statistics are :mod:`shoplingo.llm.fake_faults`.
+ignored unless the request carries an instruction, as a repair request does; fixed answers
+for given source texts) and its statistics are :mod:`shoplingo.llm.fake_faults`.
 
 A chat request's number and config snapshot are taken before the first ``await``, so
 concurrent requests on the one event loop never share a number or see half a config.
@@ -153,7 +153,7 @@ async def chat_completions(request: Request[Any, Any, Any], fake: FakeLLM) -> Re
         chat = msgspec.json.decode(body, type=ChatRequest)
         pattern = config.refuse_pattern
         refused = any(pattern in m.text for m in chat.messages) if pattern else False
-        content = "" if refused else answer(chat, config.glossary)
+        content = "" if refused else answer(chat, config.glossary, config.answers)
     except (msgspec.DecodeError, msgspec.ValidationError, BadRequest) as exc:
         return _rejected(fake, hung, "bad_request", _bad_request(str(exc)))
     if refused:

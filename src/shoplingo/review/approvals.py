@@ -29,7 +29,8 @@ from shoplingo.core.errors import Conflict, FieldError, Forbidden, ProblemError,
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.text import text_sha256
-from shoplingo.models import Job, Member, Segment, SegmentApproval
+from shoplingo.legal.classifier import classifier_for
+from shoplingo.models import Job, Member, Segment, SegmentApproval, Tenant
 from shoplingo.qa.issues import blocking
 from shoplingo.review.queue import segment_not_found
 from shoplingo.settings import Settings
@@ -251,9 +252,12 @@ async def edit(
     *,
     target_text: str,
 ) -> Segment:
-    """A person's translation replaces the target text. Legal text (even approved before) goes
-    to needs_review for a new approval by someone else; a clean non-legal edit is published.
-    The approval of the previous text is void (it stays in segment_approvals for reads)."""
+    """A person's translation replaces the target text. The new text is classified with its
+    source (a claim written into a translation makes the segment legal). Legal text (even
+    approved before) goes to needs_review for a new approval by someone else; a clean non-legal
+    edit is published. The approval of the previous text is void (it stays in
+    segment_approvals for reads). An integration key may not write legal text, nor edit
+    a legal segment."""
     segment = await _locked_segment(session, tenant_id, segment_id)
     if segment.legal and actor.member_id is None:
         # four-eyes needs to know who wrote the text: an integration key is nobody
@@ -266,6 +270,13 @@ async def edit(
                 )
             ]
         )
+    tenant = await session.get(Tenant, tenant_id)
+    reason = classifier_for(tenant_id, tenant.settings if tenant else None).reason(
+        segment.field, segment.source_text, segment.source_locale, segment.target_locale,
+        target_text,
+    )  # fmt: skip
+    if reason is not None and actor.member_id is None:
+        raise IntegrationKeyCannotEditLegal()
     # a person's text meets the same glossary and QA checks as the machine's
     raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
     qa = await load_qa_context(raw, tenant_id)
@@ -274,11 +285,15 @@ async def edit(
         segment.field,
     )  # fmt: skip
     issues = [issue.as_dict() for issue in found]
-    status = after_human_edit(segment.status, legal=segment.legal, blocking_issues=blocking(found))
+    status = after_human_edit(
+        segment.status, legal=reason is not None, blocking_issues=blocking(found)
+    )
     before = _state(segment)
     now = await transaction_time(session)
     segment.status = status.value
     segment.target_text = target_text
+    segment.legal = reason is not None
+    segment.legal_reason = reason
     segment.qa_issues = issues
     segment.provider = "human"
     segment.model = None

@@ -81,6 +81,7 @@ def render(
                     field=field,
                     source_text=source_text,
                     source_locale=source,
+                    target_locale=locale,
                     classifier=classifier,
                 )
                 else None

@@ -320,11 +320,10 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
             return await save(DraftStatus(result.status), result.reason)
         tenant = await raw.fetchrow(TENANT, tid)
         classifier = classifier_for(tid, jsonb_value(tenant["settings"]) if tenant else None)
-        reason = (
-            classifier.content_reason(agent_text, draft["agent_locale"])
-            or classifier.content_reason(result.text, draft["customer_locale"])
-            or await raw.fetchval(LEGAL_GROUNDING, tid, draft_id)
-        )
+        # the agent's text and the customer's, each with both languages' rules
+        reason = classifier.reason(
+            "reply", agent_text, draft["agent_locale"], draft["customer_locale"], result.text
+        ) or await raw.fetchval(LEGAL_GROUNDING, tid, draft_id)
         held = reason is not None or blocking(issues)
         status = DraftStatus.NEEDS_APPROVAL if held else DraftStatus.READY
         return await save(status, None, result.text, issues, reason)

@@ -161,7 +161,10 @@ async def _recheck(raw: Any, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[st
     while rows := await raw.fetch(RECHECK_PAGE, tenant_id, last, RECHECK_PAGE_SIZE):
         changed = []
         for row in rows:
-            reason = classifier.reason(row["field"], row["source_text"], row["source_locale"])
+            reason = classifier.reason(
+                row["field"], row["source_text"], row["source_locale"], row["target_locale"],
+                row["target_text"],
+            )  # fmt: skip
             legal = reason is not None
             original = json.loads(row["qa_issues"])
             status, stored = row["status"], original

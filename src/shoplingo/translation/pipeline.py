@@ -22,6 +22,8 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shoplingo.core.db import jsonb_value
+from shoplingo.legal.classifier import Classifier, classifier_for
 from shoplingo.qa.issues import Issue, blocking
 from shoplingo.translation import memory
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
@@ -43,30 +45,34 @@ FROM (
 ) AS c
 WHERE s.tenant_id = c.tenant_id AND s.id = c.id
 RETURNING s.id, s.field, s.source_locale, s.target_locale, s.source_text, s.source_hash,
-          s.legal, s.instruction, s.claimed_at
+          s.legal, s.legal_reason, s.instruction, s.claimed_at
 """
 
 # Only the claim that is still current may write: a claim the sweeper took back (and maybe
 # gave to another worker) is discarded.
-# The status is the state machine's (after_machine_translation) unless the segment became
-# legal while it was being translated (the tenant's legal rules changed): then it waits for
-# review like any legal text. A new text is the machine's: no member edited it.
+# ``r.legal``: the source and the new text classified together (a claim the model wrote makes
+# the segment legal). The status is the state machine's (after_machine_translation) unless the
+# segment became legal while it was being translated (the tenant's legal rules changed): then
+# it waits for review like any legal text. A new text is the machine's: no member edited it.
 SAVE = """
 UPDATE segments AS s SET
-    status = CASE WHEN s.legal AND r.status = 'published' THEN 'needs_review' ELSE r.status END,
+    status = CASE WHEN (s.legal OR r.legal) AND r.status = 'published' THEN 'needs_review'
+                  ELSE r.status END,
+    legal = s.legal OR r.legal,
+    legal_reason = CASE WHEN r.legal THEN r.legal_reason ELSE s.legal_reason END,
     target_text = coalesce(r.target_text, s.target_text), qa_issues = r.qa_issues::jsonb,
     last_edited_by = CASE WHEN r.target_text IS NULL THEN s.last_edited_by END,
     last_error = r.error, provider = r.provider, model = r.model,
     prompt_tokens = s.prompt_tokens + r.prompt_tokens,
     completion_tokens = s.completion_tokens + r.completion_tokens,
     translated_at = CASE WHEN r.target_text IS NULL THEN s.translated_at ELSE now() END,
-    published_at = CASE WHEN r.status = 'published' AND NOT s.legal THEN now()
+    published_at = CASE WHEN r.status = 'published' AND NOT (s.legal OR r.legal) THEN now()
                         ELSE s.published_at END,
     claimed_at = NULL, updated_at = now()
 FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
-            $9::int[], $10::timestamptz[], $11::text[])
+            $9::int[], $10::timestamptz[], $11::text[], $12::boolean[], $13::text[])
      AS r(id, status, target_text, error, provider, model, prompt_tokens, completion_tokens,
-          claimed_at, qa_issues)
+          claimed_at, qa_issues, legal, legal_reason)
 WHERE s.tenant_id = $1 AND s.id = r.id AND s.status = 'translating'
   AND s.claimed_at = r.claimed_at
 """
@@ -82,6 +88,7 @@ WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
 """
 
 TENANT_DOMAIN = "SELECT settings ->> 'domain' FROM tenants WHERE id = $1"
+TENANT_SETTINGS = "SELECT settings FROM tenants WHERE id = $1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +101,8 @@ class Outcome:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     issues: tuple[Issue, ...] = ()
+    # why the segment is legal, its new text read with its source (None: it is not)
+    legal_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +113,22 @@ class Checked:
     issues: tuple[Issue, ...] = ()
 
 
-def _outcome(claimed: Any, checked: Checked, provider: Provider) -> Outcome:
+def legal_reason(classifier: Classifier, claimed: Any, text: str | None) -> str | None:
+    """The segment's source and its new text (if any) under the tenant's rules; the reason it
+    was queued with stands when the new reading finds none."""
+    found = classifier.reason(
+        claimed["field"], claimed["source_text"], claimed["source_locale"],
+        claimed["target_locale"], text,
+    )  # fmt: skip
+    return found or (claimed["legal_reason"] if claimed["legal"] else None)
+
+
+def _outcome(claimed: Any, checked: Checked, provider: Provider, classifier: Classifier) -> Outcome:
     result = checked.result
+    reason = legal_reason(classifier, claimed, result.text if result.status == "ok" else None)
     if result.status == "ok" and result.text is not None:
         status = after_machine_translation(
-            legal=claimed["legal"], blocking_issues=blocking(checked.issues)
+            legal=reason is not None, blocking_issues=blocking(checked.issues)
         )
     elif result.status == "blocked":
         status = Status.BLOCKED
@@ -123,6 +143,7 @@ def _outcome(claimed: Any, checked: Checked, provider: Provider) -> Outcome:
         prompt_tokens=result.prompt_tokens,
         completion_tokens=result.completion_tokens,
         issues=checked.issues,
+        legal_reason=reason,
     )
 
 
@@ -132,6 +153,7 @@ class Batch:
 
     claimed: Sequence[Any]
     qa: QaContext
+    classifier: Classifier
     outcomes: dict[uuid.UUID, Outcome]
     # (source locale, target locale, rows, requests) per language pair
     work: list[tuple[str, str, list[Any], list[SegmentRequest]]]
@@ -146,9 +168,14 @@ def _inspect(qa: QaContext, row: Any, text: str) -> tuple[Issue, ...]:
 
 
 async def _prepare(
-    raw: Any, tenant_id: uuid.UUID, claimed: Sequence[Any], qa: QaContext, domain: str | None
+    raw: Any,
+    tenant_id: uuid.UUID,
+    claimed: Sequence[Any],
+    qa: QaContext,
+    classifier: Classifier,
+    domain: str | None,
 ) -> Batch:
-    batch = Batch(claimed=claimed, qa=qa, outcomes={}, work=[])
+    batch = Batch(claimed=claimed, qa=qa, classifier=classifier, outcomes={}, work=[])
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in claimed:
         groups[(row["source_locale"], row["target_locale"])].append(row)
@@ -163,13 +190,17 @@ async def _prepare(
             text = reusable.get(row["source_hash"])
             issues = _inspect(qa, row, text) if text is not None else ()
             if text is not None and not row["instruction"] and not blocking(issues):
+                reason = legal_reason(classifier, row, text)
                 batch.outcomes[row["id"]] = Outcome(
-                    status=after_machine_translation(legal=row["legal"], blocking_issues=False),
+                    status=after_machine_translation(
+                        legal=reason is not None, blocking_issues=False
+                    ),
                     target_text=text,
                     error=None,
                     provider="memory",
                     model=None,
                     issues=issues,
+                    legal_reason=reason,
                 )
             else:
                 misses.append(row)
@@ -265,7 +296,7 @@ async def _finish(
     for (source, target, rows, _), results in zip(batch.work, answers, strict=True):
         learned: list[tuple[str, str]] = []
         for row, checked in zip(rows, results, strict=True):
-            batch.outcomes[row["id"]] = outcome = _outcome(row, checked, provider)
+            batch.outcomes[row["id"]] = outcome = _outcome(row, checked, provider, batch.classifier)
             # only a clean translation is worth reusing
             if outcome.target_text is not None and not blocking(outcome.issues):
                 learned.append((row["source_text"], outcome.target_text))
@@ -292,6 +323,8 @@ async def _save(
         [o.completion_tokens for _, o in rows],
         [row["claimed_at"] for row, _ in rows],
         [json.dumps([issue.as_dict() for issue in o.issues]) for _, o in rows],
+        [o.legal_reason is not None for _, o in rows],
+        [o.legal_reason for _, o in rows],
     )
 
 
@@ -339,9 +372,11 @@ async def translate_run(
             claimed = await raw.fetch(CLAIM, tenant_id, run_id, batch_size)
             if not claimed:
                 return None
-            # the glossary as it is now (a change bumps its version: the cache misses)
+            # the glossary and legal rules as they are now (a change bumps their versions)
             qa = await load_context(raw, tenant_id)
-            return await _prepare(raw, tenant_id, claimed, qa, domain)
+            settings = jsonb_value(await raw.fetchval(TENANT_SETTINGS, tenant_id))
+            classifier = classifier_for(tenant_id, settings)
+            return await _prepare(raw, tenant_id, claimed, qa, classifier, domain)
 
         current = await claim()
         while current is not None:

@@ -24,6 +24,7 @@ from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
+from shoplingo.legal.classifier import Classifier
 from shoplingo.models import Job, Product, Segment
 from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
@@ -213,7 +214,7 @@ class PreparedPage:
 
 
 async def prepare_page(
-    session: AsyncSession, tenant_id: uuid.UUID, job: Job, classifier: Any
+    session: AsyncSession, tenant_id: uuid.UUID, job: Job, classifier: Classifier
 ) -> PreparedPage:
     """Queue the segments of the next page of the run's products (after the last page done,
     ``params.prepared_through``). Never commits: each page commits on its own, so a worker
@@ -240,12 +241,11 @@ async def prepare_page(
         targets = [t for t in params["target_locales"] if t != product.source_locale]
         if not targets:
             continue
-        # classified (legal or not) once, whatever the number of target locales
-        sources = list(product_sources(product, params["fields"], classifier))
+        # classified per target locale: the target language's rules read the source too
         records += [
             _candidates(source, product.source_locale, target)
             for target in targets
-            for source in sources
+            for source in product_sources(product, params["fields"], classifier, target)
         ]
     queued = 0
     if records:

@@ -10,8 +10,9 @@ For each segment, in order:
 3. otherwise the source text itself, marked as a fallback.
 
 An unapproved translation of legal text is never returned. Legality is the segment's stored
-flag or, in case the tenant's rules changed since it was classified, what the tenant's current
-rules say (a text that became legal is held back even before its segment is re-classified).
+flag or what the tenant's current rules say of its source and target text together (a text
+that became legal, or a claim written into a translation, is held back even before its
+segment is re-classified).
 
 The rule itself is two pure functions, :func:`text_servable` (step 1) and :func:`shopper_text`
 (steps 1 to 3); :func:`servable_texts` applies them to ORM rows, and the storefront (which
@@ -89,15 +90,19 @@ def text_servable(
     field: str,
     source_text: str,
     source_locale: str,
+    target_locale: str,
     classifier: Classifier,
 ) -> bool:
     """Step 1: whether a segment's own target text may be shown to a shopper, for the source
     text it was translated from. ``legal`` is the segment's stored flag; the tenant's current
-    rules (``classifier``) are asked only when it matters (an unapproved servable text)."""
+    rules (``classifier``, both sides) are asked only when it matters (an unapproved servable
+    text)."""
     if status not in SERVABLE or target_text is None:
         return False
     return approved or not (
-        legal or classifier.reason(field, source_text, source_locale) is not None
+        legal
+        or classifier.reason(field, source_text, source_locale, target_locale, target_text)
+        is not None
     )
 
 
@@ -122,6 +127,7 @@ def own_text_servable(segment: SegmentLike, classifier: Classifier) -> bool:
         field=segment.field,
         source_text=segment.source_text,
         source_locale=segment.source_locale,
+        target_locale=segment.target_locale,
         classifier=classifier,
     )
 

@@ -35,15 +35,19 @@ def product_sources(
     product: Any,
     fields: Iterable[str] = FIELDS,
     classifier: Classifier | None = DEFAULT_CLASSIFIER,
+    target_locale: str | None = None,
 ) -> Iterator[SourceText]:
     """The translatable texts of a product row (with ``variants`` loaded), empty ones skipped,
-    each classified legal or not by the tenant's ``classifier`` (legal.classifier); with
+    each classified legal or not by the tenant's ``classifier`` (legal.classifier) for a
+    translation into ``target_locale`` (its language's rules read the source too); with
     ``classifier=None`` nothing is classified (for callers that only need the texts)."""
     wanted = set(fields)
     locale = product.source_locale if classifier is not None else ""
 
     def reason_for(field: str, value: str) -> str | None:
-        return classifier.reason(field, value, locale) if classifier is not None else None
+        if classifier is None:
+            return None
+        return classifier.reason(field, value, locale, target_locale)
 
     def text(field: str, value: str | None) -> Iterator[SourceText]:
         if value and value.strip():

@@ -1,0 +1,48 @@
+"""What the legal rules read: tags, entities, invisible and compatibility characters folded."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import pytest
+
+from shoplingo.legal.normalize import _INVISIBLE, normalize
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("warr\u00adanty", "warranty"),  # soft hyphen
+        ("warr\u200banty", "warranty"),  # zero-width space
+        ("war\u200d\u2060ranty\ufeff", "warranty"),  # joiner, word joiner, BOM
+        ("\u202ewarranty\u202c", "warranty"),  # bidi override
+        ("\uff37\uff41\uff52\uff52\uff41\uff4e\uff54\uff59", "Warranty"),  # full-width
+        ("guaran<b></b>tee", "guarantee"),
+        ("gua<span class='x'>ran</span>tee", "guarantee"),
+        ("guar<!-- hidden -->antee", "guarantee"),
+        ("<p>Two</p><p>years</p>", "Two years"),
+        ("Two<br>years<br/>warranty", "Two years warranty"),
+        ("<ul><li>Free</li><li>returns</li></ul>", "Free returns"),
+        ("warr&shy;anty", "warranty"),
+        ("warr&#x200B;anty", "warranty"),
+        ("Caf&eacute; &amp; more", "Café & more"),
+        ("ﬁne print", "fine print"),  # ligature
+        ("Attention\u00a0: chaud", "Attention : chaud"),  # no-break space
+        ("  many \n\t spaces  ", "many spaces"),
+        ("ضـمـان", "ضمان"),  # Arabic tatweel
+        ("plain text stays", "plain text stays"),
+        ("3 < 4 and 5 > 2", "3 < 4 and 5 > 2"),  # not a tag
+    ],
+)
+def test_normalize(text: str, expected: str) -> None:
+    assert normalize(text) == expected
+
+
+def test_every_format_character_is_invisible() -> None:
+    missing = [
+        f"U+{code:04X}"
+        for code in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(code)) == "Cf" and not _INVISIBLE.fullmatch(chr(code))
+    ]
+    assert not missing
