@@ -9,34 +9,13 @@ import httpx
 import pytest
 
 from shoplingo.settings import Settings
-from tests.fixtures.support import (
-    RETURNS,
-    RUNNING_SHOES,
-    SHIPPING,
-    SHOES,
-    Client,
-    Control,
-    Desk,
-    post_ok,
-)
-from tests.fixtures.tenants import Person, TenantCtx, add_member
+from tests.fixtures.support import Client, Control, Desk, open_desk
+from tests.fixtures.tenants import TenantCtx
 
 
 @pytest.fixture
 async def desk(client: Client, tenant: TenantCtx, llm_settings: Settings, fake_llm: str) -> Desk:
-    response = await client.put("/v1/products/RUN-42", json=SHOES, headers=tenant.headers)
-    assert response.status_code == 201, response.text
-    for policy in (RETURNS, SHIPPING):
-        await post_ok(client, "/v1/support/policies", tenant, policy)
-    await post_ok(client, "/v1/glossary/terms", tenant, RUNNING_SHOES)
-    return Desk(
-        tenant=tenant,
-        settings=llm_settings,
-        owner=Person(id=str(tenant.owner_id), key=tenant.key),
-        anna=await add_member(client, tenant, "Anna", "agent"),
-        rita=await add_member(client, tenant, "Rita", "reviewer"),
-        fake_llm=fake_llm,
-    )
+    return await open_desk(client, tenant, llm_settings, fake_llm)
 
 
 @pytest.fixture
