@@ -26,7 +26,7 @@ from shoplingo.storefront.cache import asyncpg_dsn
 from tests.fixtures.problems import refused
 from tests.fixtures.review import PRODUCT, Shop, segments, storefront_warranty
 from tests.fixtures.servers import SERVER_URL
-from tests.fixtures.support import Desk, act, make_desk, read_draft, request_draft, start
+from tests.fixtures.support import Desk, act, open_desk, read_draft, request_draft, start
 from tests.fixtures.tenants import Person, TenantCtx, add_member
 
 Client = AsyncTestClient[Litestar]
@@ -305,7 +305,7 @@ DRAFT_ATTACKS = {
 
 @pytest.fixture
 async def desk(client: Client, tenant: TenantCtx, llm_settings: Settings, fake_llm: str) -> Desk:
-    return await make_desk(client, tenant, llm_settings, fake_llm)
+    return await open_desk(client, tenant, llm_settings, fake_llm)
 
 
 async def legal_draft(client: Client, desk: Desk) -> dict[str, Any]:

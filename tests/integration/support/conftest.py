@@ -9,13 +9,13 @@ import httpx
 import pytest
 
 from shoplingo.settings import Settings
-from tests.fixtures.support import Client, Control, Desk, make_desk
+from tests.fixtures.support import Client, Control, Desk, open_desk
 from tests.fixtures.tenants import TenantCtx
 
 
 @pytest.fixture
 async def desk(client: Client, tenant: TenantCtx, llm_settings: Settings, fake_llm: str) -> Desk:
-    return await make_desk(client, tenant, llm_settings, fake_llm)
+    return await open_desk(client, tenant, llm_settings, fake_llm)
 
 
 @pytest.fixture

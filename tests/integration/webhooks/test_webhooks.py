@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import asyncpg
@@ -15,82 +13,29 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from shoplingo.core.db import create_engine, create_sessionmaker, transaction
-from shoplingo.core.queue import create_queue
 from shoplingo.settings import Settings
 from shoplingo.webhooks import targets
-from shoplingo.webhooks.delivery import dispatch, verify
-from tests.fixtures.network import free_port
+from shoplingo.webhooks.delivery import verify
 from tests.fixtures.queue import drain_queue
 from tests.fixtures.storefront import Shop, put_product, put_segment
-
-
-@dataclasses.dataclass
-class Receiver:
-    url: str
-    # status codes to answer with, in order; 200 once they run out
-    script: list[int]
-    received: list[tuple[dict[str, str], bytes]] = dataclasses.field(default_factory=list)
+from tests.fixtures.webhooks import (
+    Receiver,
+    dispatch,
+    dispatch_until,
+    quick_retries,
+    running_receiver,
+)
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="", script=[])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            status = state.script.pop(0) if state.script else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{port}/hooks"
-    try:
+    with running_receiver() as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
 def hook_settings(settings: Settings) -> Settings:
-    return dataclasses.replace(
-        settings, webhook_backoff_base_seconds=0.05, webhook_backoff_max_seconds=0.2,
-        webhook_max_attempts=3, webhook_timeout_seconds=2,
-    )  # fmt: skip
-
-
-async def _dispatch(settings: Settings) -> int:
-    engine = create_engine(settings)
-    queue = create_queue(settings)
-    try:
-        async with transaction(create_sessionmaker(engine)) as session:
-            return await dispatch(session, queue, settings)
-    finally:
-        await queue.aclose()
-        await engine.dispose()
-
-
-async def _dispatch_until(settings: Settings, wanted: int = 1) -> int:
-    """The feed holds back while an older transaction anywhere on the server is open."""
-    import asyncio
-
-    created = 0
-    for _ in range(300):
-        created += await _dispatch(settings)
-        if created >= wanted:
-            return created
-        await asyncio.sleep(0.05)
-    return created
+    return quick_retries(settings)
 
 
 async def _endpoint(client: AsyncTestClient[Litestar], shop: Shop, url: str) -> dict[str, Any]:
@@ -113,7 +58,7 @@ async def test_a_publish_is_posted_signed_and_recorded(
     endpoint = await _endpoint(client, shop, receiver.url)
     await put_segment(raw, shop, "TEE", "title", "de", "Hemd")
     await put_segment(raw, shop, "TEE", "title", "fr-FR", "Chemise", status="needs_review")
-    assert await _dispatch_until(hook_settings) == 1
+    assert await dispatch_until(hook_settings) == 1
     await drain_queue(hook_settings)
 
     assert len(receiver.received) == 1
@@ -132,7 +77,7 @@ async def test_a_publish_is_posted_signed_and_recorded(
     assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
         "succeeded", 1, 200,
     )  # fmt: skip
-    assert await _dispatch(hook_settings) == 0  # nothing new: nothing sent twice
+    assert await dispatch(hook_settings) == 0  # nothing new: nothing sent twice
 
 
 async def test_failed_posts_are_retried_with_backoff_until_they_succeed_or_give_up(
@@ -146,7 +91,7 @@ async def test_failed_posts_are_retried_with_backoff_until_they_succeed_or_give_
     endpoint = await _endpoint(client, shop, receiver.url)
     receiver.script = [500, 503]
     await put_segment(raw, shop, "MUG", "title", "de", "Becher")
-    assert await _dispatch_until(hook_settings) == 1
+    assert await dispatch_until(hook_settings) == 1
     await drain_queue(hook_settings)
     assert len(receiver.received) == 3
     bodies = {body for _, body in receiver.received}
@@ -161,7 +106,7 @@ async def test_failed_posts_are_retried_with_backoff_until_they_succeed_or_give_
     receiver.received.clear()
     receiver.script = [500, 500, 500, 500]
     await put_segment(raw, shop, "MUG", "title", "de", "Kaffeebecher")
-    assert await _dispatch_until(hook_settings) == 1
+    assert await dispatch_until(hook_settings) == 1
     await drain_queue(hook_settings)
     assert len(receiver.received) == 3  # webhook_max_attempts
     latest = (
@@ -252,7 +197,7 @@ async def test_a_delivery_goes_to_the_address_that_was_checked_under_the_endpoin
     await put_product(client, shop, "TEE", title="Shirt")
     await _endpoint(client, shop, f"http://hooks.shop.example:{port}/hooks")
     await put_segment(raw, shop, "TEE", "title", "de", "Hemd")
-    assert await _dispatch_until(hook_settings) == 1
+    assert await dispatch_until(hook_settings) == 1
     await drain_queue(hook_settings)
 
     [(headers, _)] = receiver.received
@@ -270,7 +215,7 @@ async def test_a_webhook_to_a_private_address_is_refused_not_retried(
     await put_product(client, shop, "TEE", title="Shirt")
     endpoint = await _endpoint(client, shop, receiver.url)
     await put_segment(raw, shop, "TEE", "title", "de", "Hemd")
-    assert await _dispatch_until(guarded) == 1
+    assert await dispatch_until(guarded) == 1
     await drain_queue(guarded)
 
     assert receiver.received == []
