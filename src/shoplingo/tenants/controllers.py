@@ -138,7 +138,7 @@ class MemberController(Controller):
         principal: Caller,
         settings: NamedDependency[Settings],
         member_id: FromPath[uuid.UUID],
-        data: JSONBody[InvitationCreate] | None = None,
+        data: JSONBody[InvitationCreate | None] = None,
     ) -> InvitationOut:
         issued = await members.reinvite(
             db_session,

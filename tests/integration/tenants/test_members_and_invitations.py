@@ -389,7 +389,7 @@ async def test_a_text_written_through_a_key_someone_made_is_theirs_for_four_eyes
     material = (await segments(client, shop))["attributes.Material"]
     edited = await client.put(
         f"/v1/reviews/{material['id']}",
-        json={"target_text": "100 % Baumwolle, 10 Jahre Garantie"},
+        json={"target_text": "100 % Baumwolle, gekämmt"},
         headers=bearer(bot.json()["key"]),
     )
     assert edited.status_code == 200, edited.text
