@@ -21,6 +21,8 @@ from shoplingo.ids import uuid7
 from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
 ROLES = ("owner", "editor", "reviewer", "agent")
+# the roles whose members may approve legal text
+APPROVER_ROLES = ("reviewer", "owner")
 
 
 class Tenant(TimestampMixin, Base):

@@ -31,6 +31,7 @@ from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.text import text_sha256
 from shoplingo.legal.classifier import classifier_for
 from shoplingo.models import Job, Member, Segment, SegmentApproval, Tenant
+from shoplingo.models.tenant import APPROVER_ROLES
 from shoplingo.qa.issues import blocking
 from shoplingo.review.queue import segment_not_found
 from shoplingo.settings import Settings
@@ -38,7 +39,6 @@ from shoplingo.translation import memory, runs
 from shoplingo.translation.quality.service import load_context as load_qa_context
 from shoplingo.translation.states import Status, after_human_edit, transition
 
-APPROVER_ROLES = ("reviewer", "owner")
 
 
 class IntegrationKeyCannotApprove(Forbidden):

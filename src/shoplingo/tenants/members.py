@@ -39,6 +39,7 @@ from shoplingo.core.errors import (
 )
 from shoplingo.core.i18n import N_
 from shoplingo.models import ApiKey, Invitation, Member
+from shoplingo.models.tenant import APPROVER_ROLES
 from shoplingo.tenants.service import (
     ROLE_SCOPES,
     CreatedKey,
@@ -54,6 +55,10 @@ _hasher = PasswordHasher()
 class OwnerOnly(Forbidden):
     code = "owner_only"
     message = N_("Only an active owner, with their own key, can change members.")
+
+
+class ApproverInvitedByOwner(OwnerOnly):
+    message = N_("Only an active owner, with their own key, can invite a reviewer or an owner.")
 
 
 class LastOwner(Conflict):
@@ -110,7 +115,15 @@ async def invite(
     ttl_hours: int,
     actor: Principal | None,
 ) -> IssuedInvitation:
-    """A new invitation for ``member``; their older unredeemed invitations are void."""
+    """A new invitation for ``member``; their older unredeemed invitations are void. Whoever
+    invites holds the token until the person redeems it, so an identity that may approve
+    legal text is only ever invited by a person who answers for it: an owner, with their own
+    key (the CLI, with ``actor`` None, is the operator)."""
+    if actor is not None and member.role in APPROVER_ROLES:
+        try:
+            await _require_owner(session, actor)
+        except OwnerOnly:
+            raise ApproverInvitedByOwner() from None
     if member.password_hash is not None:
         raise MemberAlreadyJoined()
     if member.deactivated_at is not None:

@@ -127,13 +127,36 @@ async def test_an_owner_cannot_mint_another_members_key_to_approve_their_own_edi
     assert (await approve(client, shop.rita, warranty["id"])).status_code == 200
 
 
+@pytest.mark.parametrize("role", ["reviewer", "owner"])
+async def test_an_integration_key_cannot_invite_anyone_who_may_approve(
+    client: Client, review_shop: Shop, db: AsyncSession, role: str
+) -> None:
+    """The inviter holds the token until it is redeemed: a key with no person behind it could
+    redeem it itself and approve as a puppet, so only an owner invites approvers."""
+    shop = review_shop
+    response = await client.post(
+        "/v1/members", json={"name": "Puppet", "role": role}, headers=shop.sync.headers
+    )
+    refused(response, 403, "owner_only")
+    in_shop = select(Member.name).where(Member.tenant_id == shop.tenant.id)
+    assert "Puppet" not in (await db.scalars(in_shop)).all()
+    # nor can it lift someone it may invite into an approving role
+    editor = await invite(client, shop.sync.headers, "Eddy", "editor")
+    refused(
+        await client.patch(
+            f"/v1/members/{editor['id']}", json={"role": role}, headers=shop.sync.headers
+        ),
+        403, "owner_only",
+    )  # fmt: skip
+
+
 async def test_member_creation_gives_an_invitation_never_a_key(
     client: Client, review_shop: Shop, db: AsyncSession
 ) -> None:
     shop = review_shop
     warranty = (await segments(client, shop))["legal.warranty"]
-    # an admin integration key (no person behind it) adds a "reviewer"
-    created = await invite(client, shop.sync.headers, "Puppet", "reviewer")
+    # the owner, with their own key, adds a reviewer
+    created = await invite(client, shop.owner.headers, "Rhea", "reviewer")
     assert "api_key" not in created
     invitation = created["invitation"]
     assert sorted(invitation["key_scopes"]) == ["catalog:read", "review:approve"]
