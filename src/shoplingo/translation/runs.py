@@ -25,6 +25,7 @@ from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.models import Job, Product, Segment
+from shoplingo.models.job import FINISHED_STATUSES
 from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import FIELDS, SourceText, product_sources
@@ -314,7 +315,7 @@ async def run_stats(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UU
 async def cancel_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Job:
     """Stop a run: its waiting segments become stale (translated by a later run)."""
     job = await get_run(session, tenant_id, run_id)
-    if job.status in ("succeeded", "failed", "cancelled"):
+    if job.status in FINISHED_STATUSES:
         return job
     await session.execute(
         update(Segment)

@@ -1,8 +1,11 @@
-"""webhooks: every delivery attempt is kept (time, duration, status code, error)
+"""webhooks: every delivery attempt is kept; jobs: succeeded_with_errors
 
 A delivery row held only its last attempt's outcome; a receiver that failed twice and then
 answered looked like it never failed. Existing deliveries keep no history (their last outcome
 stays on the delivery row).
+
+A job whose rows (an import) or segments (a translation run) partly failed finishes as
+``succeeded_with_errors``; jobs finished before keep their status.
 
 Revision ID: 0014
 Revises: 0011
@@ -20,7 +23,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+OLD_STATUSES = "status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')"
+NEW_STATUSES = (
+    "status IN ('queued', 'running', 'succeeded', 'succeeded_with_errors', 'failed', 'cancelled')"
+)
+
+
 def upgrade() -> None:
+    op.drop_constraint(op.f("ck_jobs_status"), "jobs", type_="check")
+    op.alter_column("jobs", "status", type_=sa.String(30), existing_nullable=False)
+    op.create_check_constraint("status", "jobs", NEW_STATUSES)
     op.create_table(
         "webhook_delivery_attempts",
         sa.Column("tenant_id", sa.UUID(), nullable=False),
@@ -44,3 +56,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("webhook_delivery_attempts")
+    op.execute("UPDATE jobs SET status = 'succeeded' WHERE status = 'succeeded_with_errors'")
+    op.drop_constraint(op.f("ck_jobs_status"), "jobs", type_="check")
+    op.alter_column("jobs", "status", type_=sa.String(20), existing_nullable=False)
+    op.create_check_constraint("status", "jobs", OLD_STATUSES)
