@@ -29,7 +29,13 @@ from shoplingo.models.job import FINISHED_STATUSES
 from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import FIELDS, SourceText, product_sources
-from shoplingo.translation.states import REQUEUE_ON_RUN, UNFINISHED, Status, sql_list
+from shoplingo.translation.states import (
+    REQUEUE_ON_RUN,
+    UNFINISHED,
+    Status,
+    run_outcome,
+    sql_list,
+)
 
 KIND = "translation"
 RUN_FUNCTION = "translate_batch"
@@ -290,6 +296,10 @@ class RunStats:
     @property
     def unfinished(self) -> int:
         return sum(self.by_status.get(s.value, 0) for s in UNFINISHED)
+
+    @property
+    def outcome(self) -> str:
+        return run_outcome(self.by_status)
 
 
 async def run_stats(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunStats:
