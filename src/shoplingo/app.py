@@ -18,6 +18,7 @@ from shoplingo import __version__, hooks
 from shoplingo.catalog.controllers import ProductController
 from shoplingo.catalog.imports.controllers import ImportController
 from shoplingo.core.auth import ApiKeyAuthenticationMiddleware, provide_principal
+from shoplingo.core.bodies import refuse_non_json_body
 from shoplingo.core.db import create_engine, create_sessionmaker, provide_db_session
 from shoplingo.core.errors import EXCEPTION_HANDLERS
 from shoplingo.core.health import live, ready
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_non_json_body,
         cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
         if settings.cors_allow_origins
         else None,

@@ -75,7 +75,7 @@ def test_import_command_uploads_follows_and_reports(
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "succeeded: 2 inserted, 0 updated, 0 unchanged, 1 failed" in result.stdout
+    assert "succeeded_with_errors: 2 inserted, 0 updated, 0 unchanged, 1 failed" in result.stdout
     assert "/errors" in result.stdout
 
     lamp = httpx.get(f"{url}/v1/products/A-1", headers=tenant.headers, timeout=5)

@@ -28,9 +28,22 @@ def minor_unit(currency: str | None) -> Decimal:
     return Decimal(1).scaleb(-currency_digits(currency))
 
 
+# ISO 4217 codes that are no money a shop charges in: "no currency", testing, precious metals,
+# bond-market units and special drawing rights
+NOT_MONEY = frozenset(
+    {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA"}
+)
+
+
 @lru_cache(maxsize=512)
 def known_currency(code: str) -> bool:
-    return len(code) == 3 and is_currency(code)
+    return len(code) == 3 and code not in NOT_MONEY and is_currency(code)
+
+
+def written_price(text: str) -> bool:
+    """Whether a price's text uses the digits a price is written with: ASCII only (Python's
+    Decimal also reads Arabic-Indic, full-width and other digits, which no export means)."""
+    return text.isascii()
 
 
 def currency_field_error(field: str, value: str) -> FieldError:

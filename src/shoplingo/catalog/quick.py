@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from shoplingo.catalog.html import sanitize_html
-from shoplingo.catalog.money import known_currency, minor_unit
+from shoplingo.catalog.money import known_currency, minor_unit, written_price
 from shoplingo.catalog.validation import (
     LEGAL_FIELD,
     MAX_ATTRIBUTE_NAME,
@@ -142,7 +142,7 @@ def quick_product(
     price_text: str | None = None
     price = price.strip()
     if price:
-        if currency_code is None:
+        if currency_code is None or not written_price(price):
             return None
         try:
             amount = Decimal(price)

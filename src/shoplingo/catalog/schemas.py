@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
+
+# a price as sent: a JSON number or a string, checked by the catalog's rules (a Decimal here
+# would read Arabic-Indic or full-width digits as a price before they could be refused)
+PriceIn = str | float | int
 
 
 class OptionValue(msgspec.Struct):
@@ -15,14 +19,15 @@ class OptionValue(msgspec.Struct):
 class VariantIn(msgspec.Struct, forbid_unknown_fields=True):
     sku: str | None = None
     options: list[OptionValue] = []
-    price: Decimal | None = None
+    price: PriceIn | None = None
 
 
 class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
     """A whole product for ``PUT /v1/products/{sku}`` (the SKU comes from the path)."""
 
     title: str
-    source_locale: str | None = None
+    # absent or null: the shop's source locale
+    source_locale: Annotated[str, msgspec.Meta(pattern=r"\S")] | None = None
     description_html: str = ""
     seo_title: str | None = None
     seo_description: str | None = None
@@ -31,7 +36,7 @@ class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
     attributes: dict[str, str] = {}
     # legal field -> text, e.g. {"warranty": "...", "safety_warning": "..."}
     legal: dict[str, str] = {}
-    price: Decimal | None = None
+    price: PriceIn | None = None
     currency: str | None = None
     variants: list[VariantIn] = []
 
@@ -40,7 +45,7 @@ class ProductPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Only the fields present are changed; ``null`` clears an optional field."""
 
     title: str | UnsetType = UNSET
-    source_locale: str | UnsetType | None = UNSET
+    source_locale: Annotated[str, msgspec.Meta(pattern=r"\S")] | UnsetType | None = UNSET
     description_html: str | UnsetType = UNSET
     seo_title: str | UnsetType | None = UNSET
     seo_description: str | UnsetType | None = UNSET
@@ -48,7 +53,7 @@ class ProductPatch(msgspec.Struct, forbid_unknown_fields=True):
     tags: list[str] | UnsetType = UNSET
     attributes: dict[str, str] | UnsetType = UNSET
     legal: dict[str, str] | UnsetType = UNSET
-    price: Decimal | UnsetType | None = UNSET
+    price: PriceIn | UnsetType | None = UNSET
     currency: str | UnsetType | None = UNSET
     variants: list[VariantIn] | UnsetType = UNSET
 

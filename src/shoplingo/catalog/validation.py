@@ -23,6 +23,7 @@ from shoplingo.catalog.money import (
     format_price,
     known_currency,
     minor_unit,
+    written_price,
 )
 from shoplingo.core.errors import FieldError
 from shoplingo.core.i18n import N_
@@ -175,6 +176,8 @@ class _Checker:
         if raw is None or raw == "":
             return None
         try:
+            if isinstance(raw, str) and not written_price(raw):
+                raise InvalidOperation
             price = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
         except InvalidOperation:
             self.fail(name, "invalid_price", N_("{value} is not a price."), value=str(raw))

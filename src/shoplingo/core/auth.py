@@ -177,6 +177,18 @@ class ApiKeyAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=principal, auth=token)
 
 
+def _caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The calling key's principal; None for OPTIONS, which the authentication middleware lets
+    through without a key (a CORS preflight carries none) and which answers only which methods
+    a path allows."""
+    if connection.scope.get("user") is None:
+        if connection.scope.get("method") == "OPTIONS":
+            return None
+        raise Unauthenticated()
+    principal: Principal = connection.user
+    return principal
+
+
 def requires(
     *scopes: Scope,
 ) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
@@ -184,7 +196,9 @@ def requires(
     plain function guard in a worker thread, a thread hop on every request.)"""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal: Principal = connection.user
+        principal = _caller(connection)
+        if principal is None:
+            return
         missing = [s.value for s in scopes if not principal.has(s.value)]
         if missing:
             raise missing_scope(missing)
@@ -198,8 +212,8 @@ def requires_any(
     """Guard: the calling key must hold at least one of ``scopes`` (a coroutine, as above)."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal: Principal = connection.user
-        if not any(principal.has(s.value) for s in scopes):
+        principal = _caller(connection)
+        if principal is not None and not any(principal.has(s.value) for s in scopes):
             raise missing_scope([s.value for s in scopes], any_of=True)
 
     return guard

@@ -231,9 +231,10 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     )
 
 
-# PostgreSQL's character_not_in_repertoire: text holding a NUL character, which no text column
-# can store (anything else invalid is refused earlier, by the request's own validation)
-_NUL_IN_TEXT = "22021"
+# text holding a NUL character, which PostgreSQL cannot store: character_not_in_repertoire in a
+# text column, untranslatable_character ("\u0000") in a JSONB one (anything else invalid is
+# refused earlier, by the request's own validation)
+_NUL_IN_TEXT = frozenset({"22021", "22P05"})
 
 
 def _sqlstate(exc: BaseException | None) -> str | None:
@@ -248,7 +249,7 @@ def _sqlstate(exc: BaseException | None) -> str | None:
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    if _sqlstate(exc) == _NUL_IN_TEXT:
+    if _sqlstate(exc) in _NUL_IN_TEXT:
         return problem_response(
             request,
             status_code=422,
@@ -264,8 +265,22 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+def handle_bad_encoding(
+    request: Request[Any, Any, Any], exc: UnicodeDecodeError
+) -> Response[dict[str, Any]]:
+    """A body that is not UTF-8 (the JSON decoder raises this, not a decoding error)."""
+    return problem_response(
+        request,
+        status_code=400,
+        code="malformed_body",
+        message=N_("The request body could not be read: {reason}"),
+        params={"reason": f"not valid UTF-8 at byte {exc.start}"},
+    )
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ProblemError: handle_problem,
+    UnicodeDecodeError: handle_bad_encoding,
     ValidationException: handle_validation,
     HTTPException: handle_http,
     Exception: handle_unexpected,

@@ -11,6 +11,7 @@ from shoplingo.models.storefront import (
     StorefrontChange,
     StorefrontVersion,
     WebhookDelivery,
+    WebhookDeliveryAttempt,
     WebhookEndpoint,
 )
 from shoplingo.models.support import Conversation, Message, ReplyDraft, SupportPolicy
@@ -38,5 +39,6 @@ __all__ = [
     "TranslationMemory",
     "Variant",
     "WebhookDelivery",
+    "WebhookDeliveryAttempt",
     "WebhookEndpoint",
 ]

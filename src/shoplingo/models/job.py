@@ -19,7 +19,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shoplingo.models.base import Base, TenantScoped, TimestampMixin
 
-JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+# succeeded_with_errors: done, but some rows (an import) or segments (a translation run) failed;
+# a job where every one failed is failed
+JOB_STATUSES = ("queued", "running", "succeeded", "succeeded_with_errors", "failed", "cancelled")
+FINISHED_STATUSES = ("succeeded", "succeeded_with_errors", "failed", "cancelled")
 
 
 class Job(TenantScoped, TimestampMixin, Base):
@@ -43,7 +46,7 @@ class Job(TenantScoped, TimestampMixin, Base):
     )
 
     kind: Mapped[str] = mapped_column(String(30), nullable=False)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="queued")
+    status: Mapped[str] = mapped_column(String(30), nullable=False, server_default="queued")
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     # what the job works on (for an import: format, file name, stored path, size, sha256)
     params: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")

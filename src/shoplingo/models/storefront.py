@@ -102,7 +102,8 @@ class WebhookEndpoint(TenantScoped, TimestampMixin, Base):
 
 
 class WebhookDelivery(TenantScoped, TimestampMixin, Base):
-    """One event for one endpoint, with every attempt's outcome."""
+    """One event for one endpoint; the last attempt's outcome (each attempt's is a
+    :class:`WebhookDeliveryAttempt`)."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
@@ -136,3 +137,25 @@ class WebhookDelivery(TenantScoped, TimestampMixin, Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDeliveryAttempt(Base):
+    """One POST of a delivery (or its refusal): when, how long, the answer's status, the error."""
+
+    __tablename__ = "webhook_delivery_attempts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "delivery_id"],
+            ["webhook_deliveries.tenant_id", "webhook_deliveries.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    delivery_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # 1 for the first attempt
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)

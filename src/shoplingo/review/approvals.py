@@ -40,7 +40,6 @@ from shoplingo.translation.quality.service import load_context as load_qa_contex
 from shoplingo.translation.states import Status, after_human_edit, transition
 
 
-
 class IntegrationKeyCannotApprove(Forbidden):
     code = "integration_key_cannot_approve"
     message = N_("Only a member's personal key can approve or reject; integration keys never can.")

@@ -69,13 +69,19 @@ async def get_policy(
     return policy
 
 
-async def _store_policy(session: AsyncSession, policy: SupportPolicy) -> None:
+async def _store_policy(session: AsyncSession, policy: SupportPolicy, **values: Any) -> None:
+    """Add ``policy`` or change it to ``values``; PolicyExists when the name is taken. The
+    values are set inside the savepoint: set before it, they would be flushed (and the unique
+    violation raised) outside it, leaving the whole transaction unusable."""
+    taken = values.get("name") or policy.name  # read now: the rollback expires the row
     try:
         async with session.begin_nested():
+            for name, value in values.items():
+                setattr(policy, name, value)
             session.add(policy)
             await session.flush()
     except IntegrityError:
-        raise PolicyExists(params={"name": policy.name}) from None
+        raise PolicyExists(params={"name": taken}) from None
 
 
 async def create_policy(
@@ -108,9 +114,10 @@ async def update_policy(
     policy = await get_policy(session, tenant_id, policy_id)
     name, text, locale, reason = await _checked_policy(session, tenant_id, data)
     before = _policy_state(policy)
-    policy.name, policy.text, policy.locale = name, text, locale
-    policy.legal, policy.legal_reason = reason is not None, reason
-    await _store_policy(session, policy)
+    await _store_policy(
+        session, policy, name=name, text=text, locale=locale, legal=reason is not None,
+        legal_reason=reason,
+    )  # fmt: skip
     if _policy_state(policy) != before:
         audit.record(
             session, tenant_id=tenant_id, actor=actor, action="support_policy.updated",

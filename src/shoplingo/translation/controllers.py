@@ -33,7 +33,7 @@ def job_out(job: Job, stats: runs.RunStats, cost: float | None) -> TranslationJo
     status = job.status
     preparing = runs.preparing(job) and status in ("queued", "running")
     if status in ("queued", "running") and total and stats.unfinished == 0 and not preparing:
-        status = "succeeded"
+        status = stats.outcome
     return TranslationJobOut(
         id=job.id,
         status=status,

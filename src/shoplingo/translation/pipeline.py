@@ -28,7 +28,13 @@ from shoplingo.qa.issues import Issue, blocking
 from shoplingo.translation import memory
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
 from shoplingo.translation.quality.service import QaContext, load_context
-from shoplingo.translation.states import UNFINISHED, Status, after_machine_translation, sql_list
+from shoplingo.translation.states import (
+    UNFINISHED,
+    UNTRANSLATED,
+    Status,
+    after_machine_translation,
+    sql_list,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +85,14 @@ WHERE s.tenant_id = $1 AND s.id = r.id AND s.status = 'translating'
 
 # a run whose segments are still being written is not done, however empty its queue
 FINISH_RUN = f"""
-UPDATE jobs SET status = 'succeeded', finished_at = now(), updated_at = now()
+UPDATE jobs SET finished_at = now(), updated_at = now(), status = (
+    -- as translation.states.run_outcome decides
+    SELECT CASE
+        WHEN count(*) FILTER (WHERE status IN {sql_list(UNTRANSLATED)}) = 0 THEN 'succeeded'
+        WHEN count(*) FILTER (WHERE status NOT IN {sql_list(UNTRANSLATED)}) > 0
+            THEN 'succeeded_with_errors'
+        ELSE 'failed' END
+    FROM segments WHERE tenant_id = $1 AND job_id = $2)
 WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
   AND NOT coalesce((params ->> 'preparing')::boolean, false)
   AND NOT EXISTS (
@@ -329,7 +342,8 @@ async def _save(
 
 
 async def finish_run(engine: AsyncEngine, tenant_id: uuid.UUID, run_id: uuid.UUID) -> None:
-    """Mark the run succeeded when nothing is left to do."""
+    """Mark the run finished when nothing is left to do (succeeded, succeeded_with_errors or
+    failed, by what became of its segments)."""
     async with engine.connect() as conn:
         raw: Any = (await conn.get_raw_connection()).driver_connection
         await raw.execute(FINISH_RUN, tenant_id, run_id)

@@ -26,10 +26,17 @@ from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.legal.classifier import Classifier
 from shoplingo.models import Job, Product, Segment
+from shoplingo.models.job import FINISHED_STATUSES
 from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import FIELDS, SourceText, product_sources
-from shoplingo.translation.states import REQUEUE_ON_RUN, UNFINISHED, Status, sql_list
+from shoplingo.translation.states import (
+    REQUEUE_ON_RUN,
+    UNFINISHED,
+    Status,
+    run_outcome,
+    sql_list,
+)
 
 KIND = "translation"
 RUN_FUNCTION = "translate_batch"
@@ -290,6 +297,10 @@ class RunStats:
     def unfinished(self) -> int:
         return sum(self.by_status.get(s.value, 0) for s in UNFINISHED)
 
+    @property
+    def outcome(self) -> str:
+        return run_outcome(self.by_status)
+
 
 async def run_stats(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunStats:
     rows = (
@@ -314,7 +325,7 @@ async def run_stats(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UU
 async def cancel_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Job:
     """Stop a run: its waiting segments become stale (translated by a later run)."""
     job = await get_run(session, tenant_id, run_id)
-    if job.status in ("succeeded", "failed", "cancelled"):
+    if job.status in FINISHED_STATUSES:
         return job
     await session.execute(
         update(Segment)

@@ -16,6 +16,7 @@ through :func:`transition`, :func:`after_machine_translation` and :func:`after_h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from shoplingo.core.errors import Conflict
@@ -54,6 +55,8 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 REQUEUE_ON_RUN = (S.STALE, S.FAILED, S.REJECTED)
 # work still to do
 UNFINISHED = (S.QUEUED, S.TRANSLATING)
+# a segment the run could not translate
+UNTRANSLATED = (S.FAILED, S.BLOCKED)
 # what a shopper may see (legal text only with an approval: see translation.serving)
 SERVABLE = (S.PUBLISHED,)
 # what a person may overwrite with their own translation (not while a worker holds it, and
@@ -100,3 +103,12 @@ def after_machine_translation(*, legal: bool, blocking_issues: bool) -> Status:
 def sql_list(statuses: tuple[Status, ...]) -> str:
     """``('queued', 'translating')`` for a SQL IN list (values are enum members, not input)."""
     return "(" + ", ".join(f"'{s.value}'" for s in statuses) + ")"
+
+
+def run_outcome(by_status: Mapping[str, int]) -> str:
+    """A finished run's job status from its segments' statuses: succeeded, or
+    succeeded_with_errors when some could not be translated, or failed when none could."""
+    untranslated = sum(by_status.get(s.value, 0) for s in UNTRANSLATED)
+    if not untranslated:
+        return "succeeded"
+    return "succeeded_with_errors" if sum(by_status.values()) > untranslated else "failed"

@@ -14,10 +14,11 @@ from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
-from shoplingo.models import WebhookDelivery, WebhookEndpoint
+from shoplingo.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from shoplingo.settings import Settings
 from shoplingo.webhooks import endpoints
 from shoplingo.webhooks.schemas import (
+    DeliveryAttemptOut,
     DeliveryOut,
     WebhookCreate,
     WebhookCreated,
@@ -30,8 +31,8 @@ def webhook_out(endpoint: WebhookEndpoint) -> WebhookOut:
     return view(endpoint, WebhookOut)
 
 
-def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
-    return view(delivery, DeliveryOut)
+def delivery_out(delivery: WebhookDelivery, attempts: list[WebhookDeliveryAttempt]) -> DeliveryOut:
+    return view(delivery, DeliveryOut, attempt_log=[view(a, DeliveryAttemptOut) for a in attempts])
 
 
 class WebhookController(Controller):
@@ -47,7 +48,11 @@ class WebhookController(Controller):
 
     @post("/", summary="Add an endpoint; the signing secret is shown only in this response")
     async def create_endpoint(
-        self, db_session: DbSession, principal: Caller, data: JSONBody[WebhookCreate]
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[WebhookCreate],
     ) -> WebhookCreated:
         endpoint = await endpoints.create_endpoint(
             db_session,
@@ -56,6 +61,7 @@ class WebhookController(Controller):
             events=data.events,
             description=data.description,
             actor=principal,
+            allow_private=settings.webhook_allow_private_targets,
         )
         return view(endpoint, WebhookCreated)  # the one response that has the secret
 
@@ -72,13 +78,15 @@ class WebhookController(Controller):
         self,
         db_session: DbSession,
         principal: Caller,
+        settings: NamedDependency[Settings],
         endpoint_id: FromPath[uuid.UUID],
         data: JSONBody[WebhookPatch],
     ) -> WebhookOut:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         endpoint = await endpoints.update_endpoint(
-            db_session, principal.tenant_id, endpoint_id, changes, actor=principal
-        )
+            db_session, principal.tenant_id, endpoint_id, changes, actor=principal,
+            allow_private=settings.webhook_allow_private_targets,
+        )  # fmt: skip
         return webhook_out(endpoint)
 
     @delete("/{endpoint_id:uuid}", status_code=204, summary="Remove an endpoint")
@@ -106,4 +114,7 @@ class WebhookController(Controller):
             cursor=cursor,
             limit=clamp_limit(limit, settings.default_page_size, settings.max_page_size),
         )
-        return Page(items=[delivery_out(d) for d in rows], next_cursor=next_cursor)
+        attempts = await endpoints.attempts_of(
+            db_session, principal.tenant_id, [d.id for d in rows]
+        )
+        return Page(items=[delivery_out(d, attempts[d.id]) for d in rows], next_cursor=next_cursor)

@@ -3,7 +3,9 @@
 The change log (``storefront_changes``, written by triggers) is the source: a worker cron turns
 what is new past each endpoint's position into a delivery row, and an arq job POSTs it. A
 failed POST is retried with exponential backoff (a deferred arq job per attempt, named
-``job_key(KIND, delivery id, attempt)``); every attempt's outcome is recorded on the delivery.
+``job_key(KIND, delivery id, attempt)``); every attempt is recorded (a
+``webhook_delivery_attempts`` row: when, how long, status code, error), its outcome also on the
+delivery.
 A delivery is not a ``jobs`` row: its own attempts, backoff and refusals
 (``webhook_*`` settings) are not :func:`shoplingo.core.jobs.run_tracked`'s. Never commits (the
 job wrapper does).
@@ -19,7 +21,7 @@ import hmac
 import random
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import msgspec
@@ -31,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shoplingo.core.db import transaction
 from shoplingo.core.jobs import job_key
 from shoplingo.core.queue import enqueue, enqueue_after_commit
-from shoplingo.models import WebhookDelivery, WebhookEndpoint
+from shoplingo.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from shoplingo.settings import Settings
 from shoplingo.storefront.feed import FEED_HORIZON
 from shoplingo.webhooks.endpoints import PUBLISHED
@@ -208,6 +210,7 @@ async def deliver(
     status_code: int | None = None
     error: str | None = None
     refused = False
+    attempted_at, started = datetime.now(UTC), time.monotonic()
     try:
         target = await pin_target(url, allow_private=settings.webhook_allow_private_targets)
         # straight to the checked address: no proxy from the environment (it would look the
@@ -235,6 +238,7 @@ async def deliver(
         error = str(exc)[:500]
     except httpx.HTTPError as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
+    duration_ms = round((time.monotonic() - started) * 1000)
 
     async with transaction(sessionmaker) as session:
         delivery = await session.get(
@@ -243,6 +247,13 @@ async def deliver(
         if delivery is None or delivery.status != "pending":
             return delivery.status if delivery else "missing"
         delivery.attempts += 1
+        session.add(
+            WebhookDeliveryAttempt(
+                tenant_id=tenant_id, delivery_id=delivery_id, number=delivery.attempts,
+                attempted_at=attempted_at, duration_ms=duration_ms, status_code=status_code,
+                error=error,
+            )
+        )  # fmt: skip
         delivery.last_status_code = status_code
         delivery.last_error = error
         delivery.updated_at = func.now()

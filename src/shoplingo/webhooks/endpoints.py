@@ -17,9 +17,9 @@ from shoplingo.core.auth import Principal
 from shoplingo.core.errors import NotFound
 from shoplingo.core.i18n import N_
 from shoplingo.core.pagination import keyset_page
-from shoplingo.models import WebhookDelivery, WebhookEndpoint
+from shoplingo.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from shoplingo.storefront.feed import FEED_HORIZON
-from shoplingo.webhooks.targets import checked_url
+from shoplingo.webhooks.targets import checked_target
 
 PUBLISHED = "translations.published"
 HORIZON = f"SELECT {FEED_HORIZON}"
@@ -41,11 +41,13 @@ async def create_endpoint(
     events: Sequence[str],
     description: str | None,
     actor: Principal,
+    allow_private: bool,
 ) -> WebhookEndpoint:
+    url = await checked_target(url, allow_private=allow_private)
     horizon = int(await session.scalar(text(HORIZON)) or 0)
     endpoint = WebhookEndpoint(
         tenant_id=tenant_id,
-        url=checked_url(url),
+        url=url,
         events=list(dict.fromkeys(events)) or [PUBLISHED],
         description=description,
         secret="whsec_" + secrets.token_urlsafe(32),
@@ -95,11 +97,12 @@ async def update_endpoint(
     changes: dict[str, Any],
     *,
     actor: Principal,
+    allow_private: bool,
 ) -> WebhookEndpoint:
     endpoint = await get_endpoint(session, tenant_id, endpoint_id)
     before = {"url": endpoint.url, "events": endpoint.events, "active": endpoint.active}
     if changes.get("url") is not None:
-        endpoint.url = checked_url(changes["url"])
+        endpoint.url = await checked_target(changes["url"], allow_private=allow_private)
     if changes.get("events") is not None:
         endpoint.events = list(dict.fromkeys(changes["events"]))
     if changes.get("active") is not None:
@@ -156,3 +159,21 @@ async def list_deliveries(
         session, query, at=WebhookDelivery.created_at, row_id=WebhookDelivery.id, limit=limit,
         cursor=cursor, newest_first=True,
     )  # fmt: skip
+
+
+async def attempts_of(
+    session: AsyncSession, tenant_id: uuid.UUID, delivery_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[WebhookDeliveryAttempt]]:
+    """Each delivery's attempts, oldest first (one query for a page of deliveries)."""
+    found: dict[uuid.UUID, list[WebhookDeliveryAttempt]] = {d: [] for d in delivery_ids}
+    rows = await session.scalars(
+        select(WebhookDeliveryAttempt)
+        .where(
+            WebhookDeliveryAttempt.tenant_id == tenant_id,
+            WebhookDeliveryAttempt.delivery_id.in_(list(delivery_ids)),
+        )
+        .order_by(WebhookDeliveryAttempt.delivery_id, WebhookDeliveryAttempt.number)
+    )
+    for row in rows:
+        found[row.delivery_id].append(row)
+    return found

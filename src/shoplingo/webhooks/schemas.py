@@ -39,6 +39,14 @@ class WebhookCreated(WebhookOut):
     secret: str
 
 
+class DeliveryAttemptOut(msgspec.Struct):
+    number: int
+    attempted_at: datetime
+    duration_ms: int
+    status_code: int | None
+    error: str | None
+
+
 class DeliveryOut(msgspec.Struct):
     id: uuid.UUID
     endpoint_id: uuid.UUID
@@ -51,3 +59,5 @@ class DeliveryOut(msgspec.Struct):
     delivered_at: datetime | None
     created_at: datetime
     payload: dict[str, object]
+    # every attempt, oldest first
+    attempt_log: list[DeliveryAttemptOut]

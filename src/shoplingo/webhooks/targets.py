@@ -1,7 +1,8 @@
-"""Where a webhook may point: the URL check when an endpoint is saved, and the address check
-before every delivery (private, loopback, link-local and other non-public addresses are
-refused; the request then connects to the address that was checked, never to a second DNS
-answer)."""
+"""Where a webhook may point: the URL and address check when an endpoint is saved, and the
+address check again before every delivery (private, loopback, link-local and other non-public
+addresses are refused; the request then connects to the address that was checked, never to a
+second DNS answer). An IPv6 address that carries an IPv4 one (IPv4-compatible, IPv4-mapped,
+NAT64, 6to4) is judged by the IPv4 address: that is where a translating network sends it."""
 
 from __future__ import annotations
 
@@ -17,11 +18,38 @@ from shoplingo.core.i18n import N_
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+# RFC 6052 well-known NAT64 prefix: the IPv4 address is the last 32 bits
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# RFC 8215 local-use NAT64 prefix: where it leads is the local network's business
+LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+# deprecated IPv4-compatible addresses (::a.b.c.d); :: and ::1 fall in it and stay refused
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+# how long saving an endpoint waits for its name to resolve
+RESOLVE_TIMEOUT_SECONDS = 5.0
+
+
+def carried_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one embeds (mapped, 6to4, NAT64, compatible), else None."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64 or address in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
 
 def _forbidden(address: Address) -> bool:
     """An address a tenant must not reach through us: anything not on the public internet
     (private and shared networks such as carrier-grade NAT, where Alibaba Cloud's metadata
     service lives, loopback, link-local, reserved) and multicast."""
+    carried = carried_ipv4(address)
+    if carried is not None:
+        return _forbidden(carried)
+    if address in LOCAL_NAT64:
+        return True
     return not address.is_global or address.is_multicast
 
 
@@ -92,7 +120,7 @@ def _valid_host(raw_host: bytes) -> bool:
 
 def checked_url(url: str) -> str:
     """``url`` when it can be an endpoint's (absolute http(s), a host DNS can carry); else
-    ValidationFailed. Where it leads is checked at each delivery (:func:`pin_target`)."""
+    ValidationFailed. Where it leads is checked by :func:`checked_target`."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
@@ -112,4 +140,32 @@ def checked_url(url: str) -> str:
                 )
             ]
         )
+    return url
+
+
+async def checked_target(url: str, *, allow_private: bool) -> str:
+    """``url`` when it can be an endpoint's and leads to no forbidden address now; else
+    ValidationFailed naming ``url``. A name that does not resolve (yet) is accepted: each
+    delivery looks it up and checks it again (:func:`pin_target`)."""
+    url = checked_url(url)
+    if allow_private:
+        return url
+    try:
+        async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+            await pin_target(url, allow_private=False)
+    except TargetRefused as exc:
+        raise ValidationFailed(
+            errors=[
+                FieldError(
+                    field="url",
+                    code="target_not_allowed",
+                    message=N_(
+                        "This URL leads to an address off the public internet (private, "
+                        "loopback, link-local or reserved); webhooks go only to public addresses."
+                    ),
+                )
+            ]
+        ) from exc
+    except (UnusableTarget, TimeoutError):
+        pass
     return url

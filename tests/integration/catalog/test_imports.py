@@ -94,7 +94,7 @@ async def test_bad_rows_are_reported_precisely_while_good_rows_land(
     body += b"OK-3,Good three,7.00,EUR,\n"  # line 12
     job = await import_file(client, settings, tenant, body)
 
-    assert job["status"] == "succeeded"
+    assert job["status"] == "succeeded_with_errors"
     assert job["counts"] == {"inserted": 3, "updated": 0, "unchanged": 0, "failed": 7}
     errors = await client.get(f"/v1/imports/{job['id']}/errors", headers=tenant.headers)
     assert errors.status_code == 200

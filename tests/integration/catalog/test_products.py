@@ -113,7 +113,7 @@ async def test_source_locales_babel_knows_are_accepted(
         (
             {"title": "T", "currency": "EUR", "variants": [{"price": "abc"}]},
             "variants.0.price",
-            "invalid",
+            "invalid_price",
         ),
         (
             {"title": "T", "currency": "EUR", "variants": [{"sku": "A"}, {"sku": "A"}]},

@@ -131,10 +131,32 @@ async def test_a_moderation_refusal_blocks_only_that_segment(
         async with httpx.AsyncClient(base_url=fake_llm) as http:
             await http.post("/_control", json={"refuse_pattern": None})
     assert job["counts"] == {"published": 1, "blocked": 1}
+    assert job["status"] == "succeeded_with_errors"  # not a plain success
     blocked = (await translated_segments(client, tenant, "NO", "it-IT"))["product:title"]
     assert blocked["status"] == "blocked"
     assert "inappropriate" in blocked["last_error"]
     assert blocked["target_text"] is None
+
+
+async def test_a_run_where_every_segment_was_refused_has_failed(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    await client.put("/v1/products/NO", json={"title": "Forbidden thing"}, headers=tenant.headers)
+    async with httpx.AsyncClient(base_url=fake_llm) as http:
+        await http.post("/_control", json={"refuse_pattern": "Forbidden"})
+    try:
+        job = await run_translation(
+            client, tenant, llm_settings, target_locales=["it-IT"], all=True
+        )
+    finally:
+        async with httpx.AsyncClient(base_url=fake_llm) as http:
+            await http.post("/_control", json={"refuse_pattern": None})
+    assert (job["status"], job["counts"]) == ("failed", {"blocked": 1})
+    stored = await client.get(f"/v1/translation-jobs/{job['id']}", headers=tenant.headers)
+    assert stored.json()["status"] == "failed"
 
 
 async def test_a_storm_of_429_and_500_ends_with_every_segment_translated(

@@ -13,6 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from shoplingo.app import create_app
 from shoplingo.settings import Settings
 from shoplingo.webhooks import targets
 from shoplingo.webhooks.delivery import verify
@@ -115,6 +116,17 @@ async def test_failed_posts_are_retried_with_backoff_until_they_succeed_or_give_
     assert (latest["status"], latest["attempts"], latest["last_error"]) == (
         "failed", 3, "HTTP 500",
     )  # fmt: skip
+    # every attempt is kept, in order, not only the last
+    assert [(a["number"], a["status_code"], a["error"]) for a in latest["attempt_log"]] == [
+        (1, 500, "HTTP 500"), (2, 500, "HTTP 500"), (3, 500, "HTTP 500"),
+    ]  # fmt: skip
+    assert all(a["attempted_at"] and a["duration_ms"] >= 0 for a in latest["attempt_log"])
+    first = (
+        await client.get(f"/v1/webhooks/{endpoint['id']}/deliveries", headers=shop.admin)
+    ).json()["items"][1]
+    assert [(a["status_code"], a["error"]) for a in first["attempt_log"]] == [
+        (500, "HTTP 500"), (503, "HTTP 503"), (200, None),
+    ]  # fmt: skip
 
 
 async def test_webhook_endpoints_crud_and_validation(
@@ -152,6 +164,15 @@ async def test_webhook_endpoints_crud_and_validation(
         ("http://100.100.100.200/latest/meta-data", None, True),
         ("http://[fe80::1]/hook", None, True),
         ("http://224.0.0.1/hook", None, True),
+        # IPv6 forms that carry an IPv4 address are judged by that address
+        ("http://[::127.0.0.1]/hook", None, True),  # IPv4-compatible
+        ("http://[::ffff:10.0.0.1]/hook", None, True),  # IPv4-mapped
+        ("http://[64:ff9b::a9fe:a9fe]/hook", None, True),  # NAT64 of 169.254.169.254
+        ("http://[2002:7f00:1::]/hook", None, True),  # 6to4 of 127.0.0.1
+        ("http://[2002:a64:64c8::]/hook", None, True),  # 6to4 of 100.100.100.200
+        ("https://shop.example/hook", ["64:ff9b::a00:7"], True),
+        ("https://[64:ff9b::5db8:d822]/hook", None, False),  # NAT64 of 93.184.216.34
+        ("https://[2002:5db8:d822::1]/hook", None, False),  # 6to4 of 93.184.216.34
         # not a name DNS can carry (a label over 63 characters)
         (f"https://{'a' * 64}.example/hook", None, True),
     ],
@@ -166,7 +187,53 @@ async def test_private_targets_are_refused(
             await targets.pin_target(url, allow_private=False)
     else:
         target = await targets.pin_target(url, allow_private=False)
-        assert [u.host for u in target.urls] == ["93.184.216.34"]
+        [address] = [ipaddress.ip_address(u.host) for u in target.urls]
+        assert (targets.carried_ipv4(address) or address) == ipaddress.ip_address("93.184.216.34")
+
+
+@pytest.mark.parametrize(
+    ("url", "resolves_to"),
+    [
+        ("http://127.0.0.1:8080/hook", None),
+        ("http://localhost/hook", None),
+        ("http://169.254.169.254/latest/meta-data", None),
+        ("http://[::127.0.0.1]/hook", None),
+        ("http://[64:ff9b::a9fe:a9fe]/hook", None),
+        ("http://[2002:7f00:1::]/hook", None),
+        ("https://shop.example/hook", ["93.184.216.34", "10.0.0.7"]),
+    ],
+)
+async def test_private_targets_are_refused_when_an_endpoint_is_saved(
+    url: str,
+    resolves_to: list[str] | None,
+    settings: Settings,
+    shop: Shop,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if resolves_to is not None:
+        _resolve_as(monkeypatch, "shop.example", resolves_to)
+    guarded = create_app(dataclasses.replace(settings, webhook_allow_private_targets=False))
+    async with AsyncTestClient(app=guarded) as client:
+        created = await client.post("/v1/webhooks", json={"url": url}, headers=shop.admin)
+        assert created.status_code == 422, created.text
+        assert created.headers["content-type"].startswith("application/problem+json")
+        [error] = created.json()["errors"]
+        assert (error["field"], error["code"]) == ("url", "target_not_allowed")
+
+        good = await client.post(
+            "/v1/webhooks", json={"url": "https://93.184.216.34/hook"}, headers=shop.admin
+        )
+        assert good.status_code == 201, good.text
+        changed = await client.patch(
+            f"/v1/webhooks/{good.json()['id']}", json={"url": url}, headers=shop.admin
+        )
+        assert changed.status_code == 422, changed.text
+        assert changed.json()["errors"][0]["code"] == "target_not_allowed"
+        # a name that does not resolve (yet) is taken: each delivery checks it again
+        unknown = await client.post(
+            "/v1/webhooks", json={"url": "https://hooks.invalid/x"}, headers=shop.admin
+        )
+        assert unknown.status_code == 201, unknown.text
 
 
 def _resolve_as(monkeypatch: pytest.MonkeyPatch, name: str, addresses: list[str]) -> None:
@@ -223,3 +290,6 @@ async def test_a_webhook_to_a_private_address_is_refused_not_retried(
     [delivery] = deliveries.json()["items"]
     assert (delivery["status"], delivery["attempts"]) == ("failed", 1)
     assert delivery["last_error"].startswith("refused")
+    [attempt] = delivery["attempt_log"]
+    assert (attempt["number"], attempt["status_code"]) == (1, None)
+    assert attempt["error"].startswith("refused")

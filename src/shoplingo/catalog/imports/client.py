@@ -88,7 +88,7 @@ def upload_and_follow(
                     total=job["progress"]["total_rows"] or None,
                 )
         counts = job["counts"]
-        colour = "green" if job["status"] == "succeeded" else "red"
+        colour = {"succeeded": "green", "succeeded_with_errors": "yellow"}.get(job["status"], "red")
         console.print(
             f"[{colour}]{job['status']}[/{colour}]: {counts['inserted']} inserted, "
             f"{counts['updated']} updated, {counts['unchanged']} unchanged, "
@@ -98,4 +98,5 @@ def upload_and_follow(
             console.print(f"reason: {job['error']}")
         if counts["failed"]:
             console.print(f"rejected rows (CSV): {api_url}{job['errors_url']}")
-        return bool(job["status"] == "succeeded")
+        # rows that failed are reported above; only an import that landed nothing fails
+        return job["status"] in ("succeeded", "succeeded_with_errors")

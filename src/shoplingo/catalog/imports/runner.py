@@ -4,7 +4,8 @@ All catalog writes of an import happen in one transaction: rows are validated in
 child process (imports.chunks); products new to the catalog (without variants) are COPYed
 straight into the products table, the others into a temporary table and upserted from there
 (only rows whose content hash changed are written), so a worker that dies mid-file leaves
-nothing half-written. The job row is marked succeeded in that same transaction.
+nothing half-written. The job row is marked finished in that same transaction: succeeded,
+succeeded_with_errors (some rows failed) or failed (rows failed and none landed).
 
 The job's lifecycle (claim, retry, give up, the advisory lock that keeps a second worker out
 and tells the sweeper the run is alive) is core.jobs.run_tracked's; the import runs on the
@@ -60,6 +61,16 @@ class Counts:
             "unchanged": self.unchanged,
             "failed": self.failed,
         }
+
+    @property
+    def status(self) -> str:
+        """The finished import's: failed when rows failed and none landed (a row that is
+        already stored as written, ``unchanged``, landed)."""
+        if not self.failed:
+            return "succeeded"
+        return (
+            "succeeded_with_errors" if self.inserted + self.updated + self.unchanged else "failed"
+        )
 
 
 CREATE_STAGE = """
@@ -127,7 +138,7 @@ FROM products WHERE tenant_id = $1
 """
 
 FINISH = f"""
-UPDATE jobs SET status = 'succeeded', counts = $3::jsonb, processed = $4, total = $4,
+UPDATE jobs SET status = $5, counts = $3::jsonb, processed = $4, total = $4,
     params = params || jsonb_build_object('catalog_signature', ({CATALOG_SIGNATURE})),
     finished_at = clock_timestamp(), updated_at = clock_timestamp(), error = NULL
 WHERE tenant_id = $1 AND id = $2 AND status = 'running'
@@ -136,7 +147,8 @@ WHERE tenant_id = $1 AND id = $2 AND status = 'running'
 PREVIOUS_IDENTICAL_IMPORT = """
 SELECT id, counts, processed, params -> 'catalog_signature' AS signature
 FROM jobs
-WHERE tenant_id = $1 AND kind = 'import' AND status = 'succeeded' AND id <> $2
+WHERE tenant_id = $1 AND kind = 'import' AND id <> $2
+  AND status IN ('succeeded', 'succeeded_with_errors', 'failed')
   AND params ->> 'sha256' = $3 AND params ->> 'format' = $4
   AND coalesce(params ->> 'currency', '') = $5 AND params ->> 'source_locale' = $6
 ORDER BY finished_at DESC, id DESC
@@ -272,8 +284,9 @@ async def run_import(
             outcome = await _import_rows(conn, raw, task, report_progress)
         counts, rows = outcome
         finished = await raw.execute(
-            FINISH, task.tenant_id, task.job_id, _json.encode(counts.as_dict()).decode(), rows
-        )
+            FINISH, task.tenant_id, task.job_id, _json.encode(counts.as_dict()).decode(), rows,
+            counts.status,
+        )  # fmt: skip
         if finished != "UPDATE 1":
             raise JobCancelled  # a cancel got in before the end: keep nothing
         await raw.execute("SELECT storefront_bump_deferred($1)", task.tenant_id)

@@ -247,7 +247,7 @@ async def error_rows_csv(
 def progress_of(job: Job) -> dict[str, Any]:
     total = job.total
     percent = None
-    if job.status == "succeeded":
+    if job.status in ("succeeded", "succeeded_with_errors", "failed") and not job.error:
         percent = 100.0
     elif total:
         percent = round(min(job.processed / total, 1.0) * 100, 1)

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,58 @@ def file_is_utf8(path: Path, chunk_size: int = 1 << 20) -> bool:
     return True
 
 
+class _Lines:
+    """The file's physical lines for ``csv.reader``, numbered, keeping those of the record being
+    parsed: when a record turns out broken, all but its first line are read again."""
+
+    def __init__(self, fh: io.TextIOWrapper) -> None:
+        self.fh = fh
+        self.again: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+        self.count = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.again:
+            number, text = self.again.popleft()
+        else:
+            text = self.fh.readline()
+            if not text:
+                raise StopIteration
+            self.count += 1
+            number = self.count
+        self.taken.append((number, text))
+        return text
+
+    def next_line(self) -> int:
+        """The number of the line the next record starts on."""
+        return self.again[0][0] if self.again else self.count + 1
+
+
+def _broken_record(line: int, error: csv.Error, *, lines: int) -> RowProblem:
+    """What the parser's error means; a value that outgrows the limit over several lines is a
+    quote that was never closed (the limit bounds how much of the file is read again)."""
+    if "NUL" in str(error):
+        return nul_in_text(line, None)
+    if "field larger" in str(error) and lines == 1:
+        return RowProblem(
+            line=line,
+            code="field_too_large",
+            message=N_("A value in this row is longer than {limit} characters."),
+            params={"limit": CSV_FIELD_LIMIT},
+        )
+    return RowProblem(
+        line=line,
+        code="unterminated_quote",
+        message=N_(
+            'A quoted value in this row is not closed (a " without its pair): the row was '
+            "skipped and reading went on at the next line."
+        ),
+    )
+
+
 def csv_records(
     path: Path,
     on_bad: Callable[[int, str], RowProblem],
@@ -140,30 +193,87 @@ def csv_records(
 ) -> tuple[list[str], Iterator[tuple[int, list[str]] | RowProblem]]:
     """The header, and the data rows as (line the row starts on, cells padded to the header).
 
-    A row with bad UTF-8 in any cell becomes a RowProblem naming the column.
+    A row with bad UTF-8 or a NUL character in any cell becomes a RowProblem naming the column.
+    A row the CSV parser cannot read (a quote never closed, which would otherwise swallow the
+    rows after it) becomes a RowProblem on its first line, and reading goes on at the next one.
     """
     fh = open_text(path)
-    reader = csv.reader(fh)
+    lines = _Lines(fh)
+    # strict: a quote that closes a value followed by more text is an error, not a guess
+    reader = csv.reader(lines, strict=True)
     header = [header_name(h) for h in next(reader, [])]
-    check_cells = not file_is_utf8(path)
+    check_cells = not file_is_utf8(path) or _has_nul(path)
 
     def rows() -> Iterator[tuple[int, list[str]] | RowProblem]:
         width = len(header)
-        start = reader.line_num + 1
         with fh:
-            for row in reader:
-                line, start = start, reader.line_num + 1
+            while True:
+                line = lines.next_line()
+                lines.taken.clear()
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield _broken_record(line, exc, lines=len(lines.taken))
+                    lines.again.extendleft(reversed(lines.taken[1:]))
+                    continue
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue
-                if check_cells and invalid_utf8("".join(row)):
-                    index = next(i for i, cell in enumerate(row) if invalid_utf8(cell))
-                    yield on_bad(line, header[index] if index < width else f"column {index + 1}")
+                if check_cells and (problem := _bad_cell(row, line, header, on_bad)):
+                    yield problem
                     continue
                 if len(row) < width:
                     row += [""] * (width - len(row))
                 yield line, row
 
     return header, rows()
+
+
+def _bad_cell(
+    row: list[str], line: int, header: list[str], on_bad: Callable[[int, str], RowProblem]
+) -> RowProblem | None:
+    def column(index: int) -> str:
+        return header[index] if index < len(header) else f"column {index + 1}"
+
+    joined = "".join(row)
+    if invalid_utf8(joined):
+        return on_bad(line, column(next(i for i, c in enumerate(row) if invalid_utf8(c))))
+    if "\x00" in joined:
+        return nul_in_text(line, column(next(i for i, c in enumerate(row) if "\x00" in c)))
+    return None
+
+
+def _has_nul(path: Path, chunk_size: int = 1 << 20) -> bool:
+    with path.open("rb") as fh:
+        return any(b"\x00" in chunk for chunk in iter(lambda: fh.read(chunk_size), b""))
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a decoded JSON value has a NUL character in any string (keys too); iterative, as
+    a value may nest deeply."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def nul_in_text(line: int, column: str | None) -> RowProblem:
+    """A row holding a NUL character, which no text can store (the API refuses it likewise)."""
+    return RowProblem(
+        line=line,
+        code="invalid_text",
+        message=N_("Text cannot contain NUL characters (\\u0000)."),
+        column=column,
+    )
 
 
 def csv_rows(

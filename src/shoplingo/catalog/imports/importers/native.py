@@ -27,6 +27,8 @@ from shoplingo.catalog.imports.importers.base import (
     SourceProduct,
     bad_utf8,
     csv_records,
+    holds_nul,
+    nul_in_text,
 )
 from shoplingo.catalog.quick import QUICK_FIELDS, QuickProduct, quick_product
 from shoplingo.core.i18n import N_
@@ -238,6 +240,13 @@ class JsonLinesReader:
                     continue
                 try:
                     raw = decoder.decode(text)
+                except RecursionError:
+                    yield RowProblem(
+                        line=line_no,
+                        code="too_deep",
+                        message=N_("This line nests values too deeply to be a product."),
+                    )
+                    continue
                 except msgspec.DecodeError as exc:
                     yield RowProblem(
                         line=line_no,
@@ -253,6 +262,9 @@ class JsonLinesReader:
                         message=N_("This line is not a JSON object: {reason}"),
                         params={"reason": type(raw).__name__},
                     )
+                    continue
+                if holds_nul(raw):
+                    yield nul_in_text(line_no, None)
                     continue
                 yield SourceProduct(
                     line=line_no,
