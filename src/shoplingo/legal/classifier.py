@@ -69,32 +69,60 @@ class LegalRules:
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: DEFAULT_ALIASES)
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any] | None) -> LegalRules:
-        """The rules stored in ``tenants.settings['legal']`` (the defaults where absent)."""
-        stored = (settings or {}).get("legal") or {}
-        default = cls()
-        fields = stored.get("fields")
-        patterns = stored.get("patterns")
+    def with_additions(
+        cls,
+        fields: Sequence[str],
+        patterns: Mapping[str, Sequence[LegalPattern]],
+        version: int,
+    ) -> LegalRules:
+        """The built-in rules plus a tenant's own. The built-in ones are the floor: the law does
+        not change with a tenant's settings, so no key (an admin's included) can switch them
+        off; a tenant adds fields and patterns, and takes away only what it added."""
+        floor = BUILT_IN_RULES
+        merged = {lang: list(items) for lang, items in floor.patterns.items()}
+        for lang, items in patterns.items():
+            have = set(merged.setdefault(lang, []))
+            merged[lang] += [p for p in dict.fromkeys(items) if p not in have]
         return cls(
-            fields=tuple(fields) if fields is not None else default.fields,
-            patterns={
+            fields=tuple(dict.fromkeys([*floor.fields, *fields])),
+            patterns={lang: tuple(items) for lang, items in merged.items()},
+            version=version,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any] | None) -> LegalRules:
+        """The rules stored in ``tenants.settings['legal']`` (the tenant's additions) on top of
+        the built-in ones."""
+        stored = (settings or {}).get("legal") or {}
+        return cls.with_additions(
+            stored.get("fields") or (),
+            {
                 lang: tuple(LegalPattern(p["name"], p["pattern"]) for p in items)
-                for lang, items in patterns.items()
-            }
-            if patterns is not None
-            else default.patterns,
-            version=int(stored.get("version", 0)),
+                for lang, items in (stored.get("patterns") or {}).items()
+            },
+            int(stored.get("version", 0)),
         )
 
     def to_settings(self) -> dict[str, Any]:
+        """What is stored: only the tenant's additions (the built-in rules follow the code)."""
+        floor = BUILT_IN_RULES
+        patterns = {
+            lang: [
+                {"name": p.name, "pattern": p.pattern}
+                for p in items
+                if p not in floor.patterns.get(lang, ())
+            ]
+            for lang, items in self.patterns.items()
+        }
         return {
             "version": self.version,
-            "fields": list(self.fields),
-            "patterns": {
-                lang: [{"name": p.name, "pattern": p.pattern} for p in items]
-                for lang, items in self.patterns.items()
-            },
+            "fields": [f for f in self.fields if f not in floor.fields],
+            "patterns": {lang: items for lang, items in patterns.items() if items},
         }
+
+
+# the floor every tenant's rules include
+BUILT_IN_RULES = LegalRules()
 
 
 def field_key(name: str) -> str:
@@ -244,7 +272,7 @@ class Classifier:
         return None
 
 
-DEFAULT_CLASSIFIER = Classifier(LegalRules())
+DEFAULT_CLASSIFIER = Classifier(BUILT_IN_RULES)
 _cache: VersionedCache[Classifier] = VersionedCache(1024)
 
 

@@ -14,7 +14,7 @@ from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
-from shoplingo.legal.classifier import LegalRules
+from shoplingo.legal.classifier import BUILT_IN_RULES, LegalRules
 from shoplingo.models import AuditEvent, Segment
 from shoplingo.review import approvals, audit_log, legal_rules, queue
 from shoplingo.review.guards import requires_approver
@@ -25,6 +25,7 @@ from shoplingo.review.schemas import (
     BulkApproveOut,
     BulkItemOut,
     EditIn,
+    LegalBuiltInOut,
     LegalPatternIO,
     LegalSettingsIn,
     LegalSettingsOut,
@@ -226,6 +227,12 @@ def rules_out(rules: LegalRules, defaults: bool) -> LegalSettingsOut:
             for lang, items in rules.patterns.items()
         },
         defaults=defaults,
+        built_in=LegalBuiltInOut(
+            fields=list(BUILT_IN_RULES.fields),
+            patterns={
+                lang: [p.name for p in items] for lang, items in BUILT_IN_RULES.patterns.items()
+            },
+        ),
     )
 
 

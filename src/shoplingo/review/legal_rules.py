@@ -101,11 +101,12 @@ async def put_rules(
     fields: Sequence[str],
     patterns: Mapping[str, Sequence[tuple[str, str]]],
 ) -> LegalRules:
-    """Replace the rules; existing segments are re-classified by a job after commit."""
+    """Replace the tenant's own rules (the built-in ones stay, whatever the body says);
+    existing segments are re-classified by a job after commit."""
     names, checked = check_rules(fields, patterns)
     tenant = await get_tenant(session, tenant_id, lock=True)
     old = LegalRules.from_settings(tenant.settings)
-    rules = LegalRules(fields=names, patterns=checked, version=old.version + 1)
+    rules = LegalRules.with_additions(names, checked, old.version + 1)
     tenant.settings = {**tenant.settings, "legal": rules.to_settings()}
     await session.flush()
     audit.record(

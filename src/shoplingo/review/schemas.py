@@ -98,9 +98,19 @@ class LegalSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     patterns: dict[Language, Annotated[list[LegalPatternIO], msgspec.Meta(max_length=100)]]
 
 
+class LegalBuiltInOut(msgspec.Struct):
+    """The built-in rules, part of every tenant's rules: no setting switches them off."""
+
+    fields: list[str]
+    # language -> names of its built-in patterns
+    patterns: dict[str, list[str]]
+
+
 class LegalSettingsOut(msgspec.Struct):
     version: int
+    # the rules in force: the built-in ones and the tenant's own
     fields: list[str]
     patterns: dict[str, list[LegalPatternIO]]
     # true until the tenant saved its own rules
     defaults: bool
+    built_in: LegalBuiltInOut

@@ -327,6 +327,19 @@ def evasion(field_name: str, **product: Any) -> Run:
     return run
 
 
+def with_the_rules_emptied(rules: dict[str, Any], run: Run) -> Run:
+    """An admin key saves rules that leave out every built-in one, then ``run`` ships its text:
+    the built-in rules are the law's floor, whatever a tenant saves."""
+
+    async def attack(scene: Scene) -> Exposure:
+        admin = await scene.integration_admin()
+        saved = await scene.client.put("/v1/review/settings", json=rules, headers=admin.headers)
+        assert saved.status_code == 200, saved.text
+        return await run(scene)
+
+    return attack
+
+
 # --- the database's own guard ---------------------------------------------------------------
 
 
@@ -431,6 +444,13 @@ ATTACKS = [
     Attack("evasion: reimbursement", evasion("title", title="Full reimbursement within 14 days")),
     Attack("evasion: allergen cross-contact",
            evasion("title", title="Made in a facility that processes peanuts")),
+    Attack("rules emptied by an admin, then a warranty in a title",
+           with_the_rules_emptied({"fields": [], "patterns": {}},
+                                  evasion("title", title="Two-year warranty included"))),
+    Attack("rules emptied by an admin, then a warranty attribute",
+           with_the_rules_emptied({"fields": ["care"], "patterns": {"en": []}},
+                                  evasion("attributes.Warranty",
+                                          attributes={"Warranty": "2 years"}))),
     Attack("sql: publish held legal text with approved_at only", sql_publishes_held_legal_text),
     Attack("sql: swap the text of approved legal text", sql_swaps_the_text_of_approved_legal_text),
     Attack("sql: mark a legal reply sent with approved_at only", sql_marks_a_legal_reply_sent),

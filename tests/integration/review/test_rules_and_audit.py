@@ -31,6 +31,27 @@ async def test_rules_start_as_the_defaults(client: Client, shop: Shop) -> None:
     assert (response.json()["defaults"], response.json()["version"]) == (False, 1)
 
 
+async def test_saved_rules_add_to_the_built_in_ones_and_never_remove_them(
+    client: Client, shop: Shop
+) -> None:
+    saved = await client.put(
+        "/v1/review/settings",
+        json={"fields": ["care"], "patterns": {"en": [{"name": "eco", "pattern": r"\beco\b"}]}},
+        headers=shop.owner.headers,
+    )
+    assert saved.status_code == 200, saved.text
+    emptied = await client.put(
+        "/v1/review/settings", json={"fields": [], "patterns": {}}, headers=shop.owner.headers
+    )
+    assert emptied.status_code == 200, emptied.text
+    body = (await client.get("/v1/review/settings", headers=shop.rita.headers)).json()
+    assert body["built_in"]["fields"] == body["fields"]
+    assert "warranty" in body["fields"] and "care" not in body["fields"]
+    en = [p["name"] for p in body["patterns"]["en"]]
+    assert en == body["built_in"]["patterns"]["en"] and "refund" in en and "eco" not in en
+    assert set(body["built_in"]["patterns"]) == set(body["patterns"])
+
+
 async def test_new_rules_hold_back_text_that_became_legal(client: Client, shop: Shop) -> None:
     before = await segments(client, shop)
     assert (before["title"]["status"], before["title"]["servable"]) == ("published", True)
@@ -63,9 +84,9 @@ async def test_new_rules_hold_back_text_that_became_legal(client: Client, shop: 
     assert (title["legal"], title["legal_reason"]) == (True, "content: organic_claim (en)")
     assert title["status"] == "needs_review"
     assert (material["legal_reason"], material["status"]) == ("field material", "needs_review")
-    # a safety warning is no longer in the list: no longer legal (still waiting for review)
+    # a safety warning left out of the list stays legal: the built-in rules are the floor
     safety = after["attributes.Safety warning"]
-    assert (safety["legal"], safety["legal_reason"]) == (False, None)
+    assert (safety["legal"], safety["legal_reason"]) == (True, "field safety_warning")
     # the legal object is legal whatever the list says
     assert after["legal.warranty"]["legal_reason"] == "field warranty"
     # support policies are classified again too
@@ -78,6 +99,7 @@ async def test_new_rules_hold_back_text_that_became_legal(client: Client, shop: 
         "title",
         "description_html",
         "attributes.Material",
+        "attributes.Safety warning",
         "legal.warranty",
     }
 
@@ -86,7 +108,8 @@ async def test_new_rules_hold_back_text_that_became_legal(client: Client, shop: 
     )
     [event] = history.json()["items"]
     assert event["actor_member_id"] == shop.owner.id
-    assert event["after"]["fields"] == ["warranty", "material"]
+    # what the tenant saved: its own additions to the built-in rules
+    assert event["after"]["fields"] == ["material"]
 
 
 async def test_bad_rules_are_refused_per_field(client: Client, shop: Shop) -> None:
