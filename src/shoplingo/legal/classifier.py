@@ -2,8 +2,8 @@
 translation, under a tenant's rules.
 
 Pure and fast. A tenant's rules compile once per rules version; within that, one regular
-expression per set of languages (each pattern an alternative in a named group: the first
-language's patterns, then the other's, then the language-independent ``*`` ones), so
+expression per ordered set of languages (each pattern an alternative in a named group: the
+first language's patterns, then the others', then the language-independent ``*`` ones), so
 classifying a text is a field lookup and one ``search`` per side.
 
 - Field: every ``legal.<name>`` field of a product is legal (the catalog's ``legal`` object
