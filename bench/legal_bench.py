@@ -6,7 +6,8 @@ product texts in de, fr, es, zh and ja, cycled to ``--texts`` (default 200,000),
 classified by field and content with the default rules (compiled once, as per tenant rules
 version). Prints texts/s, microseconds per text, and the share found legal; then the same texts
 as segments into de-DE classified on both sides (source with the source and German rules,
-and a German target text), as segments/s.
+and a German target text), as segments/s; and once more for a shop selling six languages
+(each side also read with the rules of every language the shop sells).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import itertools
 import time
 from pathlib import Path
 
-from shoplingo.legal.classifier import DEFAULT_CLASSIFIER
+from shoplingo.legal.classifier import DEFAULT_CLASSIFIER, shop_locales
 
 CATALOGS = Path(__file__).resolve().parents[2] / "shared" / "data" / "catalogs"
 OTHERS = [
@@ -51,6 +52,9 @@ def main() -> None:
     sample = list(itertools.islice(itertools.cycle(base), args.texts))
     fields = ("title", "description_html", "attributes.Material", "legal.warranty")
     classify = DEFAULT_CLASSIFIER.reason
+    shop = DEFAULT_CLASSIFIER.for_shop(
+        shop_locales("en-US", ["de-DE", "fr-FR", "es-ES", "ja-JP", "zh-CN"])
+    )
     for locale, text in base:  # compile every language's expression before timing
         classify("title", text, locale)
     started = time.perf_counter()
@@ -83,6 +87,22 @@ def main() -> None:
         f"{len(pairs) / elapsed:,.0f} segments/s, {elapsed / len(pairs) * 1e6:.1f} us/segment"
     )
     print(f"legal (both sides): {held / len(pairs):.1%}")
+
+    # the same, in a shop selling six languages: every side also read with all six's rules
+    for locale, text, target in pairs[: len(base)]:
+        shop.reason("title", text, locale, "de-DE", target)
+    started = time.perf_counter()
+    held = sum(
+        1
+        for i, (locale, text, target) in enumerate(pairs)
+        if shop.reason(fields[i % 4], text, locale, "de-DE", target) is not None
+    )
+    elapsed = time.perf_counter() - started
+    print(
+        f"both sides, shop of 6 languages: {len(pairs):,} segments in {elapsed:.2f} s, "
+        f"{len(pairs) / elapsed:,.0f} segments/s, {elapsed / len(pairs) * 1e6:.1f} us/segment"
+    )
+    print(f"legal (both sides, 6 languages): {held / len(pairs):.1%}")
 
 
 if __name__ == "__main__":

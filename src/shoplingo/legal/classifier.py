@@ -2,8 +2,8 @@
 translation, under a tenant's rules.
 
 Pure and fast. A tenant's rules compile once per rules version; within that, one regular
-expression per set of languages (each pattern an alternative in a named group: the first
-language's patterns, then the other's, then the language-independent ``*`` ones), so
+expression per ordered set of languages (each pattern an alternative in a named group: the
+first language's patterns, then the others', then the language-independent ``*`` ones), so
 classifying a text is a field lookup and one ``search`` per side.
 
 - Field: every ``legal.<name>`` field of a product is legal (the catalog's ``legal`` object
@@ -11,11 +11,13 @@ classifying a text is a field lookup and one ``search`` per side.
   by words: the field's own name or one of its default aliases (``Warranty info``,
   ``Garantie``, ``保修`` -> ``warranty``; ``Safety warnings`` -> ``safety_warning``).
 - Content: every text is read as :func:`shoplingo.legal.normalize.normalize` makes it (tags,
-  invisible characters and compatibility forms gone). The source text is read with the rules
-  of its language, of the target's language and of ``*``; the target text (a translation,
-  machine or human) with the target's, the source's and ``*``. Either side makes the segment
-  legal. Patterns are Python regular expressions, matched case-insensitively; ``(?-i:CE)``
-  makes a part case-sensitive.
+  invisible characters and compatibility forms gone). Each side of a segment, the source text
+  and the target text (a translation, machine or human), is read with the rules of the
+  segment's two languages, of every language the shop sells (its source locale and target
+  locales: a German warning left untranslated in a French text is still a warning) and of
+  ``*``; the side's own language comes first, so its rule names the reason when two match at
+  one place. Either side makes the segment legal. Patterns are Python regular expressions,
+  matched case-insensitively; ``(?-i:CE)`` makes a part case-sensitive.
 
 The default rules are data: ``legal/rules/default.toml`` (see :mod:`shoplingo.legal.defaults`).
 The reason is stored on the segment: ``field warranty``, ``content: refund (en)`` (the source
@@ -24,9 +26,10 @@ text) or ``translation: refund (de)`` (the target text).
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +46,9 @@ DEFAULT_ALIASES: Mapping[str, tuple[str, ...]] = _DEFAULTS.aliases
 DEFAULT_PATTERNS: Mapping[str, tuple[tuple[str, str], ...]] = _DEFAULTS.patterns
 
 FLAGS = re.IGNORECASE
+# compiled expressions kept per classifier (one per reading order of a shop's languages; the
+# shared default classifier serves every shop without its own rules)
+_COMPILED_MAX = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +141,27 @@ def language_of(locale: str) -> str:
     return re.split(r"[-_]", locale, maxsplit=1)[0].lower()
 
 
+def shop_locales(source_locale: str | None, target_locales: Iterable[str]) -> tuple[str, ...]:
+    """Every locale a shop sells (its source locale and target locales), for
+    :func:`classifier_for`."""
+    return (*([source_locale] if source_locale else []), *target_locales)
+
+
+@functools.lru_cache(maxsize=4096)
+def _languages(locales: tuple[str, ...]) -> tuple[str, ...]:
+    """Locales or languages -> their languages, deduplicated and sorted (one order per set)."""
+    return tuple(sorted({language_of(locale) for locale in locales} - {ANY_LANGUAGE}))
+
+
+@functools.lru_cache(maxsize=4096)
+def _reading(locale: str, other: str, shop: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages one side is read with: its own first, then the segment's other language
+    and the shop's, sorted (so a shop's sources share one expression whatever the target)."""
+    own = language_of(locale)
+    rest = {language_of(other), *shop} - {own, ANY_LANGUAGE}
+    return (own, *sorted(rest))
+
+
 def compile_alternatives(patterns: Sequence[tuple[str, LegalPattern]]) -> re.Pattern[str] | None:
     """One regex for ``patterns`` (label, pattern); the matching group is ``p<index>``."""
     if not patterns:
@@ -188,10 +215,11 @@ def _field_names(key: str, aliases: Sequence[str]) -> _FieldNames:
 class Classifier:
     """Compiled legal rules. ``reason()`` is the only call on the hot path."""
 
-    __slots__ = ("_by_languages", "_fields", "_names", "_rules")
+    __slots__ = ("_by_languages", "_fields", "_names", "_rules", "_shop")
 
     def __init__(self, rules: LegalRules) -> None:
         self._rules = rules
+        self._shop: tuple[str, ...] = ()
         self._fields = tuple(
             _field_names(key, rules.aliases.get(key, ()))
             for key in dict.fromkeys(field_key(name) for name in rules.fields)
@@ -200,6 +228,21 @@ class Classifier:
         self._by_languages: dict[
             tuple[str, ...], tuple[re.Pattern[str] | None, list[tuple[str, str]]]
         ] = {}
+
+    def for_shop(self, locales: Iterable[str]) -> Classifier:
+        """These rules for a shop selling ``locales`` (or languages): every text is also read
+        with their languages' rules. Shares the compiled expressions; cheap."""
+        shop = _languages(tuple(locales))
+        if shop == self._shop:
+            return self
+        bound = object.__new__(Classifier)
+        bound._rules, bound._fields, bound._names = self._rules, self._fields, self._names
+        bound._by_languages, bound._shop = self._by_languages, shop
+        return bound
+
+    @property
+    def shop_languages(self) -> tuple[str, ...]:
+        return self._shop
 
     def _compiled(
         self, languages: tuple[str, ...]
@@ -213,6 +256,8 @@ class Classifier:
                 for p in self._rules.patterns.get(lang, ())
             ]
             found = (compile_alternatives(labelled), [(p.name, lang) for lang, p in labelled])
+            if len(self._by_languages) >= _COMPILED_MAX:
+                del self._by_languages[next(iter(self._by_languages))]
             self._by_languages[languages] = found
         return found
 
@@ -244,9 +289,17 @@ class Classifier:
             return None
         return labels[int(match.lastgroup[1:])]
 
-    def content_reason(self, text: str, locale: str) -> str | None:
-        """One text in one language (a support policy): its language's rules and ``*``."""
-        hit = self._hit(text, (language_of(locale),))
+    def _shop_with(self, shop_languages: Sequence[str]) -> tuple[str, ...]:
+        if not shop_languages:
+            return self._shop
+        return _languages((*self._shop, *shop_languages))
+
+    def content_reason(
+        self, text: str, locale: str, *, shop_languages: Sequence[str] = ()
+    ) -> str | None:
+        """One text in one language (a support policy): its language's rules, the shop's
+        languages' and ``*``."""
+        hit = self._hit(text, _reading(locale, locale, self._shop_with(shop_languages)))
         return f"content: {hit[0]} ({hit[1]})" if hit else None
 
     def reason(
@@ -256,18 +309,21 @@ class Classifier:
         source_locale: str,
         target_locale: str | None = None,
         target_text: str | None = None,
+        *,
+        shop_languages: Sequence[str] = (),
     ) -> str | None:
         """Why this segment is legal (stored on it), or None when it is not: the one
         classification of a source text and its translation into ``target_locale`` (the
         target text when there is one). Every caller that sets or re-reads a segment's or a
-        reply's text asks this."""
+        reply's text asks this. ``shop_languages`` (locales or languages) are read besides
+        the segment's and the shop's this classifier is for (:meth:`for_shop`)."""
         if found := self.field_reason(field_name):
             return found
-        source = language_of(source_locale)
-        target = language_of(target_locale) if target_locale else source
-        if hit := self._hit(source_text, (source, target)):
+        shop = self._shop_with(shop_languages)
+        target = target_locale or source_locale
+        if hit := self._hit(source_text, _reading(source_locale, target, shop)):
             return f"content: {hit[0]} ({hit[1]})"
-        if target_text and (hit := self._hit(target_text, (target, source))):
+        if target_text and (hit := self._hit(target_text, _reading(target, source_locale, shop))):
             return f"translation: {hit[0]} ({hit[1]})"
         return None
 
@@ -276,13 +332,16 @@ DEFAULT_CLASSIFIER = Classifier(BUILT_IN_RULES)
 _cache: VersionedCache[Classifier] = VersionedCache(1024)
 
 
-def classifier_for(tenant_id: uuid.UUID, settings: Mapping[str, Any] | None) -> Classifier:
-    """The compiled classifier for a tenant's settings, cached per rules version."""
+def classifier_for(
+    tenant_id: uuid.UUID, settings: Mapping[str, Any] | None, locales: Iterable[str]
+) -> Classifier:
+    """The classifier for a tenant's settings (compiled once per rules version) for the shop
+    selling ``locales`` (:func:`shop_locales`: every text is read with their rules too)."""
     stored = (settings or {}).get("legal")
     if not stored:
-        return DEFAULT_CLASSIFIER
+        return DEFAULT_CLASSIFIER.for_shop(locales)
     version = int(stored.get("version", 0))
     found = _cache.get(tenant_id, version)
     if found is None:
         found = _cache.put(tenant_id, version, Classifier(LegalRules.from_settings(settings)))
-    return found
+    return found.for_shop(locales)

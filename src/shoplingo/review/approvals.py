@@ -29,7 +29,7 @@ from shoplingo.core.errors import Conflict, FieldError, Forbidden, ProblemError,
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.text import text_sha256
-from shoplingo.legal.classifier import classifier_for
+from shoplingo.legal.classifier import classifier_for, shop_locales
 from shoplingo.models import Job, Member, Segment, SegmentApproval, Tenant
 from shoplingo.models.tenant import APPROVER_ROLES
 from shoplingo.qa.issues import blocking
@@ -270,7 +270,12 @@ async def edit(
             ]
         )
     tenant = await session.get(Tenant, tenant_id)
-    reason = classifier_for(tenant_id, tenant.settings if tenant else None).reason(
+    classifier = classifier_for(
+        tenant_id,
+        tenant.settings if tenant else None,
+        shop_locales(tenant.source_locale, tenant.target_locales) if tenant else (),
+    )
+    reason = classifier.reason(
         segment.field, segment.source_text, segment.source_locale, segment.target_locale,
         target_text,
     )  # fmt: skip

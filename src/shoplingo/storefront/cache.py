@@ -35,7 +35,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from shoplingo.core.auth import Principal, hash_secret, split_key
-from shoplingo.legal.classifier import Classifier, classifier_for
+from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
 from shoplingo.settings import Settings
 from shoplingo.storefront.answers import AnswerCache
 from shoplingo.storefront.locales import fallback_chain
@@ -119,7 +119,9 @@ def tenant_state(tenant_id: uuid.UUID, row: Any) -> TenantState:
         cors_origins=frozenset(config.cors_origins),
         versions=msgspec.json.decode(row["versions"], type=dict[str, int]),
         classifier=classifier_for(
-            tenant_id, {"legal": msgspec.json.decode(row["legal"])} if row["legal"] else None
+            tenant_id,
+            {"legal": msgspec.json.decode(row["legal"])} if row["legal"] else None,
+            shop_locales(row["source_locale"], row["target_locales"]),
         ),
     )
 

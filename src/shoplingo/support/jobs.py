@@ -26,7 +26,7 @@ import structlog
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.jobs import run_tracked
 from shoplingo.core.language import language_of
-from shoplingo.legal.classifier import classifier_for
+from shoplingo.legal.classifier import classifier_for, shop_locales
 from shoplingo.llm.limits import SlotUnavailable
 from shoplingo.llm.policy import ModerationRefused, RetriesExhausted, describe
 from shoplingo.qa.issues import Issue, blocking
@@ -42,7 +42,7 @@ log = structlog.get_logger(__name__)
 
 QA_FIELD = "support_reply"
 
-TENANT = "SELECT settings FROM tenants WHERE id = $1"
+TENANT = "SELECT settings, source_locale, target_locales FROM tenants WHERE id = $1"
 # A reply grounded on legal text (a policy flagged legal, a product's legal fields) may repeat
 # a legal claim in words no pattern knows: it waits for approval too.
 LEGAL_GROUNDING = """
@@ -319,7 +319,11 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
             # the provider's failed or blocked
             return await save(DraftStatus(result.status), result.reason)
         tenant = await raw.fetchrow(TENANT, tid)
-        classifier = classifier_for(tid, jsonb_value(tenant["settings"]) if tenant else None)
+        classifier = classifier_for(
+            tid,
+            jsonb_value(tenant["settings"]) if tenant else None,
+            shop_locales(tenant["source_locale"], tenant["target_locales"]) if tenant else (),
+        )
         # the agent's text and the customer's, each with both languages' rules
         reason = classifier.reason(
             "reply", agent_text, draft["agent_locale"], draft["customer_locale"], result.text

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shoplingo.core.db import jsonb_value, transaction
 from shoplingo.core.jobs import job_lock_key, run_tracked, send_after_commit
 from shoplingo.core.sweeper import batch_wakeups
-from shoplingo.legal.classifier import classifier_for
+from shoplingo.legal.classifier import classifier_for, shop_locales
 from shoplingo.models import Job, Tenant
 from shoplingo.qa.issues import blocking
 from shoplingo.settings import Settings
@@ -73,9 +73,12 @@ async def prepare_translation_run(ctx: dict[str, Any], tenant_id: str, run_id: s
                     if job.status == "queued":
                         job.status, job.started_at = "running", func.now()
                     tenant = await session.get(Tenant, tid)
-                    page = await runs.prepare_page(
-                        session, tid, job, classifier_for(tid, tenant.settings if tenant else None)
+                    classifier = classifier_for(
+                        tid,
+                        tenant.settings if tenant else None,
+                        shop_locales(tenant.source_locale, tenant.target_locales) if tenant else (),
                     )
+                    page = await runs.prepare_page(session, tid, job, classifier)
                     if page.last_product_id is None:
                         job.params = {**job.params, runs.PREPARING: False}
                     for k in range(batch_wakeups(settings, page.queued)):
@@ -150,10 +153,14 @@ async def recheck_segments(ctx: dict[str, Any], tenant_id: str, job_id: str) -> 
 
 async def _recheck(raw: Any, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[str, int]:
     qa = await load_qa_context(raw, tenant_id)
-    settings = jsonb_value(
-        await raw.fetchval("SELECT settings FROM tenants WHERE id = $1", tenant_id)
+    tenant = await raw.fetchrow(
+        "SELECT settings, source_locale, target_locales FROM tenants WHERE id = $1", tenant_id
     )
-    classifier = classifier_for(tenant_id, settings)
+    classifier = classifier_for(
+        tenant_id,
+        jsonb_value(tenant["settings"]) if tenant else None,
+        shop_locales(tenant["source_locale"], tenant["target_locales"]) if tenant else (),
+    )
     total = int(await raw.fetchval("SELECT count(*) FROM segments WHERE tenant_id = $1", tenant_id))
     counts = {"checked": 0, "changed": 0, "held_for_review": 0,
               "glossary_version": qa.glossary.version}  # fmt: skip

@@ -23,7 +23,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shoplingo.core.db import jsonb_value
-from shoplingo.legal.classifier import Classifier, classifier_for
+from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
 from shoplingo.qa.issues import Issue, blocking
 from shoplingo.translation import memory
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
@@ -101,7 +101,7 @@ WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'running')
 """
 
 TENANT_DOMAIN = "SELECT settings ->> 'domain' FROM tenants WHERE id = $1"
-TENANT_SETTINGS = "SELECT settings FROM tenants WHERE id = $1"
+TENANT_RULES = "SELECT settings, source_locale, target_locales FROM tenants WHERE id = $1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,8 +388,12 @@ async def translate_run(
                 return None
             # the glossary and legal rules as they are now (a change bumps their versions)
             qa = await load_context(raw, tenant_id)
-            settings = jsonb_value(await raw.fetchval(TENANT_SETTINGS, tenant_id))
-            classifier = classifier_for(tenant_id, settings)
+            tenant = await raw.fetchrow(TENANT_RULES, tenant_id)
+            classifier = classifier_for(
+                tenant_id,
+                jsonb_value(tenant["settings"]) if tenant else None,
+                shop_locales(tenant["source_locale"], tenant["target_locales"]) if tenant else (),
+            )
             return await _prepare(raw, tenant_id, claimed, qa, classifier, domain)
 
         current = await claim()

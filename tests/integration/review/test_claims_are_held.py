@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from shoplingo.settings import Settings
 from tests.fixtures.fake_llm import model_answers
+from tests.fixtures.queue import drain_queue
 from tests.fixtures.review import Shop, segments, translate
 from tests.fixtures.storefront import synced
 from tests.fixtures.tenants import Person
@@ -23,8 +24,10 @@ HARMLESS = "Organic cotton T-shirt"
 CLAIM = "10 Jahre Garantie, volle Rückerstattung, Haftung ausgeschlossen"
 
 
-async def storefront_product(client: Client, shop: Shop, sku: str) -> dict[str, Any]:
-    """What a shopper's storefront plugin gets for ``sku`` in de-DE (publishable key)."""
+async def storefront_product(
+    client: Client, shop: Shop, sku: str, locale: str = "de-DE"
+) -> dict[str, Any]:
+    """What a shopper's storefront plugin gets for ``sku`` in ``locale`` (publishable key)."""
     created = await client.post(
         "/v1/keys",
         json={"name": "plugin", "scopes": ["storefront:read"], "publishable": True},
@@ -34,7 +37,7 @@ async def storefront_product(client: Client, shop: Shop, sku: str) -> dict[str, 
     await synced(client)
     response = await client.get(
         f"/v1/storefront/products/{sku}",
-        params={"locale": "de-DE"},
+        params={"locale": locale},
         headers={"Authorization": f"Bearer {created.json()['key']}"},
     )
     assert response.status_code == 200, response.text
@@ -100,6 +103,34 @@ async def test_a_claim_in_the_source_is_held(
     await translate(client, shop.tenant, shop.settings, "CLAIM")
     assert_held((await segments(client, shop, "CLAIM"))[field])
     assert served(await storefront_product(client, shop, "CLAIM"), field)["fallback"] is True
+
+
+async def test_a_claim_in_a_language_the_shop_sells_is_held_in_every_target(
+    client: Client, shop: Shop
+) -> None:
+    # the shop sells de-DE and fr-FR; the en-US product carries a German warning, which the
+    # model leaves as it is: the French text is as much a warning as the German one
+    warning = "Achtung: Erstickungsgefahr durch Kleinteile. Nicht f\u00fcr Kinder unter 3 Jahren."
+    await put_product(client, shop, "BLOCKS", {"description_html": f"<p>{warning}</p>"})
+    response = await client.post(
+        "/v1/translation-jobs",
+        json={"target_locales": ["de-DE", "fr-FR"], "skus": ["BLOCKS"]},
+        headers=shop.tenant.headers,
+    )
+    assert response.status_code == 202, response.text
+    await drain_queue(shop.settings)
+    for locale in ("de-DE", "fr-FR"):
+        listed = await client.get(
+            "/v1/products/BLOCKS/translations",
+            params={"locale": locale},
+            headers=shop.tenant.headers,
+        )
+        assert listed.status_code == 200, listed.text
+        (description,) = [s for s in listed.json()["segments"] if s["field"] == "description_html"]
+        assert_held(description)
+        assert description["legal_reason"] == "content: safety (de)", locale
+    shown = served(await storefront_product(client, shop, "BLOCKS", "fr-FR"), "description_html")
+    assert shown == {"value": f"<p>{warning}</p>", "locale": "en-US", "fallback": True}
 
 
 async def test_a_claim_the_model_writes_into_the_translation_is_held(

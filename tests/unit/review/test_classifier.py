@@ -138,11 +138,11 @@ def test_a_tenant_s_own_rules_replace_the_defaults() -> None:
 def test_compiled_once_per_rules_version() -> None:
     tenant = uuid.uuid4()
     settings = {"legal": LegalRules(version=1).to_settings()}
-    first = classifier_for(tenant, settings)
-    assert classifier_for(tenant, settings) is first
+    first = classifier_for(tenant, settings, ())
+    assert classifier_for(tenant, settings, ()) is first
     changed = {"legal": LegalRules(fields=("x",), version=2).to_settings()}
-    assert classifier_for(tenant, changed) is not first
-    assert classifier_for(tenant, {}) is DEFAULT_CLASSIFIER
+    assert classifier_for(tenant, changed, ()) is not first
+    assert classifier_for(tenant, {}, ()) is DEFAULT_CLASSIFIER
 
 
 def test_the_default_rules_can_be_saved_back_unchanged() -> None:
