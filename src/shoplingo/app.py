@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(
                 ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS + STOREFRONT_PATHS
             ),
-            DefineMiddleware(ApiRateLimitMiddleware, exclude=PUBLIC_PATHS + STOREFRONT_PATHS),
+            ApiRateLimitMiddleware(exclude=tuple(PUBLIC_PATHS + STOREFRONT_PATHS)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_non_json_body,
