@@ -151,16 +151,19 @@ async def test_two_api_processes_share_the_buckets(
     assert statuses[5:] == [429] * 5
 
 
-async def test_without_redis_calls_go_through_unlimited(
-    client: Client, settings: Settings, shop: Shop
+async def test_without_redis_calls_go_through_unlimited_and_it_is_logged(
+    client: Client, settings: Settings, shop: Shop, capfd: pytest.CaptureFixture[str]
 ) -> None:
     await put_product(client, shop, "MUG", title="Mug")
     down = dataclasses.replace(limited(settings), redis_url="redis://127.0.0.1:1/0")
     async with AsyncTestClient(app=create_app(down)) as no_redis:
         await synced(no_redis)
         answers = [await read(no_redis, shop) for _ in range(8)]
-    assert {a.status_code for a in answers} == {200}
+        api = [await no_redis.get("/v1/products", headers=shop.admin) for _ in range(4)]
+    assert {a.status_code for a in answers + api} == {200}
     assert "ratelimit-limit" not in answers[0].headers
+    # once per outage window, not once per request
+    assert capfd.readouterr().out.count("rate_limits_unavailable") == 1
 
 
 async def test_a_tenant_sets_its_own_limits_within_the_ceiling(
@@ -196,6 +199,10 @@ async def test_a_tenant_sets_its_own_limits_within_the_ceiling(
         "/v1/tenant/rate-limits", json={"storefront_key_burst": None}, headers=shop.admin
     )
     assert back.json()["overridden"] == []
+    # the other API calls' limits apply from the next call
+    await client.patch("/v1/tenant/rate-limits", json={"api_key_burst": 1}, headers=shop.admin)
+    assert limits(await slow.get("/v1/products", headers=shop.admin))[0] == 1
+    refused(await slow.get("/v1/products", headers=shop.admin), 429, "rate_limited")
     bad = await client.patch(
         "/v1/tenant/rate-limits", json={"api_key_burst": 0}, headers=shop.admin
     )
