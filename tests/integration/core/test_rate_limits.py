@@ -222,3 +222,23 @@ async def test_a_tenant_sets_its_own_limits_within_the_ceiling(
         403,
         "missing_scope",
     )
+
+
+async def test_a_browser_reads_the_limits_and_the_429_cross_origin(
+    client: Client, slow: Client, shop: Shop
+) -> None:
+    await put_product(client, shop, "MUG", title="Mug")
+    origin = "https://shop.example"
+    allowed = await client.put(
+        "/v1/tenant/storefront", json={"cors_origins": [origin]}, headers=shop.admin
+    )
+    assert allowed.status_code == 200, allowed.text
+    await synced(slow)
+    answers = [await read(slow, shop, Origin=origin) for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    for answer in answers:
+        assert answer.headers["access-control-allow-origin"] == origin
+        exposed = answer.headers["access-control-expose-headers"]
+        assert "RateLimit-Remaining" in exposed
+        assert "Retry-After" in exposed
+    assert answers[-1].json()["code"] == "rate_limited"
