@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from harness import BIN, bench_database, free_port, run_cli, start_program, stop, wait_http
+from harness import (
+    BIN,
+    UNTHROTTLED,
+    bench_database,
+    free_port,
+    run_cli,
+    start_program,
+    stop,
+    wait_http,
+)
 
 from shoplingo.core.db import drop_database
 
@@ -145,7 +154,12 @@ def main() -> int:
         print("bench/serve.py needs wrk on PATH: apt-get install -y wrk", file=sys.stderr)
         return 2
     db = bench_database()
-    env = {**os.environ, "SHOPLINGO_DATABASE_URL": db.url, "SHOPLINGO_LOG_LEVEL": "WARNING"}
+    env = {
+        **UNTHROTTLED,
+        **os.environ,
+        "SHOPLINGO_DATABASE_URL": db.url,
+        "SHOPLINGO_LOG_LEVEL": "WARNING",
+    }
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on TERM too
     results: list[Result] = []
     try:

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import (
     BIN,
     ROOT,
+    UNTHROTTLED,
     bench_database,
     free_port,
     run_cli,
@@ -122,6 +123,7 @@ def main() -> int:
         return 2
     db = bench_database()
     env = {
+        **UNTHROTTLED,
         **os.environ,
         "SHOPLINGO_DATABASE_URL": db.url,
         "SHOPLINGO_LOG_LEVEL": "WARNING",

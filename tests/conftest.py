@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -25,6 +26,13 @@ from shoplingo.settings import Settings
 from tests.fixtures.fake_llm import running_fake_llm
 from tests.fixtures.servers import REDIS_URL, RUN_ID, SERVER_URL
 from tests.fixtures.tenants import TenantCtx, make_tenant
+
+UNTHROTTLED: dict[str, Any] = {
+    f"rate_limit_{kind}_{scope}_{unit}": 1_000_000
+    for kind in ("storefront", "api")
+    for scope in ("key", "tenant")
+    for unit in ("per_second", "burst")
+}
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +51,8 @@ def settings(database_url: str) -> Iterator[Settings]:
         database_url=database_url, redis_url=REDIS_URL, redis_prefix=prefix, import_dir=import_dir,
         # the webhook receivers of the tests listen on 127.0.0.1
         webhook_allow_private_targets=True,
+        # limits no test reaches (tests/integration/core/test_rate_limits.py sets its own)
+        **UNTHROTTLED,
     )  # fmt: skip
     shutil.rmtree(import_dir, ignore_errors=True)
 

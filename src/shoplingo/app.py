@@ -25,6 +25,7 @@ from shoplingo.core.health import live, ready
 from shoplingo.core.i18n import Translator
 from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import create_queue
+from shoplingo.core.ratelimit import ApiRateLimitMiddleware, RateLimiter
 from shoplingo.glossary.controllers import GlossaryController
 from shoplingo.review.controllers import (
     AuditController,
@@ -40,6 +41,7 @@ from shoplingo.tenants.controllers import (
     ApiKeyController,
     InvitationController,
     MemberController,
+    RateLimitsController,
     TenantController,
 )
 from shoplingo.translation.controllers import (
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.db_sessionmaker = create_sessionmaker(engine)
         app.state.queue = queue
         app.state.redis = queue
+        limiter = RateLimiter(settings)
+        app.state.rate_limiter = limiter
         storefront = Storefront(settings)
         await storefront.start()
         app.state.storefront = storefront
@@ -75,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await storefront.stop()
+            await limiter.aclose()
             await queue.aclose()
             await engine.dispose()
 
@@ -86,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             live,
             ready,
             TenantController,
+            RateLimitsController,
             ApiKeyController,
             MemberController,
             InvitationController,
@@ -117,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DefineMiddleware(
                 ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS + STOREFRONT_PATHS
             ),
+            ApiRateLimitMiddleware(exclude=tuple(PUBLIC_PATHS + STOREFRONT_PATHS)),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_non_json_body,

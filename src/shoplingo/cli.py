@@ -217,6 +217,56 @@ def create_tenant(
     )
 
 
+@tenants.command("rate-limits")
+@click.option("--tenant", "tenant_id", required=True, type=click.UUID)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="e.g. storefront_key_per_second=100 (repeatable); VALUE 'default' drops the "
+    "tenant's own value. No ceiling binds the operator.",
+)
+@click.option("--json", "as_json", is_flag=True)
+def tenant_rate_limits(tenant_id: uuid.UUID, assignments: tuple[str, ...], as_json: bool) -> None:
+    """Show a tenant's request rate limits, or change them with --set."""
+    import msgspec
+
+    from shoplingo.tenants import rate_limits
+    from shoplingo.tenants.schemas import RateLimitsUpdate
+
+    changes: dict[str, Any] = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep:
+            raise click.UsageError(f"--set {assignment}: expected NAME=VALUE")
+        changes[name.strip()] = None if value.strip() == "default" else value.strip()
+    try:
+        update = msgspec.convert(changes, RateLimitsUpdate, strict=False)
+    except msgspec.ValidationError as exc:
+        raise click.UsageError(str(exc)) from None
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        settings = get_settings()
+        if changes:
+            out = await rate_limits.update(session, settings, tenant_id, update, actor=None)
+        else:
+            out = await rate_limits.read(session, settings, tenant_id)
+        return dict(msgspec.to_builtins(out))
+
+    result = run_db(work)
+    own = set(result["overridden"])
+    emit(
+        as_json,
+        result,
+        [
+            f"{name:32} {value:g}{'  (tenant)' if name in own else ''}"
+            for name, value in result.items()
+            if name != "overridden"
+        ],
+    )
+
+
 @main.group()
 def keys() -> None:
     """Manage API keys."""

@@ -113,6 +113,24 @@ class Settings:
     storefront_answer_cache_bytes: int = 64 * 1024 * 1024
     # change-feed rows older than this are deleted by the worker (0 = keep forever)
     storefront_changes_retention_days: int = 30
+    # Request rate limits (token buckets in Redis, shared by every API process; see
+    # docs/api/limits.md): requests per second and burst per API key and per tenant, for
+    # storefront reads and for every other API call. A rate of 0 is no limit. A tenant's
+    # owner can change them for the tenant (PATCH /v1/tenant/rate-limits) up to
+    # rate_limit_tenant_max_factor times these values.
+    rate_limit_storefront_key_per_second: float = 500
+    rate_limit_storefront_key_burst: int = 2000
+    rate_limit_storefront_tenant_per_second: float = 1000
+    rate_limit_storefront_tenant_burst: int = 4000
+    rate_limit_api_key_per_second: float = 20
+    rate_limit_api_key_burst: int = 100
+    rate_limit_api_tenant_per_second: float = 50
+    rate_limit_api_tenant_burst: int = 200
+    # what a storefront 304 answered from memory costs, in requests
+    rate_limit_not_modified_cost: float = 0.1
+    rate_limit_tenant_max_factor: float = 4.0
+    # a Redis that does not answer within this is taken as down: calls go through unlimited
+    rate_limit_redis_timeout_seconds: float = 0.25
     # Webhooks: one POST's timeout; attempts in all, exponential backoff between them
     webhook_timeout_seconds: float = 10
     webhook_max_attempts: int = 8

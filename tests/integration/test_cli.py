@@ -12,6 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shoplingo.settings import Settings
+from tests.fixtures.tenants import make_tenant
 
 
 def shoplingo(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -64,3 +65,24 @@ def test_bad_locale_is_a_clear_cli_error(settings: Settings) -> None:
     assert result.returncode != 0
     assert "xx-YY is not a known locale" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_the_operator_sets_a_tenants_rate_limits_past_the_ceiling(
+    settings: Settings, client: AsyncTestClient[Litestar]
+) -> None:
+    tenant = await make_tenant(settings)
+    args = ["tenants", "rate-limits", "--tenant", str(tenant.id), "--json"]
+    # far above what the tenant's own admin may set (its ceiling is 4 times the default)
+    raised = shoplingo(
+        settings, *args, "--set", "api_key_burst=10000000", "--set", "api_key_per_second=0"
+    )
+    assert raised.returncode == 0, raised.stderr
+    assert json.loads(raised.stdout)["api_key_burst"] == 10_000_000
+    shown = await client.get("/v1/tenant/rate-limits", headers=tenant.headers)
+    assert shown.json()["api_key_burst"] == 10_000_000
+    assert shown.json()["overridden"] == ["api_key_per_second", "api_key_burst"]
+    back = shoplingo(settings, *args, "--set", "api_key_burst=default")
+    assert json.loads(back.stdout)["overridden"] == ["api_key_per_second"]
+    bad = shoplingo(settings, *args, "--set", "api_key_burst=many")
+    assert bad.returncode != 0
+    assert "api_key_burst" in bad.stderr

@@ -13,7 +13,7 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shoplingo.core.errors import Forbidden, Unauthenticated
 from shoplingo.core.i18n import N_
-from shoplingo.models import ApiKey, Member
+from shoplingo.models import ApiKey, Member, Tenant
 
 KEY_SCHEME = "sl"
 PUBLISHABLE_MARK = "pub"
@@ -66,6 +66,8 @@ class Principal:
     publishable: bool = False
     # the member who made this key through the API (None: the CLI, an integration key)
     created_by: uuid.UUID | None = None
+    # the tenant's own rate limits as stored (core.ratelimit.RateLimitOverrides), if any
+    rate_limits: dict[str, Any] | None = field(default=None, compare=False)
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
@@ -123,7 +125,9 @@ async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | Non
             ApiKey.created_by,
             Member.role,
             Member.deactivated_at,
+            Tenant.settings["rate_limits"].label("rate_limits"),
         )
+        .join(Tenant, Tenant.id == ApiKey.tenant_id)
         .outerjoin(Member, (Member.tenant_id == ApiKey.tenant_id) & (Member.id == ApiKey.member_id))
         .where(ApiKey.prefix == prefix)
     )
@@ -141,6 +145,7 @@ async def authenticate_token(engine: AsyncEngine, token: str) -> Principal | Non
         scopes=frozenset(row.scopes),
         publishable=row.publishable,
         created_by=row.created_by,
+        rate_limits=row.rate_limits if isinstance(row.rate_limits, dict) else None,
     )
 
 

@@ -35,6 +35,7 @@ import structlog
 from sqlalchemy.engine import make_url
 
 from shoplingo.core.auth import Principal, hash_secret, split_key
+from shoplingo.core.ratelimit import Budgets, budgets, decode_overrides
 from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
 from shoplingo.settings import Settings
 from shoplingo.storefront.answers import AnswerCache
@@ -57,6 +58,7 @@ WHERE k.prefix = $1
 TENANT_QUERY = """
 SELECT t.source_locale, t.target_locales, (t.settings -> 'storefront')::text AS storefront,
        (t.settings -> 'legal')::text AS legal,
+       (t.settings -> 'rate_limits')::text AS rate_limits,
        (SELECT coalesce(json_object_agg(v.locale, v.version), '{}')::text
         FROM storefront_versions v WHERE v.tenant_id = t.id) AS versions
 FROM tenants t WHERE t.id = $1
@@ -93,6 +95,8 @@ class TenantState:
     versions: dict[str, int]
     # the tenant's current legal rules (translation.serving asks them about unapproved texts)
     classifier: Classifier
+    # the tenant's storefront rate limits
+    budgets: Budgets
     chains: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
 
     @property
@@ -109,7 +113,7 @@ class TenantState:
         return self.chains[requested]
 
 
-def tenant_state(tenant_id: uuid.UUID, row: Any) -> TenantState:
+def tenant_state(tenant_id: uuid.UUID, row: Any, settings: Settings) -> TenantState:
     config = msgspec.json.decode(row["storefront"] or "{}", type=_Fallbacks)
     return TenantState(
         tenant_id=tenant_id,
@@ -123,6 +127,7 @@ def tenant_state(tenant_id: uuid.UUID, row: Any) -> TenantState:
             {"legal": msgspec.json.decode(row["legal"])} if row["legal"] else None,
             shop_locales(row["source_locale"], row["target_locales"]),
         ),
+        budgets=budgets(settings, decode_overrides(row["rate_limits"]), "storefront"),
     )
 
 
@@ -138,6 +143,9 @@ class Storefront:
         # started before either must not be stored
         self._epoch = 0
         self._generations: dict[uuid.UUID, int] = {}
+        # bumped on every key notification: a key read that started before one must not be
+        # stored (it may be the row as it was before a revocation)
+        self._key_generation = 0
         self._tenants: dict[uuid.UUID, TenantState] = {}
         self._keys: dict[str, CachedKey] = {}
         # full token -> its verified entry: a warm request skips parsing and hashing the key
@@ -214,6 +222,7 @@ class Storefront:
 
     def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload.startswith("key:"):
+            self._key_generation += 1
             self._keys.pop(payload[4:], None)
             self._verified.clear()
         elif payload.startswith("sync:"):
@@ -244,7 +253,7 @@ class Storefront:
         row = await self.pool.fetchrow(TENANT_QUERY, tenant_id)
         if row is None:
             return None
-        state = tenant_state(tenant_id, row)
+        state = tenant_state(tenant_id, row, self.settings)
         if (
             self.listening
             and epoch == self._epoch
@@ -267,7 +276,7 @@ class Storefront:
         now = time.monotonic()
         entry = self._keys.get(prefix) if self.listening else None
         if entry is None or entry.expires < now:
-            epoch = self._epoch
+            epoch, generation = self._epoch, self._key_generation
             row = await self.pool.fetchrow(KEY_QUERY, prefix)
             if row is None:
                 return None
@@ -285,7 +294,7 @@ class Storefront:
                 else None,
                 expires=now + self.settings.storefront_key_cache_seconds,
             )
-            if self.listening and epoch == self._epoch:
+            if self.listening and epoch == self._epoch and generation == self._key_generation:
                 if len(self._keys) >= MAX_ENTRIES:
                     self._keys.clear()
                 self._keys[prefix] = entry

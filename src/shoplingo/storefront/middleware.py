@@ -11,6 +11,10 @@ read whose ETag (computed from the versions this process holds, see ``storefront
 matches ``If-None-Match`` (304), or names a body rendered earlier (``storefront.answers``).
 That is the same decision the controller makes first; everything else (a miss, an error, any
 other route) goes on to the controllers.
+
+Every authenticated call is charged to the key's and the tenant's storefront rate limits
+(``core.ratelimit``: one Redis round trip) once the answer is known to come from memory or not,
+so a 304 from memory costs less than a read; a refused call gets 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Send
 from litestar.types import Scope as ASGIScope
 
 from shoplingo.core.auth import Scope, invalid_api_key, missing_scope
-from shoplingo.core.errors import Forbidden, ProblemError, Unauthenticated
+from shoplingo.core.errors import Forbidden, ProblemError, Unauthenticated, handle_problem
 from shoplingo.core.i18n import N_
+from shoplingo.core.ratelimit import RateLimiter, rate_limited
 from shoplingo.storefront import service
 from shoplingo.storefront.cache import Storefront, TenantState
 
@@ -34,7 +40,10 @@ KEY_IN_URL = "shoplingo.storefront.key_in_url"
 
 ALLOW_METHODS = b"GET, OPTIONS"
 ALLOW_HEADERS = {"authorization", "if-none-match", "accept-language", "accept-encoding"}
-EXPOSE_HEADERS = b"ETag, Content-Language, Cache-Control, Vary"
+EXPOSE_HEADERS = (
+    b"ETag, Content-Language, Cache-Control, Vary, "
+    b"RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After"
+)
 PREFLIGHT_MAX_AGE = b"600"
 # set in a route's opt: the route is the product read (Litestar has routed the request and
 # parsed its path parameters before any middleware runs)
@@ -54,6 +63,34 @@ def _query_key(scope: ASGIScope) -> str | None:
         if name == "key":
             return value
     return None
+
+
+def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """``send`` with ``extra`` headers on the response's start."""
+
+    async def send_adding(event: Message) -> None:
+        message: Any = event
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return send_adding
+
+
+async def _problem(scope: Any, receive: Receive, send: Send, error: ProblemError) -> None:
+    """Answer ``error`` from here (through ``send``, so the CORS headers are kept)."""
+    request: Request[Any, Any, Any] = Request(scope, receive)
+    await handle_problem(request, error).to_asgi_response(None, request)(scope, receive, send)
+
+
+def _secret_key_in_url() -> Unauthenticated:
+    return Unauthenticated(
+        N_(
+            "Only a publishable key (sl_pub_...) may be sent in the URL; send other "
+            "keys in the Authorization header, and revoke this one: it was exposed."
+        ),
+        code="secret_key_in_url",
+    )
 
 
 async def _respond(
@@ -134,6 +171,12 @@ class StorefrontMiddleware:
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
         in_url = not token and url_key is not None
+        if url_key is not None and not in_url:
+            # judged even when the header carries the key that authenticates: a secret key in
+            # a URL is exposed (logs, referrers, caches) and its owner must hear of it
+            exposed = await storefront.authenticate(url_key)
+            if exposed is not None and not exposed.publishable:
+                raise _secret_key_in_url()
         token = token or (url_key or "")
         if not token:
             raise Unauthenticated()
@@ -141,13 +184,7 @@ class StorefrontMiddleware:
         if principal is None:
             raise invalid_api_key()
         if in_url and not principal.publishable:
-            raise Unauthenticated(
-                N_(
-                    "Only a publishable key (sl_pub_...) may be sent in the URL; send other "
-                    "keys in the Authorization header, and revoke this one: it was exposed."
-                ),
-                code="secret_key_in_url",
-            )
+            raise _secret_key_in_url()
         if not principal.has(Scope.STOREFRONT_READ):
             # the guard's check, done here: a route guard costs a handler copy per request
             raise missing_scope([Scope.STOREFRONT_READ.value])
@@ -158,38 +195,47 @@ class StorefrontMiddleware:
         scope["auth"] = token
         scope[TENANT_KEY] = tenant
         scope[KEY_IN_URL] = in_url
-        if origin is None:
-            answer = _from_memory(storefront, tenant, scope, headers, in_url)
-            if answer is not None:
-                await _respond(send, *answer)
-            else:
-                await self.app(scope, receive, send)
-            return
-        if origin.decode("latin-1") not in tenant.cors_origins:
-            raise Forbidden(
-                N_(
-                    "The origin {origin} may not call this shop's storefront API: add it to "
-                    "the shop's storefront cors_origins."
-                ),
-                code="origin_not_allowed",
-                params={"origin": origin.decode("latin-1")},
-            )
-
-        async def send_with_cors(event: Message) -> None:
-            message: Any = event
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"access-control-allow-origin", origin),
-                    (b"access-control-expose-headers", EXPOSE_HEADERS),
-                ]
-            await send(message)
+        out = send
+        if origin is not None:
+            if origin.decode("latin-1") not in tenant.cors_origins:
+                raise Forbidden(
+                    N_(
+                        "The origin {origin} may not call this shop's storefront API: add it "
+                        "to the shop's storefront cors_origins."
+                    ),
+                    code="origin_not_allowed",
+                    params={"origin": origin.decode("latin-1")},
+                )
+            out = _adding(send, [
+                (b"access-control-allow-origin", origin),
+                (b"access-control-expose-headers", EXPOSE_HEADERS),
+            ])  # fmt: skip
 
         answer = _from_memory(storefront, tenant, scope, headers, in_url)
+        settings = scope["app"].state.settings
+        limiter: RateLimiter = scope["app"].state.rate_limiter
+        charged = await limiter.take(
+            "storefront",
+            tenant.budgets,
+            key_id=principal.key_id,
+            tenant_id=principal.tenant_id,
+            cost=settings.rate_limit_not_modified_cost
+            if answer is not None and answer[0] == 304
+            else 1.0,
+        )
+        if charged is not None:
+            verdict, bucket = charged
+            if not verdict.allowed:
+                await _problem(scope, receive, out, rate_limited(verdict, "storefront", bucket))
+                return
+            if answer is not None:
+                answer[1].extend(verdict.headers())
+            else:
+                out = _adding(out, verdict.headers())
         if answer is not None:
-            await _respond(send_with_cors, *answer)
+            await _respond(out, *answer)
         else:
-            await self.app(scope, receive, send_with_cors)
+            await self.app(scope, receive, out)
 
     async def _preflight(
         self,
@@ -206,7 +252,12 @@ class StorefrontMiddleware:
         if url_key is not None:
             principal = await storefront.authenticate(url_key)
             tenant = await storefront.tenant(principal.tenant_id) if principal else None
-            allowed = tenant is not None and origin.decode("latin-1") in tenant.cors_origins
+            allowed = (
+                principal is not None
+                and principal.publishable
+                and tenant is not None
+                and origin.decode("latin-1") in tenant.cors_origins
+            )
         method = headers.get(b"access-control-request-method", b"").upper()
         requested = [
             h.strip().lower()

@@ -10,7 +10,7 @@ from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.views import view
 from shoplingo.settings import Settings
-from shoplingo.tenants import members, service
+from shoplingo.tenants import members, rate_limits, service
 from shoplingo.tenants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -22,6 +22,8 @@ from shoplingo.tenants.schemas import (
     MemberInvited,
     MemberOut,
     MemberUpdate,
+    RateLimitsOut,
+    RateLimitsUpdate,
     Redeemed,
     TenantOut,
 )
@@ -43,6 +45,35 @@ class TenantController(Controller):
     async def current(self, db_session: DbSession, principal: Caller) -> TenantOut:
         tenant = await service.get_tenant(db_session, principal.tenant_id)
         return view(tenant, TenantOut)
+
+
+class RateLimitsController(Controller):
+    path = "/v1/tenant/rate-limits"
+    tags = ["tenant"]
+    guards = [requires(Scope.ADMIN)]
+
+    @get("/", summary="The request rate limits in force for this tenant")
+    async def read_limits(
+        self, db_session: DbSession, principal: Caller, settings: NamedDependency[Settings]
+    ) -> RateLimitsOut:
+        return await rate_limits.read(db_session, settings, principal.tenant_id)
+
+    @patch(
+        "/",
+        summary="Change some rate limits (null: back to the default)",
+        description="A limit may be at most rate_limit_tenant_max_factor times the "
+        "deployment's default (422 above_ceiling); the operator's CLI sets any value.",
+    )
+    async def update_limits(
+        self,
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[RateLimitsUpdate],
+    ) -> RateLimitsOut:
+        return await rate_limits.update(
+            db_session, settings, principal.tenant_id, data, actor=principal
+        )
 
 
 class ApiKeyController(Controller):

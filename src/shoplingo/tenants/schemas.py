@@ -87,3 +87,35 @@ class TenantOut(msgspec.Struct):
     source_locale: str
     target_locales: list[str]
     created_at: datetime
+
+
+Rate = Annotated[float, msgspec.Meta(ge=0)]
+Burst = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class RateLimitsUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields to change; a field sent as null goes back to the deployment's default. Rates are
+    requests per second (0: no limit), bursts the requests a full bucket holds."""
+
+    storefront_key_per_second: Rate | msgspec.UnsetType | None = msgspec.UNSET
+    storefront_key_burst: Burst | msgspec.UnsetType | None = msgspec.UNSET
+    storefront_tenant_per_second: Rate | msgspec.UnsetType | None = msgspec.UNSET
+    storefront_tenant_burst: Burst | msgspec.UnsetType | None = msgspec.UNSET
+    api_key_per_second: Rate | msgspec.UnsetType | None = msgspec.UNSET
+    api_key_burst: Burst | msgspec.UnsetType | None = msgspec.UNSET
+    api_tenant_per_second: Rate | msgspec.UnsetType | None = msgspec.UNSET
+    api_tenant_burst: Burst | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class RateLimitsOut(msgspec.Struct):
+    """The limits in force for the tenant, and which of them are the tenant's own."""
+
+    storefront_key_per_second: float
+    storefront_key_burst: int
+    storefront_tenant_per_second: float
+    storefront_tenant_burst: int
+    api_key_per_second: float
+    api_key_burst: int
+    api_tenant_per_second: float
+    api_tenant_burst: int
+    overridden: list[str]
