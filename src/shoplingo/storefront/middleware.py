@@ -18,14 +18,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+import structlog
 from litestar.types import ASGIApp, Message, Receive, Send
 from litestar.types import Scope as ASGIScope
 
-from shoplingo.core.auth import Scope, invalid_api_key, missing_scope
+from shoplingo.core.auth import Principal, Scope, invalid_api_key, missing_scope
 from shoplingo.core.errors import Forbidden, ProblemError, Unauthenticated
 from shoplingo.core.i18n import N_
 from shoplingo.storefront import service
 from shoplingo.storefront.cache import Storefront, TenantState
+from shoplingo.storefront.streams import ClientStalled, guarded_send
+
+log = structlog.get_logger(__name__)
 
 PREFIX = "/v1/storefront/"
 # where controllers find what the middleware learned
@@ -39,6 +43,8 @@ PREFLIGHT_MAX_AGE = b"600"
 # set in a route's opt: the route is the product read (Litestar has routed the request and
 # parsed its path parameters before any middleware runs)
 FROM_MEMORY = "storefront_from_memory"
+# set in a route's opt: the answer is a bundle (limited per key and shop, cut off on a stall)
+STREAMED = "storefront_streamed"
 JSON = (b"content-type", b"application/json")
 
 
@@ -163,7 +169,7 @@ class StorefrontMiddleware:
             if answer is not None:
                 await _respond(send, *answer)
             else:
-                await self.app(scope, receive, send)
+                await self._call(storefront, principal, scope, receive, send)
             return
         if origin.decode("latin-1") not in tenant.cors_origins:
             raise Forbidden(
@@ -189,7 +195,27 @@ class StorefrontMiddleware:
         if answer is not None:
             await _respond(send_with_cors, *answer)
         else:
-            await self.app(scope, receive, send_with_cors)
+            await self._call(storefront, principal, scope, receive, send_with_cors)
+
+    async def _call(
+        self, storefront: Storefront, principal: Principal, scope: Any, receive: Receive, send: Send
+    ) -> None:
+        """The route; a bundle (the route's opt has STREAMED) takes a stream slot of its key
+        and shop for as long as it is sent, and ends when its client stalls (``streams``)."""
+        handler = scope.get("route_handler")
+        if handler is None or not handler.opt.get(STREAMED):
+            await self.app(scope, receive, send)
+            return
+        slots = storefront.streams
+        slots.acquire(principal.key_id, principal.tenant_id)
+        timeout = scope["app"].state.settings.storefront_send_timeout_seconds
+        try:
+            await self.app(scope, receive, guarded_send(send, timeout))
+        except* ClientStalled:
+            # returning without finishing the answer makes the server close the connection
+            log.info("storefront_client_stalled", path=scope["path"], key=str(principal.key_id))
+        finally:
+            slots.release(principal.key_id, principal.tenant_id)
 
     async def _preflight(
         self,
