@@ -11,6 +11,10 @@ read whose ETag (computed from the versions this process holds, see ``storefront
 matches ``If-None-Match`` (304), or names a body rendered earlier (``storefront.answers``).
 That is the same decision the controller makes first; everything else (a miss, an error, any
 other route) goes on to the controllers.
+
+A bundle request (routes whose opt has ``STREAMED``) takes a slot of its key and shop for as
+long as its answer is sent (429 when none is free) and is cut off when its client stalls: see
+``storefront.streams``.
 """
 
 from __future__ import annotations
