@@ -8,7 +8,7 @@ LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
         test lint format typecheck check bench-serve bench-import bench-translate bench-glossary \
-        bench-legal bench-storefront bench-support clean
+        bench-legal bench-storefront bench-support bench-abuse clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -71,6 +71,8 @@ bench-storefront: ## storefront product / 304 / bundle vs a bare handler of the 
 	$(UV) run python bench/storefront_bench.py
 bench-support: ## 200 support drafts vs the fake LLM (200 ms): request -> ready p50/p95
 	$(UV) run python bench/support_bench.py
+bench-abuse: ## another shop's storefront p50/p99 with and without 12 slow bundle readers
+	$(UV) run python bench/abuse_bench.py
 
 clean: ## remove build output
 	find $(LOCALES) -name '*.mo' -delete

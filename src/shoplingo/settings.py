@@ -107,8 +107,17 @@ class Settings:
     storefront_stale_while_revalidate_seconds: int = 60
     # connections of the storefront's own read pool (per API process)
     storefront_pool_size: int = 10
-    # products per database round trip while a bundle streams
+    # products per database round trip while a bundle is read
     storefront_bundle_page_size: int = 500
+    # a bundle is read whole before its first byte is sent (so no client holds a database
+    # connection): in memory up to this many bytes, in a temporary file beyond
+    storefront_bundle_spool_bytes: int = 8 * 1024 * 1024
+    # bundle requests answered at once, per API process, for one key and for one shop; more
+    # are refused with 429 and Retry-After
+    storefront_bundle_streams_per_key: int = 2
+    storefront_bundle_streams_per_tenant: int = 4
+    # a bundle whose client takes none of the next chunk for this long is cut off
+    storefront_send_timeout_seconds: float = 10.0
     # rendered answers (products, bundles) kept per process, by ETag, in bytes (0 = none)
     storefront_answer_cache_bytes: int = 64 * 1024 * 1024
     # change-feed rows older than this are deleted by the worker (0 = keep forever)

@@ -9,7 +9,7 @@ a 304: a body is served from here only when the request's ETag, computed from th
 process holds, names it.
 
 Bounded by bytes (least recently used first out); an answer larger than a quarter of the budget
-is not kept (a big bundle then streams from the database each time).
+is not kept (a big bundle is then read again for each request).
 """
 
 from __future__ import annotations

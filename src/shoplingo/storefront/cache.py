@@ -40,6 +40,7 @@ from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
 from shoplingo.settings import Settings
 from shoplingo.storefront.answers import AnswerCache
 from shoplingo.storefront.locales import fallback_chain
+from shoplingo.storefront.streams import StreamSlots
 
 log = structlog.get_logger(__name__)
 
@@ -151,6 +152,10 @@ class Storefront:
         # full token -> its verified entry: a warm request skips parsing and hashing the key
         self._verified: dict[str, CachedKey] = {}
         self.answers = AnswerCache(settings.storefront_answer_cache_bytes)
+        self.streams = StreamSlots(
+            settings.storefront_bundle_streams_per_key,
+            settings.storefront_bundle_streams_per_tenant,
+        )
         self._synced: set[str] = set()
         self._connected = asyncio.Event()
 

@@ -15,7 +15,7 @@ from shoplingo.settings import Settings
 from shoplingo.storefront import config, feed, service
 from shoplingo.storefront.cache import Storefront, TenantState
 from shoplingo.storefront.locales import direction
-from shoplingo.storefront.middleware import FROM_MEMORY, KEY_IN_URL, TENANT_KEY
+from shoplingo.storefront.middleware import FROM_MEMORY, KEY_IN_URL, STREAMED, TENANT_KEY
 from shoplingo.storefront.schemas import ChangePage, ProductPage, StorefrontSettings
 
 JSON = "application/json"
@@ -133,6 +133,8 @@ class StorefrontController(Controller):
     @get(
         "/bundles/{locale:str}",
         summary="The whole published catalog in a locale, streamed (gzip when accepted)",
+        # at most a few at once per key and shop; cut off when the client stalls
+        opt={STREAMED: True},
     )
     async def bundle(
         self, request: Request[Any, Any, Any], locale: FromPath[str]
@@ -161,16 +163,16 @@ class StorefrontController(Controller):
         if gzip:
             headers["Content-Encoding"] = "gzip"
         settings: Settings = request.app.state.settings
-        return Stream(
-            bundle.chunks(
-                settings.storefront_bundle_page_size,
-                gzip=gzip,
-                keep=lambda body: storefront.answers.put(etag, body),
-                keep_limit=storefront.answers.fits,
-            ),
-            media_type=JSON,
-            headers=headers,
+        body = await bundle.spool(
+            settings.storefront_bundle_page_size,
+            gzip=gzip,
+            max_memory=settings.storefront_bundle_spool_bytes,
         )
+        if storefront.answers.fits(body.size):
+            content = body.read_all()
+            storefront.answers.put(etag, content)
+            return Response(content=content, media_type=JSON, headers=headers)
+        return Stream(body.chunks(), media_type=JSON, headers=headers)
 
     @get("/changes", summary="What changed, in order; poll with since=next_cursor")
     async def changes(

@@ -15,6 +15,10 @@ other route) goes on to the controllers.
 Every authenticated call is charged to the key's and the tenant's storefront rate limits
 (``core.ratelimit``: one Redis round trip) once the answer is known to come from memory or not,
 so a 304 from memory costs less than a read; a refused call gets 429 with ``Retry-After``.
+
+A bundle request (routes whose opt has ``STREAMED``) takes a slot of its key and shop for as
+long as its answer is sent (429 when none is free) and is cut off when its client stalls: see
+``storefront.streams``.
 """
 
 from __future__ import annotations
@@ -22,16 +26,20 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
+import structlog
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Send
 from litestar.types import Scope as ASGIScope
 
-from shoplingo.core.auth import Scope, invalid_api_key, missing_scope
+from shoplingo.core.auth import Principal, Scope, invalid_api_key, missing_scope
 from shoplingo.core.errors import Forbidden, ProblemError, Unauthenticated, handle_problem
 from shoplingo.core.i18n import N_
 from shoplingo.core.ratelimit import RateLimiter, rate_limited
 from shoplingo.storefront import service
 from shoplingo.storefront.cache import Storefront, TenantState
+from shoplingo.storefront.streams import ClientStalled, guarded_send
+
+log = structlog.get_logger(__name__)
 
 PREFIX = "/v1/storefront/"
 # where controllers find what the middleware learned
@@ -48,6 +56,8 @@ PREFLIGHT_MAX_AGE = b"600"
 # set in a route's opt: the route is the product read (Litestar has routed the request and
 # parsed its path parameters before any middleware runs)
 FROM_MEMORY = "storefront_from_memory"
+# set in a route's opt: the answer is a bundle (limited per key and shop, cut off on a stall)
+STREAMED = "storefront_streamed"
 JSON = (b"content-type", b"application/json")
 
 
@@ -235,7 +245,27 @@ class StorefrontMiddleware:
         if answer is not None:
             await _respond(out, *answer)
         else:
-            await self.app(scope, receive, out)
+            await self._call(storefront, principal, scope, receive, out)
+
+    async def _call(
+        self, storefront: Storefront, principal: Principal, scope: Any, receive: Receive, send: Send
+    ) -> None:
+        """The route; a bundle (the route's opt has STREAMED) takes a stream slot of its key
+        and shop for as long as it is sent, and ends when its client stalls (``streams``)."""
+        handler = scope.get("route_handler")
+        if handler is None or not handler.opt.get(STREAMED):
+            await self.app(scope, receive, send)
+            return
+        slots = storefront.streams
+        slots.acquire(principal.key_id, principal.tenant_id)
+        timeout = scope["app"].state.settings.storefront_send_timeout_seconds
+        try:
+            await self.app(scope, receive, guarded_send(send, timeout))
+        except* ClientStalled:
+            # returning without finishing the answer makes the server close the connection
+            log.info("storefront_client_stalled", path=scope["path"], key=str(principal.key_id))
+        finally:
+            slots.release(principal.key_id, principal.tenant_id)
 
     async def _preflight(
         self,

@@ -12,9 +12,10 @@ needs, the last approved text for the current source included.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -315,10 +316,12 @@ async def list_products(
 
 
 class Bundle:
-    """The whole published catalog for one locale, read in one snapshot, as JSON chunks.
+    """The whole published catalog for one locale, read in one snapshot.
 
-    Holds a pooled connection from :meth:`open` until the chunks are consumed (or
-    :meth:`close`); memory stays at one page of products whatever the catalog's size.
+    :meth:`open` takes a pooled connection and starts the snapshot (the versions and feed
+    horizon the ETag and cursor come from); :meth:`spool` reads and encodes every product
+    into a :class:`SpooledBody` and returns the connection before anything is sent. A client
+    therefore never holds a connection or a transaction while it reads, however slowly.
     """
 
     def __init__(self, pool: asyncpg.Pool, state: TenantState, negotiated: Negotiated) -> None:
@@ -353,32 +356,16 @@ class Bundle:
         finally:
             await self.pool.release(conn)
 
-    async def chunks(
-        self,
-        page_size: int,
-        *,
-        gzip: bool,
-        keep: Callable[[bytes], None] | None = None,
-        keep_limit: Callable[[int], bool] = lambda _: True,
-    ) -> AsyncIterator[bytes]:
-        """The encoded bundle; ``keep`` receives the whole of it at the end, unless it grew
-        past ``keep_limit`` (then nothing is held beyond the current page)."""
+    async def spool(self, page_size: int, *, gzip: bool, max_memory: int) -> SpooledBody:
+        """The encoded bundle (gzipped when asked), in memory up to ``max_memory`` bytes and in
+        a temporary file beyond; the connection is released when this returns or raises."""
+        body = SpooledBody(max_memory)
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31) if gzip else None
-        kept: list[bytes] | None = [] if keep is not None else None
-        kept_size = 0
 
-        def out(data: bytes, *, last: bool = False) -> bytes:
-            nonlocal kept, kept_size
-            chunk = data
+        def out(data: bytes, *, last: bool = False) -> None:
             if compressor is not None:
-                chunk = compressor.compress(data) + (compressor.flush() if last else b"")
-            if kept is not None:
-                kept_size += len(chunk)
-                if keep_limit(kept_size):
-                    kept.append(chunk)
-                else:
-                    kept = None
-            return chunk
+                data = compressor.compress(data) + (compressor.flush() if last else b"")
+            body.write(data)
 
         try:
             negotiated = self.negotiated
@@ -390,7 +377,7 @@ class Bundle:
                     "changes_cursor": encode_change_cursor(self.horizon, 0),
                 }
             )
-            yield out(head[:-1] + b',"products":[')
+            out(head[:-1] + b',"products":[')
             after = uuid.UUID(int=0)
             first = True
             while True:
@@ -405,14 +392,50 @@ class Bundle:
                     )
                     for row in rows
                 )
-                yield out(encoded if first else b"," + encoded)
+                out(encoded if first else b"," + encoded)
                 first = False
                 after = rows[-1]["id"]
                 if len(rows) < page_size:
                     break
-            tail = out(b"]}", last=True)
-            if keep is not None and kept is not None:
-                keep(b"".join(kept))
-            yield tail
+            out(b"]}", last=True)
+        except BaseException:
+            body.close()
+            raise
         finally:
             await self.close()
+        return body
+
+
+class SpooledBody:
+    """An encoded answer held for sending: in memory up to a bound, then in a temporary file
+    (deleted when closed). Writes to the page cache are quick enough to make on the loop."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, max_memory: int) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=max_memory)  # noqa: SIM115
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self.size += len(data)
+
+    def read_all(self) -> bytes:
+        """The whole body (the file is closed)."""
+        try:
+            self._file.seek(0)
+            return self._file.read()
+        finally:
+            self.close()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body in chunks; closes the file when done, or when the stream is abandoned."""
+        try:
+            self._file.seek(0)
+            while chunk := self._file.read(self.CHUNK):
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
