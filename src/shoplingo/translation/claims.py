@@ -19,7 +19,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+import asyncpg
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger(__name__)
@@ -69,8 +71,9 @@ class ClaimKeeper:
             await asyncio.sleep(self.interval)
             try:
                 await self.renew()
-            except Exception as error:
-                log.warning("claim_renewal_failed", error=str(error))
+            except (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as e:
+                # the next beat may still get through before the lease runs out
+                log.warning("claim_renewal_failed", error=str(e))
 
     async def __aenter__(self) -> ClaimKeeper:
         self._task = asyncio.create_task(self._beat())
