@@ -60,10 +60,11 @@ class Settings:
     sweep_interval_seconds: int = 30
     worker_max_jobs: int = 4
     # Translation runs: segments a worker claims at a time, worker jobs a run starts with, and
-    # how long a claim holds before the sweeper hands the segments to another worker.
+    # how long a claim holds without its heartbeat (renewed every third of it while the worker
+    # lives) before the sweeper hands the segments to another worker.
     translation_batch_size: int = 50
     translation_parallel_jobs: int = 4
-    translation_claim_lease_seconds: int = 300
+    translation_claim_lease_seconds: int = 60
     translation_job_timeout_seconds: int = 1800
     # LLM. Provider "qwen-mt", "chat" (JSON batches: qwen-plus, vLLM, Ollama, llama.cpp) or
     # "pseudo" (the offline fake server); empty: "pseudo" without an API key, else "qwen-mt".
@@ -82,6 +83,9 @@ class Settings:
     # In-flight calls across all workers, and per tenant (0 = no limit).
     llm_concurrency: int = 8
     llm_tenant_concurrency: int = 4
+    # A call holds its slot under a lease this long, renewed every third of it while the call
+    # is out: a killed worker's slots are free again after at most this long.
+    llm_slot_lease_seconds: float = 10
     # Budgets across all workers (0 = none; never applied to pseudo). DashScope limits are per
     # account and model; its published Singapore limits are 60 RPM / 100,000 TPM for
     # qwen-mt-turbo (none found for qwen-mt-flash: the same is assumed) and 600 RPM /

@@ -2,9 +2,12 @@
 
 Before each call a worker takes a slot: a lease in the global and in the tenant's set of
 in-flight calls (sorted sets scored by expiry, so a killed process frees its slots when its
-leases run out), one request from the requests-per-minute budget and the estimated tokens from
-the tokens-per-minute budget. One Lua script checks and takes everything atomically with the
-Redis server's clock, so workers on several machines agree.
+leases run out). Leases are short (``SHOPLINGO_LLM_SLOT_LEASE_SECONDS``) and renewed every
+third of that while the call is out, so a live call keeps its slot however long it takes and a
+killed worker's slots come back within seconds. A slot also takes one request from the
+requests-per-minute budget and the estimated tokens from the tokens-per-minute budget. One Lua
+script checks and takes everything atomically with the Redis server's clock, so workers on
+several machines agree.
 
 Budgets are sliding-window counters: the current window's count plus the previous window's
 count weighted by how much of it still overlaps the last minute. That needs two numbers per
@@ -14,6 +17,7 @@ budget instead of a log of every call, and smooths the burst a fixed window allo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import time
@@ -23,9 +27,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shoplingo.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -81,6 +89,22 @@ for i = 3, 4 do
   redis.call('PEXPIRE', KEYS[i], 2 * window_ms)
 end
 return {1, window}
+"""
+
+# KEYS: global leases, tenant leases. ARGV: lease id, lease ms. Pushes the lease's expiry out
+# (only while it is still held: an expired lease is not brought back).
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease_ms = tonumber(ARGV[2])
+for i = 1, 2 do
+  local score = redis.call('ZSCORE', KEYS[i], ARGV[1])
+  if score and tonumber(score) > now then
+    redis.call('ZADD', KEYS[i], 'XX', now + lease_ms, ARGV[1])
+    if redis.call('PTTL', KEYS[i]) < lease_ms then redis.call('PEXPIRE', KEYS[i], lease_ms) end
+  end
+end
+return 0
 """
 
 # KEYS: token counts. ARGV: window, delta. A window that has already slid out is left alone.
@@ -147,6 +171,7 @@ class Limiter:
         self.sleep = sleep
         self._acquire = redis.register_script(_ACQUIRE)
         self._correct = redis.register_script(_CORRECT)
+        self._renew = redis.register_script(_RENEW)
         # In-process gates in front of the shared ones: waiters in this process queue here and
         # are woken the moment a call ends, instead of polling Redis (a poll interval is dead
         # time for a freed slot, comparable to a whole call).
@@ -165,8 +190,7 @@ class Limiter:
             "requests_per_window": settings.llm_requests_per_minute,
             "tokens_per_window": settings.llm_tokens_per_minute,
             "window_seconds": 60.0,
-            # one attempt is bounded by the client timeout; the margin covers connect + read
-            "lease_seconds": 2 * settings.llm_timeout_seconds + 5,
+            "lease_seconds": settings.llm_slot_lease_seconds,
         }
         return cls(redis, **(values | overrides))
 
@@ -215,6 +239,18 @@ class Limiter:
             pipe.zrem(keys[1], lease.id)
             await pipe.execute()
 
+    async def renew(self, lease: Lease) -> None:
+        await self._renew(keys=self._keys(lease.tenant_id)[:2], args=[lease.id, self.lease_ms])
+
+    async def _keep(self, lease: Lease) -> None:
+        """Renew ``lease`` every third of its length until cancelled."""
+        while True:
+            await asyncio.sleep(self.lease_ms / 3000)
+            try:
+                await self.renew(lease)
+            except RedisError as error:  # the next renewal may get through before expiry
+                log.warning("llm_slot_renewal_failed", error=str(error))
+
     async def correct(self, lease: Lease, delta: int) -> None:
         await self._correct(keys=[self._keys(lease.tenant_id)[3]], args=[lease.window, delta])
 
@@ -231,7 +267,11 @@ class Limiter:
                 )
                 await gates.enter_async_context(tenant_gate)
             lease = await self.acquire(tenant_id, estimated_tokens)
+            keeper = asyncio.create_task(self._keep(lease))
             try:
                 yield lease
             finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
                 await self.release(lease)

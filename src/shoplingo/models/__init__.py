@@ -6,7 +6,7 @@ from shoplingo.models.base import Base
 from shoplingo.models.glossary import GlossaryTerm
 from shoplingo.models.job import ImportRowError, Job
 from shoplingo.models.product import Product, Variant
-from shoplingo.models.segment import Segment, SegmentApproval, TranslationMemory
+from shoplingo.models.segment import Segment, SegmentApproval, TokenUsage, TranslationMemory
 from shoplingo.models.storefront import (
     StorefrontChange,
     StorefrontVersion,
@@ -36,6 +36,7 @@ __all__ = [
     "StorefrontVersion",
     "SupportPolicy",
     "Tenant",
+    "TokenUsage",
     "TranslationMemory",
     "Variant",
     "WebhookDelivery",

@@ -177,3 +177,25 @@ class TranslationMemory(TenantScoped, TimestampMixin, Base):
     target_text: Mapped[str] = mapped_column(Text, nullable=False)
     origin: Mapped[str] = mapped_column(String(10), nullable=False)
     approved: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+
+
+class TokenUsage(TenantScoped, Base):
+    """What the model was paid for, one row per segment per translation attempt, written as
+    soon as the calls come back: whatever becomes of the claim (taken back, saved by another
+    worker), the tokens are counted. Translation-memory reuses are rows with no tokens."""
+
+    __tablename__ = "token_usage"
+    __table_args__ = (
+        Index("ix_token_usage_tenant_id_job_id", "tenant_id", "job_id"),
+        Index("ix_token_usage_tenant_id_created_at", "tenant_id", "created_at"),
+    )
+
+    job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    segment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    provider: Mapped[str] = mapped_column(String(40), nullable=False)
+    model: Mapped[str | None] = mapped_column(String(80))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )

@@ -27,7 +27,7 @@ from shoplingo.translation.schemas import (
 )
 
 
-def job_out(job: Job, stats: runs.RunStats, cost: float | None) -> TranslationJobOut:
+def job_out(job: Job, stats: runs.RunStats, models: list[usage.ModelUsage]) -> TranslationJobOut:
     total = job.total or 0
     done = total - stats.unfinished
     status = job.status
@@ -48,9 +48,9 @@ def job_out(job: Job, stats: runs.RunStats, cost: float | None) -> TranslationJo
             percent=round(done / total * 100, 1) if total else (0.0 if preparing else 100.0),
         ),
         usage=TranslationUsage(
-            prompt_tokens=stats.prompt_tokens,
-            completion_tokens=stats.completion_tokens,
-            estimated_cost_usd=cost,
+            prompt_tokens=sum(m.prompt_tokens for m in models),
+            completion_tokens=sum(m.completion_tokens for m in models),
+            estimated_cost_usd=usage.total_cost(models),
         ),
         created_at=job.created_at,
         started_at=job.started_at,
@@ -61,7 +61,7 @@ def job_out(job: Job, stats: runs.RunStats, cost: float | None) -> TranslationJo
 async def _job_view(session: AsyncSession, settings: Settings, job: Job) -> TranslationJobOut:
     stats = await runs.run_stats(session, job.tenant_id, job.id)
     models = await usage.usage_by_model(session, job.tenant_id, settings.llm_prices, job_id=job.id)
-    return job_out(job, stats, usage.total_cost(models))
+    return job_out(job, stats, models)
 
 
 class TranslationJobController(Controller):

@@ -44,6 +44,7 @@ async def translate_batch(ctx: dict[str, Any], tenant_id: str, run_id: str) -> i
         batch_size=claim_size(settings, ctx["provider"].name),
         # leave the job's own timeout room to save the batch in hand
         time_budget_seconds=settings.translation_job_timeout_seconds * 0.8,
+        claim_lease_seconds=settings.translation_claim_lease_seconds,
     )
 
 

@@ -4,8 +4,10 @@ Per segment: an exact translation-memory hit is reused without a model call (whe
 passes the glossary and QA checks); otherwise the provider gets the text with the glossary
 terms it uses and similar memory entries as examples. Every output is checked; one with
 errors gets one repair request naming them, and what still fails is held for review with its
-issues. The state machine decides where each result goes. Claims are leases: a worker that
-dies leaves its segments ``translating`` until the sweeper puts them back in the queue.
+issues. The state machine decides where each result goes. Claims are leases, renewed while
+the worker holds them (``translation.claims``): a worker that dies leaves its segments
+``translating`` until the sweeper puts them back in the queue. What the calls cost is counted
+as soon as they come back (``translation.usage``), whatever becomes of the claim.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -25,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shoplingo.core.db import jsonb_value
 from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
 from shoplingo.qa.issues import Issue, blocking
-from shoplingo.translation import memory
+from shoplingo.translation import memory, usage
+from shoplingo.translation.claims import ClaimKeeper
 from shoplingo.translation.providers.base import Provider, SegmentRequest, SegmentResult
 from shoplingo.translation.quality.service import QaContext, load_context
 from shoplingo.translation.states import (
@@ -305,6 +309,7 @@ async def _finish(
     tenant_id: uuid.UUID,
     batch: Batch,
     answers: list[list[Checked]],
+    claims: Mapping[uuid.UUID, datetime],
 ) -> None:
     for (source, target, rows, _), results in zip(batch.work, answers, strict=True):
         learned: list[tuple[str, str]] = []
@@ -316,11 +321,30 @@ async def _finish(
         await memory.remember(
             raw, tenant_id, source, target, learned, origin="machine", approved=False
         )
-    await _save(raw, tenant_id, batch.claimed, batch.outcomes)
+    await _save(raw, tenant_id, batch.claimed, batch.outcomes, claims)
+
+
+def _spent(provider: Provider, batch: Batch, answers: list[list[Checked]]) -> list[usage.Spent]:
+    """The batch's tokens by segment (memory reuses, decided before the calls, cost none)."""
+    spent = [
+        usage.Spent(segment_id, o.provider or provider.name, o.model, 0, 0)
+        for segment_id, o in batch.outcomes.items()
+    ]
+    for (_, _, rows, _), results in zip(batch.work, answers, strict=True):
+        spent += [
+            usage.Spent(row["id"], provider.name, provider.model, checked.result.prompt_tokens,
+                        checked.result.completion_tokens)
+            for row, checked in zip(rows, results, strict=True)
+        ]  # fmt: skip
+    return spent
 
 
 async def _save(
-    raw: Any, tenant_id: uuid.UUID, claimed: Sequence[Any], outcomes: dict[uuid.UUID, Outcome]
+    raw: Any,
+    tenant_id: uuid.UUID,
+    claimed: Sequence[Any],
+    outcomes: dict[uuid.UUID, Outcome],
+    claims: Mapping[uuid.UUID, datetime],
 ) -> None:
     rows = [(row, outcomes[row["id"]]) for row in claimed if row["id"] in outcomes]
     await raw.execute(
@@ -334,7 +358,7 @@ async def _save(
         [o.model for _, o in rows],
         [o.prompt_tokens for _, o in rows],
         [o.completion_tokens for _, o in rows],
-        [row["claimed_at"] for row, _ in rows],
+        [claims.get(row["id"]) for row, _ in rows],
         [json.dumps([issue.as_dict() for issue in o.issues]) for _, o in rows],
         [o.legal_reason is not None for _, o in rows],
         [o.legal_reason for _, o in rows],
@@ -357,12 +381,16 @@ async def translate_run(
     *,
     batch_size: int,
     time_budget_seconds: float,
+    claim_lease_seconds: float,
 ) -> int:
     """Claim and translate batches of the run until none is left (or the time budget is
     spent; the sweeper wakes another job for the rest). Returns segments handled."""
     handled = 0
     deadline = time.monotonic() + time_budget_seconds
-    async with engine.connect() as conn:
+    async with (
+        engine.connect() as conn,
+        ClaimKeeper(engine, tenant_id, claim_lease_seconds) as held,
+    ):
         raw: Any = (await conn.get_raw_connection()).driver_connection
         status = await raw.fetchval(
             "SELECT status FROM jobs WHERE tenant_id = $1 AND id = $2", tenant_id, run_id
@@ -386,6 +414,7 @@ async def translate_run(
             claimed = await raw.fetch(CLAIM, tenant_id, run_id, batch_size)
             if not claimed:
                 return None
+            held.hold(claimed)
             # the glossary and legal rules as they are now (a change bumps their versions)
             qa = await load_context(raw, tenant_id)
             tenant = await raw.fetchrow(TENANT_RULES, tenant_id)
@@ -403,7 +432,9 @@ async def translate_run(
                 upcoming = await claim()
             finally:
                 answers = await calls
-            await _finish(raw, provider, tenant_id, current, answers)
+            await usage.record(raw, tenant_id, run_id, _spent(provider, current, answers))
+            claims = await held.release(row["id"] for row in current.claimed)
+            await _finish(raw, provider, tenant_id, current, answers, claims)
             handled += len(current.claimed)
             current = upcoming
         await raw.execute(FINISH_RUN, tenant_id, run_id)

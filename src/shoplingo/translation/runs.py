@@ -290,8 +290,6 @@ async def get_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID
 @dataclass(frozen=True, slots=True)
 class RunStats:
     by_status: dict[str, int]
-    prompt_tokens: int
-    completion_tokens: int
 
     @property
     def unfinished(self) -> int:
@@ -303,23 +301,15 @@ class RunStats:
 
 
 async def run_stats(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> RunStats:
+    """The run's segments by status (its usage is ``translation.usage``'s)."""
     rows = (
         await session.execute(
-            select(
-                Segment.status,
-                func.count(),
-                func.coalesce(func.sum(Segment.prompt_tokens), 0),
-                func.coalesce(func.sum(Segment.completion_tokens), 0),
-            )
+            select(Segment.status, func.count())
             .where(Segment.tenant_id == tenant_id, Segment.job_id == run_id)
             .group_by(Segment.status)
         )
     ).all()
-    return RunStats(
-        by_status={status: count for status, count, _, _ in rows},
-        prompt_tokens=sum(int(p) for _, _, p, _ in rows),
-        completion_tokens=sum(int(c) for _, _, _, c in rows),
-    )
+    return RunStats(by_status={str(status): int(count) for status, count in rows})
 
 
 async def cancel_run(session: AsyncSession, tenant_id: uuid.UUID, run_id: uuid.UUID) -> Job:

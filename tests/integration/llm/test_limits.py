@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -176,3 +180,60 @@ def test_token_estimate_counts_bytes() -> None:
     assert estimate_tokens("") == 1
     assert estimate_tokens("abcd" * 10) == 10
     assert estimate_tokens("防水跑鞋") == 3  # 12 bytes
+
+
+HOLDER = """
+import asyncio, sys
+from redis.asyncio import Redis
+from shoplingo.llm.limits import Limiter
+from shoplingo.settings import get_settings
+
+async def main() -> None:
+    settings = get_settings()
+    limiter = Limiter.from_settings(
+        settings, Redis.from_url(settings.redis_url), scope=sys.argv[1], concurrency=1,
+        tenant_concurrency=1, requests_per_window=0, tokens_per_window=0,
+    )
+    async with limiter.slot("tenant", 1):
+        print("held", flush=True)
+        await asyncio.sleep(3600)  # a call that never ends
+
+asyncio.run(main())
+"""
+
+
+def _start_holder(settings: Settings, name: str) -> subprocess.Popen[bytes]:
+    """A process that takes a slot (1 s leases) and never ends its call."""
+    env = {
+        **os.environ,
+        "SHOPLINGO_REDIS_URL": settings.redis_url,
+        "SHOPLINGO_REDIS_PREFIX": settings.redis_prefix,
+        "SHOPLINGO_LLM_SLOT_LEASE_SECONDS": "1",
+    }
+    return subprocess.Popen([sys.executable, "-c", HOLDER, name], env=env, stdout=subprocess.PIPE)
+
+
+async def test_a_killed_callers_slot_is_free_within_seconds_and_a_live_one_keeps_it(
+    settings: Settings, redis: Redis
+) -> None:
+    name = scope()
+    holder = _start_holder(settings, name)
+    try:
+        assert holder.stdout is not None
+        assert await asyncio.to_thread(holder.stdout.readline) == b"held\n"
+        waiting = make_limiter(settings, redis, name, concurrency=1, max_wait_seconds=2.5)
+        # a call that outlasts its lease keeps its slot while its process lives
+        with pytest.raises(SlotUnavailable):
+            await waiting.acquire("tenant", 1)
+
+        holder.send_signal(signal.SIGKILL)  # the worker dies mid-call
+        holder.wait(timeout=10)
+        started = time.monotonic()
+        async with make_limiter(settings, redis, name, concurrency=1, max_wait_seconds=5).slot(
+            "tenant", 1
+        ):
+            assert time.monotonic() - started < 3
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=10)
