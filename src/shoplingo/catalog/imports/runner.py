@@ -14,6 +14,7 @@ lock's connection (imports.jobs).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,7 +28,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shoplingo.catalog.changes import source_changed
-from shoplingo.catalog.imports.chunks import Chunk, ChunkProcess, ChunkSource
+from shoplingo.catalog.imports.chunks import Chunk, ChunkProcess, ChunkSource, finish_partials
+from shoplingo.catalog.imports.importers import reader_for
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.jobs import JobCancelled, JobFailed
 
@@ -131,6 +133,19 @@ CROSS JOIN LATERAL jsonb_array_elements(s.variants) WITH ORDINALITY AS e(value, 
 """
 
 
+# what a merge starts from: the products as stored, in the shape validate_product reads
+STORED_PRODUCTS = """
+SELECT p.sku, p.source_locale, p.title, p.description_html, p.seo_title, p.seo_description,
+       p.vendor, p.tags, p.attributes, p.legal, p.price::text AS price, p.currency,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('sku', v.sku, 'options', v.options,
+                                                     'price', v.price::text)
+                                  ORDER BY v.position)
+                 FROM variants v WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id),
+                '[]'::jsonb) AS variants
+FROM products p
+WHERE p.tenant_id = $1 AND p.sku = ANY($2::text[]) AND p.deleted_at IS NULL
+"""
+
 # the catalog's state in two numbers: any product write adds a product or raises a version
 CATALOG_SIGNATURE = """
 SELECT jsonb_build_array(count(*), coalesce(sum(version), 0))
@@ -151,6 +166,7 @@ WHERE tenant_id = $1 AND kind = 'import' AND id <> $2
   AND status IN ('succeeded', 'succeeded_with_errors', 'failed')
   AND params ->> 'sha256' = $3 AND params ->> 'format' = $4
   AND coalesce(params ->> 'currency', '') = $5 AND params ->> 'source_locale' = $6
+  AND coalesce(params ->> 'mode', 'replace') = $7
 ORDER BY finished_at DESC, id DESC
 LIMIT 1
 """
@@ -172,6 +188,7 @@ class ImportTask:
     source_locale: str
     chunk_rows: int
     sha256: str
+    mode: str = "merge"
 
 
 async def _load_catalog(raw: Any, tenant_id: uuid.UUID) -> dict[str, str | None]:
@@ -199,9 +216,34 @@ async def _copy_new_products(raw: Any, chunk: Chunk) -> int:
     return len(records)
 
 
+async def _merge_partials(raw: Any, task: ImportTask, chunk: Chunk) -> None:
+    """Merge the chunk's rows of stored products with what is stored (mode merge), off the
+    event loop: the merged products then go the upsert way like any other."""
+    rows = await raw.fetch(
+        STORED_PRODUCTS, task.tenant_id, [str(item.raw.get("sku") or "").strip()
+                                          for item, _ in chunk.partials],
+    )  # fmt: skip
+    stored = {
+        row["sku"]: {
+            **dict(row),
+            "tags": list(row["tags"]),
+            "attributes": jsonb_value(row["attributes"]),
+            "legal": jsonb_value(row["legal"]),
+            "variants": jsonb_value(row["variants"]),
+        }
+        for row in rows
+    }
+    await asyncio.to_thread(
+        finish_partials, chunk, stored, reader_for(task.format),
+        default_locale=task.source_locale, currency=task.currency,
+    )  # fmt: skip
+
+
 async def _write_chunk(
     conn: AsyncConnection, raw: Any, task: ImportTask, chunk: Chunk, counts: Counts, seq: int
 ) -> int:
+    if chunk.partials:
+        await _merge_partials(raw, task, chunk)
     counts.failed += chunk.failed
     counts.unchanged += chunk.skipped_unchanged
     if chunk.errors:
@@ -305,6 +347,7 @@ async def _replay_identical_upload(raw: Any, task: ImportTask) -> tuple[Counts, 
         task.format,
         task.currency or "",
         task.source_locale,
+        task.mode,
     )
     if previous is None or previous["signature"] is None:
         return None
@@ -337,6 +380,7 @@ async def _import_rows(
         default_locale=task.source_locale,
         currency=task.currency,
         chunk_rows=task.chunk_rows,
+        mode=task.mode,
     )
     async with ChunkProcess(source, known) as chunks:
         async for chunk in chunks:
