@@ -6,6 +6,8 @@ clears it; variants in the file update or add; ``?mode=replace`` replaces whole 
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,3 +276,18 @@ async def test_an_unknown_mode_is_a_422_naming_it(
     response = await upload(client, tenant, b"sku,title\nA,B\n", params={"mode": "wipe"})
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["mode"]
+
+
+async def test_errors_of_a_merged_row_name_the_line_of_the_variant_row(
+    client: AsyncTestClient[Litestar], settings: Settings, tenant: TenantCtx
+) -> None:
+    await seed(client, tenant)
+    body = "sku,title,variant_sku,variant_price\nTEE,Organic T-shirt,TEE-M,23.00\nTEE,,TEE-L,abc\n"
+    job = await reimport(client, settings, tenant, body, {"format": "csv"})
+    assert job["status"] == "failed", job
+    errors = await client.get(f"/v1/imports/{job['id']}/errors", headers=tenant.headers)
+    table = list(csv.DictReader(io.StringIO(errors.text)))
+    assert [(r["line"], r["sku"], r["column"], r["code"]) for r in table] == [
+        ("3", "TEE", "variant_price", "invalid_price")
+    ]
+    assert fields(await stored(client, tenant)) == STORED  # a bad row changes nothing

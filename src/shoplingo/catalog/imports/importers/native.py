@@ -6,6 +6,7 @@ CSV columns (header names are case-insensitive):
     fields legal_notice, warranty, safety_warning, return_policy, compliance, or
     ``legal:<field>`` for any other; variant_sku, variant_price, option1_name, option1_value
     ... option3_value for variants. Rows that repeat the previous row's sku add variants.
+    On a re-import the columns the file has are what it changes (catalog.merging).
 
 JSON Lines: one product per line, the same object ``PUT /v1/products/{sku}`` takes plus "sku".
 """
