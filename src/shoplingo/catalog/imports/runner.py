@@ -5,8 +5,8 @@ child process (imports.chunks); products new to the catalog (without variants) a
 straight into the products table, the others (rows of stored products first merged with what
 is stored, unless the import's mode is replace: catalog.merging) into a temporary table and
 upserted from there (only rows whose content hash changed are written), so a worker that dies
-mid-file leaves nothing half-written. The job row is marked finished in that same transaction: succeeded,
-succeeded_with_errors (some rows failed) or failed (rows failed and none landed).
+mid-file leaves nothing half-written. The job row is marked finished in that same transaction:
+succeeded, succeeded_with_errors (some rows failed) or failed (rows failed and none landed).
 
 The job's lifecycle (claim, retry, give up, the advisory lock that keeps a second worker out
 and tells the sweeper the run is alive) is core.jobs.run_tracked's; the import runs on the
