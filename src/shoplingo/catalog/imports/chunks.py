@@ -13,6 +13,7 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
 import multiprocessing.process
+import operator
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -235,6 +236,7 @@ def finish_partials(
     """Merge each of the chunk's partial rows with its stored product (raw values by SKU; a
     product deleted meanwhile takes the row alone), then validate it like any row: the
     merged product joins the chunk's records, or its errors the chunk's errors."""
+    reported = len(chunk.errors)
     for item, fingerprint in chunk.partials:
         sku = str(item.raw.get("sku") or "").strip()
         base = stored.get(sku)
@@ -247,6 +249,8 @@ def finish_partials(
         if data is not None:
             chunk.records.append(_record(data, fingerprint))
     chunk.partials.clear()
+    if len(chunk.errors) > reported:
+        chunk.errors.sort(key=operator.itemgetter(0))  # in file order, like the others
 
 
 def _json_text(value: Any, empty: str) -> str:
