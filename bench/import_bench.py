@@ -11,6 +11,8 @@ throwaway database, Redis prefix and import folder, starts the API and one worke
 * a second import of the same file (every row unchanged: replayed as a whole);
 * a third after one product was edited through the API (every row read and compared with
   what it last imported; one row written);
+* a price list (``sku,title,price,currency``, every price changed): each row merged with its
+  stored product (the description, tags, legal notice stay), so every product is written;
 * the most memory the worker and its child processes (the fork server and the process that
   parses the file) held at once: their PSS, summed, sampled while the import runs; and the
   worker's own peak RSS (VmHWM). At the default size also a 25,000-row first import on a
@@ -209,6 +211,16 @@ def write_catalog(path: Path, rows: int) -> None:
     )
 
 
+def write_price_list(path: Path, rows: int) -> None:
+    """The catalog's SKUs and titles with every price one euro up, and no other column."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["sku", "title", "price", "currency"])
+        for row in catalog_rows(rows):
+            euros, cents = row[3].split(".")
+            writer.writerow([row[0], row[1], f"{int(euros) + 1}.{cents}", row[4]])
+
+
 # ----------------------------------------------------------------------------- measurements
 
 
@@ -393,6 +405,18 @@ def measure(
     return run
 
 
+async def products_with_descriptions(dsn: str, tenant_id: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM products WHERE tenant_id = $1 AND description_html <> ''",
+            uuid.UUID(tenant_id),
+        )
+        return count
+    finally:
+        await conn.close()
+
+
 def first_sku(path: Path) -> str:
     with path.open(newline="") as fh:
         reader = csv.reader(fh)
@@ -405,6 +429,7 @@ def report(
     first: ImportRun,
     again: ImportRun,
     rowwise: ImportRun,
+    prices: ImportRun,
     small: ImportRun | None,
     baseline_mb: float,
     floor: WriteFloor,
@@ -454,6 +479,15 @@ def report(
         target="(every row read, 1 written)",
     )
     table_row("  worker + children CPU during it", f"{rowwise.worker_cpu_seconds:.1f} s")
+    table_row(
+        "price list re-import (merged)", f"{prices.seconds:.2f} s", f"{prices.rows_per_s:,.0f}"
+    )
+    table_row(
+        "  ratio to raw COPY",
+        f"{prices.seconds / copy_s:.2f}x",
+        target="(every row merged, written)",
+    )
+    table_row("  worker + children CPU during it", f"{prices.worker_cpu_seconds:.1f} s")
     if small is not None:
         table_row(
             f"first import {small.rows:,} (own tenant)",
@@ -481,7 +515,7 @@ def report(
         )
     else:
         table_row("  flat as the file grows", "n/a", target="measured at the default --rows")
-    for run in (*((small,) if small else ()), first, again, rowwise):
+    for run in (*((small,) if small else ()), first, again, rowwise, prices):
         print(f"\ntimeline of the {run.label} (seconds since the upload started, as polled):")
         print("\n".join(f"  {entry}" for entry in run.timeline))
 
@@ -556,7 +590,15 @@ def main() -> int:
         rowwise = measure(stack, worker, api_key, big, rows, f"re-import after an edit {rows:,}")
         if rowwise.counts.get("updated") != 1 or rowwise.counts.get("unchanged") != rows - 1:
             raise RuntimeError(f"re-import after an edit: counts {rowwise.counts}")
-        report(copies, first, again, rowwise, small, baseline_mb, floor)
+        price_list = work / f"prices-{rows}.csv"
+        write_price_list(price_list, rows)
+        prices = measure(stack, worker, api_key, price_list, rows, f"price list {rows:,}")
+        if prices.counts.get("updated") != rows:
+            raise RuntimeError(f"price list: counts {prices.counts}, expected {rows} updated")
+        kept = asyncio.run(products_with_descriptions(dsn, tenant_id))
+        if kept != rows:
+            raise RuntimeError(f"price list: {kept} of {rows} products kept their description")
+        report(copies, first, again, rowwise, prices, small, baseline_mb, floor)
         return 0
     except (RuntimeError, httpx.HTTPError, asyncpg.PostgresError, OSError) as exc:
         print(f"\nbenchmark failed: {exc}", file=sys.stderr)

@@ -141,6 +141,11 @@ def fake_llm(host: str, port: int, latency_ms: int | None) -> None:
 @click.option("--format", "format_name", default=None, help="csv, jsonl, shopify, woocommerce")
 @click.option("--currency", default=None, help="for exports without one (Shopify, WooCommerce)")
 @click.option("--source-locale", default=None, help="default: the tenant's source locale")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="each row is the whole product (default: change only what the file has columns for)",
+)
 @click.option("--wait/--no-wait", default=True, help="follow the import until it ends")
 @click.option("--api-url", envvar="SHOPLINGO_API_URL", default=None, help="default: local API")
 @click.option("--key", envvar="SHOPLINGO_API_KEY", required=True, help="or SHOPLINGO_API_KEY")
@@ -149,6 +154,7 @@ def import_file(
     format_name: str | None,
     currency: str | None,
     source_locale: str | None,
+    replace: bool,
     wait: bool,
     api_url: str | None,
     key: str,
@@ -164,7 +170,8 @@ def import_file(
         key,
         file,
         params={k: v for k, v in {"format": format_name, "currency": currency,
-                                  "source_locale": source_locale}.items() if v},
+                                  "source_locale": source_locale,
+                                  "mode": "replace" if replace else None}.items() if v},
         wait=wait,
     )  # fmt: skip
     if not ok:

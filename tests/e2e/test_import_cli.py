@@ -99,3 +99,43 @@ def test_import_command_explains_a_refused_upload(
     assert result.returncode == 1
     assert "upload refused" in result.stdout
     assert "format" in result.stdout
+
+
+def test_import_command_merges_by_default_and_replaces_with_replace(
+    service: tuple[str, dict[str, str]], tenant: TenantCtx, tmp_path: Path
+) -> None:
+    url, env = service
+    stored = httpx.put(
+        f"{url}/v1/products/A-1",
+        json={"title": "Lamp", "description_html": "<p>Brass</p>", "tags": ["light"]},
+        headers=tenant.headers,
+        timeout=5,
+    )
+    assert stored.status_code in (200, 201), stored.text
+    catalog = tmp_path / "prices.csv"
+    catalog.write_text("sku,title,price,currency\nA-1,Desk lamp,19.90,EUR\n")
+
+    def import_with(*options: str) -> dict[str, object]:
+        result = subprocess.run(
+            [sys.executable, "-m", "shoplingo.cli", "import", str(catalog), "--api-url", url,
+             *options],
+            env={**env, "SHOPLINGO_API_KEY": tenant.key, "COLUMNS": "120"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "1 updated" in result.stdout
+        lamp = httpx.get(f"{url}/v1/products/A-1", headers=tenant.headers, timeout=5)
+        return dict(lamp.json())
+
+    merged = import_with()
+    assert (merged["title"], merged["description_html"], merged["tags"]) == (
+        "Desk lamp",
+        "<p>Brass</p>",
+        ["light"],
+    )
+    catalog.write_text("sku,title,price,currency\nA-1,Desk lamp,21.00,EUR\n")
+    replaced = import_with("--replace")
+    assert (replaced["price"], replaced["description_html"], replaced["tags"]) == ("21.00", "", [])

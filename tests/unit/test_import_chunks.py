@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import uuid
 from pathlib import Path
@@ -47,11 +48,21 @@ async def test_the_child_sends_every_row_in_chunks_with_the_row_errors(tmp_path:
     assert [c.rows for c in chunks] == [2, 2, 1]
     new = [record[2] for c in chunks for record in c.new_records]
     assert new == ["A-1", "A-2"]
-    # a SKU the catalog has already goes the upsert way
-    assert [record[0] for c in chunks for record in c.records] == ["A-4"]
+    # a SKU the catalog has already is merged with the stored product first (by the parent),
+    # then goes the upsert way
+    assert [item.raw["sku"] for c in chunks for item, _ in c.partials] == ["A-4"]
+    assert [record[0] for c in chunks for record in c.records] == []
     errors = [(line, sku, code) for c in chunks for line, sku, _, code, _, _ in c.errors]
     assert errors == [(4, "A-3", "required"), (5, "A-1", "duplicate_sku")]
     assert _import_children() == []
+
+
+async def test_in_replace_mode_a_stored_sku_goes_straight_the_upsert_way(tmp_path: Path) -> None:
+    source = dataclasses.replace(_source(_catalog(tmp_path)), mode="replace")
+    async with ChunkProcess(source, known={"A-4": None}) as chunks_in:
+        chunks: list[Chunk] = [chunk async for chunk in chunks_in]
+    assert [record[0] for c in chunks for record in c.records] == ["A-4"]
+    assert [c.partials for c in chunks] == [[], [], []]
 
 
 async def test_a_failure_in_the_child_names_its_reason(tmp_path: Path) -> None:

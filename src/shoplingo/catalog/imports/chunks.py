@@ -13,6 +13,7 @@ import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
 import multiprocessing.process
+import operator
 import traceback
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from shoplingo.catalog.imports.importers.base import (
     RowProblem,
     SourceProduct,
 )
+from shoplingo.catalog.merging import merge_product
 from shoplingo.catalog.validation import RULES_VERSION, ProductData, validate_product
 from shoplingo.core.i18n import N_
 from shoplingo.ids import uuid7_texts
@@ -49,6 +51,9 @@ class Chunk:
     errors: list[tuple[int, str | None, str | None, str, str, dict[str, Any]]] = field(
         default_factory=list
     )
+    # rows of products already in the catalog, to merge with the stored product (mode merge)
+    # before they are validated: (row, fingerprint); see finish_partials
+    partials: list[tuple[SourceProduct, str]] = field(default_factory=list)
     rows: int = 0
     failed: int = 0
     skipped_unchanged: int = 0
@@ -67,6 +72,7 @@ class ChunkBuilder:
         currency: str | None,
         known: dict[str, str | None],
         chunk_rows: int,
+        mode: str = "merge",
     ) -> None:
         self.reader = reader
         self.items = items
@@ -77,7 +83,10 @@ class ChunkBuilder:
         # from (None: written otherwise since, or deleted)
         self.known = known
         self.chunk_rows = chunk_rows
-        self.context = f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}".encode()
+        self.merge = mode == "merge"
+        self.context = (
+            f"{RULES_VERSION}|{reader.name}|{default_locale}|{currency or ''}|{mode}".encode()
+        )
         self.seen: set[str] = set()
         self.ids = uuid7_texts()
 
@@ -124,6 +133,9 @@ class ChunkBuilder:
         if sku and self.known.get(sku) == fingerprint:
             chunk.skipped_unchanged += 1
             return
+        if self.merge and sku in self.known:
+            chunk.partials.append((item.source(), fingerprint))
+            return
         quick = item.quick(self.default_locale, self.currency)
         if quick is None:
             source = item.source()
@@ -152,6 +164,9 @@ class ChunkBuilder:
         if sku and self.known.get(sku) == fingerprint:
             chunk.skipped_unchanged += 1
             return
+        if self.merge and sku in self.known:
+            chunk.partials.append((item, fingerprint))
+            return
         self._validate(chunk, item, sku, fingerprint)
 
     def _default_currency(self, raw: dict[str, Any]) -> None:
@@ -159,20 +174,8 @@ class ChunkBuilder:
             raw["currency"] = self.currency
 
     def _validate(self, chunk: Chunk, item: SourceProduct, sku: str, fingerprint: str) -> None:
-        data, errors = validate_product(item.raw, default_locale=self.default_locale)
+        data = _validated(chunk, self.reader, item, item.raw, sku, self.default_locale)
         if data is None:
-            chunk.failed += 1
-            for error in errors:
-                chunk.errors.append(
-                    (
-                        self._line_for(item, error.field),
-                        sku or None,
-                        self.reader.column_for(error.field),
-                        error.code,
-                        error.message,
-                        error.params,
-                    )
-                )
             return
         record = _record(data, fingerprint)
         if data.variants or data.sku in self.known:
@@ -180,14 +183,74 @@ class ChunkBuilder:
         else:
             chunk.new_records.append((self.tenant_id, next(self.ids), *record[:-1]))
 
-    @staticmethod
-    def _line_for(item: SourceProduct, field_path: str) -> int:
-        head, _, rest = field_path.partition(".")
-        if head == "variants":
-            index = rest.split(".", 1)[0]
-            if index.isdigit() and int(index) < len(item.variant_lines):
-                return item.variant_lines[int(index)]
-        return item.line
+
+def _validated(
+    chunk: Chunk,
+    reader: Reader,
+    item: SourceProduct,
+    raw: dict[str, Any],
+    sku: str,
+    default_locale: str,
+    variant_origin: list[int | None] | None = None,
+) -> ProductData | None:
+    """``raw`` validated, or None with its errors added to the chunk (on the row's lines;
+    ``variant_origin`` maps a merged variant to the row's variant it came from)."""
+    data, errors = validate_product(raw, default_locale=default_locale)
+    if data is not None:
+        return data
+    chunk.failed += 1
+    for error in errors:
+        chunk.errors.append(
+            (
+                _line_for(item, error.field, variant_origin),
+                sku or None,
+                reader.column_for(error.field),
+                error.code,
+                error.message,
+                error.params,
+            )
+        )
+    return None
+
+
+def _line_for(item: SourceProduct, field_path: str, origin: list[int | None] | None) -> int:
+    head, _, rest = field_path.partition(".")
+    if head == "variants":
+        index_text = rest.split(".", 1)[0]
+        index: int | None = int(index_text) if index_text.isdigit() else None
+        if origin is not None and index is not None:
+            index = origin[index] if index < len(origin) else None
+        if index is not None and index < len(item.variant_lines):
+            return item.variant_lines[index]
+    return item.line
+
+
+def finish_partials(
+    chunk: Chunk,
+    stored: dict[str, dict[str, Any]],
+    reader: Reader,
+    *,
+    default_locale: str,
+    currency: str | None,
+) -> None:
+    """Merge each of the chunk's partial rows with its stored product (raw values by SKU; a
+    product deleted meanwhile takes the row alone), then validate it like any row: the
+    merged product joins the chunk's records, or its errors the chunk's errors."""
+    reported = len(chunk.errors)
+    for item, fingerprint in chunk.partials:
+        sku = str(item.raw.get("sku") or "").strip()
+        base = stored.get(sku)
+        raw, origin = (
+            merge_product(base, item.raw, item.mentions) if base is not None else (item.raw, None)
+        )
+        if currency and not raw.get("currency"):
+            raw["currency"] = currency
+        data = _validated(chunk, reader, item, raw, sku, default_locale, origin)
+        if data is not None:
+            chunk.records.append(_record(data, fingerprint))
+    chunk.partials.clear()
+    if len(chunk.errors) > reported:
+        chunk.errors.sort(key=operator.itemgetter(0))  # in file order, like the others
 
 
 def _json_text(value: Any, empty: str) -> str:
@@ -253,6 +316,7 @@ class ChunkSource:
     default_locale: str
     currency: str | None
     chunk_rows: int
+    mode: str = "merge"
 
 
 def _send_chunks(
@@ -273,6 +337,7 @@ def _send_chunks(
             currency=source.currency,
             known=known,
             chunk_rows=source.chunk_rows,
+            mode=source.mode,
         )
         while (chunk := builder.next_chunk()) is not None:
             out.send(("chunk", chunk))

@@ -31,6 +31,7 @@ def import_out(job: Job) -> ImportOut:
         size_bytes=params.get("size_bytes", 0),
         currency=params.get("currency"),
         source_locale=params["source_locale"],
+        mode=params.get("mode", "replace"),
         progress=msgspec.convert(imports.progress_of(job), ImportProgress),
         counts=msgspec.convert(job.counts or {}, ImportCounts),
         error=job.error,
@@ -53,7 +54,9 @@ class ImportController(Controller):
         summary="Upload a catalog file (raw body or multipart); 202 with the import to poll",
         description="Formats: csv, jsonl, shopify, woocommerce (detected from the header "
         "unless ?format= is given). Shopify and WooCommerce exports carry no currency: give "
-        "?currency= (or set the tenant's). Send Idempotency-Key to make retries safe.",
+        "?currency= (or set the tenant's). A re-import changes only the fields the file has "
+        "columns for (an empty cell clears one); ?mode=replace makes each row the whole "
+        "product. Send Idempotency-Key to make retries safe.",
     )
     async def create_import(
         self,
@@ -64,12 +67,19 @@ class ImportController(Controller):
         format: FromQuery[str | None] = None,
         currency: FromQuery[str | None] = None,
         source_locale: FromQuery[str | None] = None,
+        mode: Annotated[
+            str,
+            QueryParameter(
+                description="merge (default): change what the file mentions; replace: each "
+                "row is the whole product"
+            ),
+        ] = "merge",
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", max_length=255)
         ] = None,
     ) -> Response[ImportOut]:
         format_name, currency, source_locale = imports.check_options(
-            format, currency, source_locale
+            format, currency, source_locale, mode
         )
         job_id = uuid7()
         upload = await store_upload(
@@ -88,6 +98,7 @@ class ImportController(Controller):
             currency=currency,
             source_locale=source_locale,
             idempotency_key=idempotency_key,
+            mode=mode,
         )
         await db_session.flush()
         await db_session.refresh(job)

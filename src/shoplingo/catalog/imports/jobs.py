@@ -32,6 +32,8 @@ async def run_import_job(ctx: dict[str, Any], tenant_id: str, job_id: str) -> st
             source_locale=params["source_locale"],
             chunk_rows=settings.import_chunk_rows,
             sha256=params["sha256"],
+            # imports queued before modes existed replaced whole records
+            mode=params.get("mode", "replace"),
         )
 
         async def progress(rows: int) -> None:

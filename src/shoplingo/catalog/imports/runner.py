@@ -2,10 +2,11 @@
 
 All catalog writes of an import happen in one transaction: rows are validated in chunks by a
 child process (imports.chunks); products new to the catalog (without variants) are COPYed
-straight into the products table, the others into a temporary table and upserted from there
-(only rows whose content hash changed are written), so a worker that dies mid-file leaves
-nothing half-written. The job row is marked finished in that same transaction: succeeded,
-succeeded_with_errors (some rows failed) or failed (rows failed and none landed).
+straight into the products table, the others (rows of stored products first merged with what
+is stored, unless the import's mode is replace: catalog.merging) into a temporary table and
+upserted from there (only rows whose content hash changed are written), so a worker that dies
+mid-file leaves nothing half-written. The job row is marked finished in that same transaction:
+succeeded, succeeded_with_errors (some rows failed) or failed (rows failed and none landed).
 
 The job's lifecycle (claim, retry, give up, the advisory lock that keeps a second worker out
 and tells the sweeper the run is alive) is core.jobs.run_tracked's; the import runs on the
@@ -14,6 +15,7 @@ lock's connection (imports.jobs).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,12 +29,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shoplingo.catalog.changes import source_changed
-from shoplingo.catalog.imports.chunks import Chunk, ChunkProcess, ChunkSource
+from shoplingo.catalog.imports.chunks import Chunk, ChunkProcess, ChunkSource, finish_partials
+from shoplingo.catalog.imports.importers import reader_for
 from shoplingo.core.db import jsonb_value
 from shoplingo.core.jobs import JobCancelled, JobFailed
 
 log = structlog.get_logger(__name__)
 _json = msgspec.json.Encoder()
+_decode_stored = msgspec.json.Decoder(dict[str, Any]).decode
 
 STAGE_COLUMNS = (
     "sku", "source_locale", "title", "description_html", "seo_title", "seo_description",
@@ -131,6 +135,25 @@ CROSS JOIN LATERAL jsonb_array_elements(s.variants) WITH ORDINALITY AS e(value, 
 """
 
 
+# what a merge starts from: the products as stored, in the shape validate_product reads, as
+# JSON text (msgspec decodes it many times faster than asyncpg's per-column jsonb codec)
+STORED_PRODUCTS = """
+SELECT jsonb_build_object(
+    'sku', p.sku, 'source_locale', p.source_locale, 'title', p.title,
+    'description_html', p.description_html, 'seo_title', p.seo_title,
+    'seo_description', p.seo_description, 'vendor', p.vendor, 'tags', p.tags,
+    'attributes', p.attributes, 'legal', p.legal, 'price', p.price::text,
+    'currency', p.currency,
+    'variants', coalesce(
+        (SELECT jsonb_agg(jsonb_build_object('sku', v.sku, 'options', v.options,
+                                             'price', v.price::text) ORDER BY v.position)
+         FROM variants v WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id),
+        '[]'::jsonb)
+)::text
+FROM products p
+WHERE p.tenant_id = $1 AND p.sku = ANY($2::text[]) AND p.deleted_at IS NULL
+"""
+
 # the catalog's state in two numbers: any product write adds a product or raises a version
 CATALOG_SIGNATURE = """
 SELECT jsonb_build_array(count(*), coalesce(sum(version), 0))
@@ -151,6 +174,7 @@ WHERE tenant_id = $1 AND kind = 'import' AND id <> $2
   AND status IN ('succeeded', 'succeeded_with_errors', 'failed')
   AND params ->> 'sha256' = $3 AND params ->> 'format' = $4
   AND coalesce(params ->> 'currency', '') = $5 AND params ->> 'source_locale' = $6
+  AND coalesce(params ->> 'mode', 'replace') = $7
 ORDER BY finished_at DESC, id DESC
 LIMIT 1
 """
@@ -172,6 +196,7 @@ class ImportTask:
     source_locale: str
     chunk_rows: int
     sha256: str
+    mode: str = "merge"
 
 
 async def _load_catalog(raw: Any, tenant_id: uuid.UUID) -> dict[str, str | None]:
@@ -199,9 +224,30 @@ async def _copy_new_products(raw: Any, chunk: Chunk) -> int:
     return len(records)
 
 
+async def _merge_partials(raw: Any, task: ImportTask, chunk: Chunk) -> None:
+    """Merge the chunk's rows of stored products with what is stored (mode merge), off the
+    event loop: the merged products then go the upsert way like any other."""
+    rows = await raw.fetch(
+        STORED_PRODUCTS, task.tenant_id, [str(item.raw.get("sku") or "").strip()
+                                          for item, _ in chunk.partials],
+    )  # fmt: skip
+    texts = [row[0] for row in rows]
+    reader = reader_for(task.format)
+
+    def merge() -> None:
+        stored = {product["sku"]: product for product in map(_decode_stored, texts)}
+        finish_partials(
+            chunk, stored, reader, default_locale=task.source_locale, currency=task.currency
+        )
+
+    await asyncio.to_thread(merge)
+
+
 async def _write_chunk(
     conn: AsyncConnection, raw: Any, task: ImportTask, chunk: Chunk, counts: Counts, seq: int
 ) -> int:
+    if chunk.partials:
+        await _merge_partials(raw, task, chunk)
     counts.failed += chunk.failed
     counts.unchanged += chunk.skipped_unchanged
     if chunk.errors:
@@ -305,6 +351,7 @@ async def _replay_identical_upload(raw: Any, task: ImportTask) -> tuple[Counts, 
         task.format,
         task.currency or "",
         task.source_locale,
+        task.mode,
     )
     if previous is None or previous["signature"] is None:
         return None
@@ -337,6 +384,7 @@ async def _import_rows(
         default_locale=task.source_locale,
         currency=task.currency,
         chunk_rows=task.chunk_rows,
+        mode=task.mode,
     )
     async with ChunkProcess(source, known) as chunks:
         async for chunk in chunks:

@@ -28,6 +28,8 @@ class ImportOut(msgspec.Struct):
     size_bytes: int
     currency: str | None
     source_locale: str
+    # merge or replace (see POST /v1/imports)
+    mode: str
     progress: ImportProgress
     counts: ImportCounts
     error: str | None

@@ -30,6 +30,9 @@ from shoplingo.settings import Settings
 
 KIND = "import"
 RUN_FUNCTION = "run_import"
+# merge: a row changes what the file mentions of a stored product (catalog.merging);
+# replace: a row is the whole product, as PUT /v1/products/{sku} takes it
+MODES = ("merge", "replace")
 
 
 def upload_path(settings: Settings, tenant_id: uuid.UUID, job_id: uuid.UUID) -> Path:
@@ -60,9 +63,18 @@ def _same_upload_or_conflict(job: Job, upload: StoredUpload) -> Job:
 
 
 def check_options(
-    format_name: str | None, currency: str | None, source_locale: str | None
+    format_name: str | None, currency: str | None, source_locale: str | None, mode: str = "merge"
 ) -> tuple[str | None, str | None, str | None]:
     errors: list[FieldError] = []
+    if mode not in MODES:
+        errors.append(
+            FieldError(
+                field="mode",
+                code="unknown_mode",
+                message=N_("Unknown mode {value}; use one of: {modes}."),
+                params={"value": mode, "modes": ", ".join(MODES)},
+            )
+        )
     if format_name is not None and format_name not in FORMATS:
         errors.append(
             FieldError(
@@ -98,6 +110,7 @@ async def create_import(
     currency: str | None,
     source_locale: str | None,
     idempotency_key: str | None,
+    mode: str = "merge",
 ) -> tuple[Job, bool]:
     """Record an uploaded file as a queued import. Returns (job, created).
 
@@ -142,6 +155,7 @@ async def create_import(
             "sha256": upload.sha256,
             "currency": currency or tenant.settings.get("currency"),
             "source_locale": source_locale or tenant.source_locale,
+            "mode": mode,
         },
         # line breaks minus the header: exact for most files, refined when the import ends
         total=max(upload.newlines - (0 if detected == "jsonl" else 1), 0),

@@ -40,6 +40,9 @@ class SourceProduct:
     # line of each variant's row, for errors about variants.N.*
     variant_lines: list[int] = field(default_factory=list)
     rows: int = 1
+    # the fields the file has a column (or key) for: what a merge changes of a stored product
+    # (see catalog.merging)
+    mentions: frozenset[str] = frozenset()
 
     def fingerprint(self, context: bytes) -> str:
         """Hash of the raw input (and the import's own settings, like the currency)."""
@@ -289,6 +292,16 @@ def csv_rows(
             yield item
         else:
             yield CsvRow(line=item[0], values=dict(zip(header, item[1], strict=False)))
+
+
+def mentioned_columns(
+    header: Any, columns: dict[str, str], attribute_columns: tuple[str, ...]
+) -> frozenset[str]:
+    """The fields a platform export's header has columns for (see catalog.merging)."""
+    return frozenset(
+        [f for f, c in columns.items() if c in header]
+        + [f"attributes:{c}" for c in attribute_columns if c in header]
+    )
 
 
 def map_columns(

@@ -6,6 +6,7 @@ CSV columns (header names are case-insensitive):
     fields legal_notice, warranty, safety_warning, return_policy, compliance, or
     ``legal:<field>`` for any other; variant_sku, variant_price, option1_name, option1_value
     ... option3_value for variants. Rows that repeat the previous row's sku add variants.
+    On a re-import the columns the file has are what it changes (catalog.merging).
 
 JSON Lines: one product per line, the same object ``PUT /v1/products/{sku}`` takes plus "sku".
 """
@@ -86,6 +87,12 @@ class _Layout:
         self.variant_cells = [
             i for i in (self.variant_sku, self.variant_price) if i is not None
         ] + [v for _, v in self.options]
+        self.mentions = frozenset(
+            [key for _, key in self.fields]
+            + [f"attributes:{key}" for _, key in self.attributes]
+            + [f"legal:{key}" for _, key in self.legal]
+            + (["variants"] if self.variant_cells else [])
+        )
         # the quick path reads each field from one column; a header that names a field twice
         # (description and description_html) leaves every row to the general path
         sources = [key for _, key in self.fields]
@@ -123,7 +130,7 @@ class _Layout:
             raw["attributes"] = attributes
         if legal := {key: row[i] for i, key in self.legal if row[i].strip()}:
             raw["legal"] = legal
-        product = SourceProduct(line=line, raw=raw)
+        product = SourceProduct(line=line, raw=raw, mentions=self.mentions)
         self.add_variant(product, line, row)
         return product
 
@@ -136,9 +143,15 @@ class _Layout:
         sku = row[self.variant_sku].strip() if self.variant_sku is not None else ""
         price = row[self.variant_price].strip() if self.variant_price is not None else ""
         if options or sku or price:
-            product.raw.setdefault("variants", []).append(
-                {"sku": sku or None, "options": options, "price": price or None}
-            )
+            # only what the file has columns for: a merge leaves the rest of a variant as is
+            variant: dict[str, Any] = {}
+            if self.variant_sku is not None:
+                variant["sku"] = sku or None
+            if self.options:
+                variant["options"] = options
+            if self.variant_price is not None:
+                variant["price"] = price or None
+            product.raw.setdefault("variants", []).append(variant)
             product.variant_lines.append(line)
 
 
@@ -266,8 +279,10 @@ class JsonLinesReader:
                 if holds_nul(raw):
                     yield nul_in_text(line_no, None)
                     continue
+                variants = raw.get("variants")
                 yield SourceProduct(
                     line=line_no,
                     raw=raw,
-                    variant_lines=[line_no] * len(raw.get("variants") or []),
+                    variant_lines=[line_no] * (len(variants) if isinstance(variants, list) else 0),
+                    mentions=frozenset(raw),
                 )

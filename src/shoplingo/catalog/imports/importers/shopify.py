@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from shoplingo.catalog.imports.importers.base import (
     CsvRow,
@@ -17,6 +18,7 @@ from shoplingo.catalog.imports.importers.base import (
     csv_rows,
     export_column,
     map_columns,
+    mentioned_columns,
 )
 
 VARIANT_COLUMNS = {"sku": "Variant SKU", "price": "Variant Price", "options": "Option1 Value"}
@@ -35,8 +37,21 @@ OPTION_SLOTS = (1, 2, 3)
 DEFAULT_OPTION = ("Title", "Default Title")
 
 
+def _variant_columns(header: Any) -> tuple[bool, bool, bool]:
+    """Whether the file has columns for a variant's SKU, price and options."""
+    return (
+        "Variant SKU" in header,
+        "Variant Price" in header,
+        any(f"Option{n} Value" in header for n in OPTION_SLOTS),
+    )
+
+
 class ShopifyReader:
     name = "shopify"
+
+    def __init__(self) -> None:
+        self._mentions: frozenset[str] | None = None
+        self._variant_columns = (True, True, True)
 
     def column_for(self, field: str) -> str:
         return export_column(field, COLUMNS, VARIANT_COLUMNS)
@@ -45,10 +60,14 @@ class ShopifyReader:
         values = row.values
         raw = map_columns(values, COLUMNS, ATTRIBUTE_COLUMNS)
         option_names = [values.get(f"Option{n} Name", "").strip() for n in OPTION_SLOTS]
-        return SourceProduct(line=row.line, raw=raw), option_names
+        if self._mentions is None:  # every row has the header's columns
+            self._variant_columns = _variant_columns(values)
+            self._mentions = mentioned_columns(values, COLUMNS, ATTRIBUTE_COLUMNS) | (
+                {"variants"} if any(self._variant_columns) else set()
+            )
+        return SourceProduct(line=row.line, raw=raw, mentions=self._mentions), option_names
 
-    @staticmethod
-    def _add_variant(product: SourceProduct, option_names: list[str], row: CsvRow) -> None:
+    def _add_variant(self, product: SourceProduct, option_names: list[str], row: CsvRow) -> None:
         values = row.values
         options = []
         for n, name in zip(OPTION_SLOTS, option_names, strict=True):
@@ -59,9 +78,16 @@ class ShopifyReader:
         price = values.get("Variant Price", "").strip()
         if not (options or sku or price):
             return  # an image-only row
-        product.raw.setdefault("variants", []).append(
-            {"sku": sku or None, "options": options, "price": price or None}
-        )
+        has_sku, has_price, has_options = self._variant_columns
+        # only what the file has columns for: a merge leaves the rest of a variant as is
+        variant: dict[str, Any] = {}
+        if has_sku:
+            variant["sku"] = sku or None
+        if has_options:
+            variant["options"] = options
+        if has_price:
+            variant["price"] = price or None
+        product.raw.setdefault("variants", []).append(variant)
         product.variant_lines.append(row.line)
 
     def read(self, path: Path) -> Iterator[Item]:

@@ -20,6 +20,7 @@ from shoplingo.catalog.imports.importers.base import (
     csv_rows,
     export_column,
     map_columns,
+    mentioned_columns,
 )
 from shoplingo.core.i18n import N_
 
@@ -71,19 +72,33 @@ class WooCommerceReader:
                 if values.get("ID", "").strip() and values.get("SKU", "").strip():
                     sku_by_id[values["ID"].strip()] = values["SKU"].strip()
                 continue
-            variant = {
-                "sku": values.get("SKU", "").strip() or None,
-                "options": [{"name": n, "value": v} for n, v in _attributes(values)],
-                "price": values.get("Regular price", "").strip() or None,
-            }
+            # only what the file has columns for: a merge leaves the rest of a variant as is
+            variant: dict[str, Any] = {}
+            if "SKU" in values:
+                variant["sku"] = values["SKU"].strip() or None
+            if "Attribute 1 name" in values:
+                variant["options"] = [{"name": n, "value": v} for n, v in _attributes(values)]
+            if "Regular price" in values:
+                variant["price"] = values["Regular price"].strip() or None
             by_parent[values.get("Parent", "").strip()].append((item.line, variant))
         return by_parent, sku_by_id
 
     def _product(self, row: CsvRow) -> SourceProduct:
         raw = map_columns(row.values, COLUMNS, ATTRIBUTE_COLUMNS)
+        mentions = mentioned_columns(row.values, COLUMNS, ATTRIBUTE_COLUMNS)
+        if any(c in row.values for c in VARIANT_COLUMNS.values()):
+            mentions |= {"variants"}
         if options := _attributes(row.values):
             raw.setdefault("attributes", {}).update(options)
-        return SourceProduct(line=row.line, raw=raw)
+        # an "Attribute N name" names an attribute of this product: its value sets or clears it
+        named = [
+            row.values[f"Attribute {n} name"].strip()
+            for n in range(1, MAX_ATTRIBUTE_SLOTS + 1)
+            if row.values.get(f"Attribute {n} name", "").strip()
+        ]
+        if named:
+            mentions |= {f"attributes:{name}" for name in named}
+        return SourceProduct(line=row.line, raw=raw, mentions=mentions)
 
     def read(self, path: Path) -> Iterator[Item]:
         variations, sku_by_id = self._collect_variations(path)
