@@ -14,7 +14,11 @@ Attacks (each a context manager that runs the abuse while the victim is timed):
 - slow readers: 12 sockets that ask for the attacker's whole bundle with
   ``Accept-Encoding: identity`` and never read it (the server's send timeout is raised to
   300 s so they stay for the whole measurement: the worst case).
-- regex: added later (issue 16 item 2), in ``ATTACKS`` below.
+- regex: a third shop saves the catastrophic patterns of issue 16 (``(a|aa)+$`` and its kin) as
+  legal rules, then reads its own products, whose German texts are built to make a
+  backtracking engine take exponential time, from 4 clients without pause (each product a
+  fresh render, so the shopper read rule runs the shop's patterns). The phase's line says how
+  many patterns were refused (422) and how many reads the attacker got through.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import json
 import socket
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -41,6 +46,12 @@ from harness import Stack, new_stack, run_cli, table_row, verdict
 
 ATTACKER_PRODUCTS = 20_000
 VICTIM_PRODUCTS = 200
+REGEX_PRODUCTS = 2_000
+# issue 16's catastrophic patterns; (a|a)*$ is left out because it matches every text at
+# once (zero repetitions at its end), which ends the search before any backtracking
+EVIL_PATTERNS = [r"(a|aa)+$", r"(\w|\d)*@", r"\w*\w*\w*\w*\w*x"]
+# long runs of what the patterns repeat, ending where they fail
+EVIL_TEXT = "a" * 34 + "! " + "1" * 34 + " " + "a" * 34 + " "
 SLOW_READERS = 12
 P99_LIMIT_MS = 50.0
 DESCRIPTION = "<p>" + "Soft organic cotton, two colours, made to last. " * 18 + "</p>"
@@ -51,6 +62,9 @@ class Shops:
     stack: Stack
     attacker_key: str
     victim_key: str
+    # the regex attacker: (admin key, publishable key)
+    regex_admin_key: str
+    regex_key: str
 
 
 def publishable_key(stack: Stack, tenant_id: str) -> str:
@@ -74,6 +88,30 @@ async def seed(dsn: str, tenant_id: str, count: int, description: str) -> None:
             uuid.UUID(tenant_id),
             count,
             description,
+        )
+    finally:
+        await conn.close()
+
+
+async def seed_evil_translations(dsn: str, tenant_id: str) -> None:
+    """Published, non-legal German titles (what a translation job would leave) whose text
+    makes the attacker's patterns backtrack: every read of them runs the shop's rules."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "UPDATE tenants SET target_locales = '{de-DE}' WHERE id = $1", uuid.UUID(tenant_id)
+        )
+        await conn.execute(
+            """
+            INSERT INTO segments (tenant_id, id, owner_kind, owner_id, field, source_locale,
+                                  target_locale, source_text, source_hash, target_text, status,
+                                  published_at)
+            SELECT p.tenant_id, uuid7(), 'product', p.id, 'title', 'en-US', 'de-DE', p.title,
+                   encode(sha256(convert_to(p.title, 'UTF8')), 'hex'), $2 || p.sku, 'published', now()
+            FROM products p WHERE p.tenant_id = $1
+            """,
+            uuid.UUID(tenant_id),
+            EVIL_TEXT,
         )
     finally:
         await conn.close()
@@ -137,11 +175,63 @@ def slow_readers(shops: Shops) -> Iterator[str]:
             sock.close()
 
 
+@contextlib.contextmanager
+def regex_attack(shops: Shops) -> Iterator[str]:
+    """The regex shop saves each catastrophic pattern as a legal rule (one PUT per pattern, so
+    an engine that refuses some still gets the others), then 4 clients read its products."""
+    base = shops.stack.base
+    admin = {"Authorization": f"Bearer {shops.regex_admin_key}"}
+    accepted = []
+    with httpx.Client(base_url=base, headers=admin, timeout=60) as http:
+        for index, pattern in enumerate(EVIL_PATTERNS):
+            rules = {
+                "fields": [],
+                "patterns": {"de": [{"name": f"evil{index}", "pattern": pattern}]},
+            }
+            response = http.put("/v1/review/settings", json=rules)
+            if response.status_code == 200:
+                accepted.append(pattern)
+        if accepted:  # the last PUT replaced the others: keep every accepted one
+            patterns = [{"name": f"evil{i}", "pattern": p} for i, p in enumerate(accepted)]
+            http.put("/v1/review/settings", json={"fields": [], "patterns": {"de": patterns}})
+    stop = asyncio.Event()
+    reads = [0, 0]  # answered, failed
+
+    async def reader(offset: int) -> None:
+        headers = {"Authorization": f"Bearer {shops.regex_key}"}
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
+            n = offset
+            while not stop.is_set():
+                n += 1
+                try:
+                    response = await http.get(
+                        f"/v1/storefront/products/SKU-{n % REGEX_PRODUCTS + 1}",
+                        params={"locale": "de-DE"},
+                    )
+                    reads[response.status_code != 200] += 1
+                except httpx.HTTPError:
+                    reads[1] += 1
+
+    async def attack() -> None:
+        await asyncio.gather(*(reader(i * 500) for i in range(4)))
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_until_complete, args=(attack(),), daemon=True)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        refused = len(EVIL_PATTERNS) - len(accepted)
+        yield f"{refused} of {len(EVIL_PATTERNS)} patterns refused (422), 4 readers running"
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=60)
+        print(f"  regex shop's reads: {reads[0]} answered, {reads[1]} failed", flush=True)
+
+
 Attack = Callable[[Shops], AbstractContextManager[str]]
 ATTACKS: list[tuple[str, Attack]] = [
     ("12 slow readers", slow_readers),
-    # ("regex attack", regex_attack),  # issue 16 item 2: a tenant pattern like (a|a)*$ run
-    # against the attacker's texts while the victim is timed; add its context manager here
+    ("regex attack", regex_attack),
 ]
 
 
@@ -231,10 +321,17 @@ def main() -> int:
         run_cli(stack.env, "migrate")
         attacker, _ = stack.new_tenant("Attacker")
         victim, _ = stack.new_tenant("Victim")
-        shops = Shops(stack, publishable_key(stack, attacker), publishable_key(stack, victim))
-        print(f"seeding {ATTACKER_PRODUCTS} attacker and {VICTIM_PRODUCTS} victim products")
+        regex, regex_admin = stack.new_tenant("Regex")
+        shops = Shops(
+            stack, publishable_key(stack, attacker), publishable_key(stack, victim),
+            regex_admin, publishable_key(stack, regex),
+        )  # fmt: skip
+        print(f"seeding {ATTACKER_PRODUCTS} attacker, {VICTIM_PRODUCTS} victim and "
+              f"{REGEX_PRODUCTS} regex-shop products")  # fmt: skip
         asyncio.run(seed(stack.db.dsn, attacker, ATTACKER_PRODUCTS, DESCRIPTION))
         asyncio.run(seed(stack.db.dsn, victim, VICTIM_PRODUCTS, "<p>Linen.</p>"))
+        asyncio.run(seed(stack.db.dsn, regex, REGEX_PRODUCTS, "<p>Plain.</p>"))
+        asyncio.run(seed_evil_translations(stack.db.dsn, regex))
         stack.serve()
         asyncio.run(time_victim(shops, 1.0, args.clients))  # warm-up: keys, tenants, pool
         print(f"\nvictim reads, {args.clients} clients, {args.seconds:.0f} s per phase")
