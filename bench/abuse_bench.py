@@ -107,7 +107,8 @@ async def seed_evil_translations(dsn: str, tenant_id: str) -> None:
                                   target_locale, source_text, source_hash, target_text, status,
                                   published_at)
             SELECT p.tenant_id, uuid7(), 'product', p.id, 'title', 'en-US', 'de-DE', p.title,
-                   encode(sha256(convert_to(p.title, 'UTF8')), 'hex'), $2 || p.sku, 'published', now()
+                   encode(sha256(convert_to(p.title, 'UTF8')), 'hex'), $2 || p.sku, 'published',
+                   now()
             FROM products p WHERE p.tenant_id = $1
             """,
             uuid.UUID(tenant_id),
