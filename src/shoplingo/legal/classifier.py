@@ -16,8 +16,14 @@ classifying a text is a field lookup and one ``search`` per side.
   segment's two languages, of every language the shop sells (its source locale and target
   locales: a German warning left untranslated in a French text is still a warning) and of
   ``*``; the side's own language comes first, so its rule names the reason when two match at
-  one place. Either side makes the segment legal. Patterns are Python regular expressions,
-  matched case-insensitively; ``(?-i:CE)`` makes a part case-sensitive.
+  one place. Either side makes the segment legal. Patterns are matched case-insensitively;
+  ``(?-i:CE)`` makes a part case-sensitive.
+
+Two engines: the built-in rules (ours, vetted, some with lookbehind) are Python regular
+expressions; a tenant's own patterns are RE2 (``google-re2``), whose matching time is linear in
+the text whatever the pattern, so no tenant-written pattern can stall the process. Each reading
+order has one expression per engine; the earlier match wins, and at one place the rule listed
+first (:func:`check_tenant_pattern` is what a new tenant pattern must pass).
 
 The default rules are data: ``legal/rules/default.toml`` (see :mod:`shoplingo.legal.defaults`).
 The reason is stored on the segment: ``field warranty``, ``content: refund (en)`` (the source
@@ -31,7 +37,9 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+import re2
 
 from shoplingo.core.versioned import VersionedCache
 from shoplingo.legal.defaults import defaults
@@ -129,6 +137,11 @@ class LegalRules:
 
 # the floor every tenant's rules include
 BUILT_IN_RULES = LegalRules()
+_BUILT_IN = frozenset((lang, p) for lang, items in BUILT_IN_RULES.patterns.items() for p in items)
+
+
+def _built_in(language: str, pattern: LegalPattern) -> bool:
+    return (language, pattern) in _BUILT_IN
 
 
 def field_key(name: str) -> str:
@@ -162,13 +175,113 @@ def _reading(locale: str, other: str, shop: tuple[str, ...]) -> tuple[str, ...]:
     return (own, *sorted(rest))
 
 
-def compile_alternatives(patterns: Sequence[tuple[str, LegalPattern]]) -> re.Pattern[str] | None:
-    """One regex for ``patterns`` (label, pattern); the matching group is ``p<index>``."""
-    if not patterns:
+def _alternatives(patterns: Sequence[tuple[int, str]]) -> str:
+    """``patterns`` (index, pattern) as one alternation; the matching group is ``p<index>``."""
+    return "|".join(f"(?P<p{i}>{pattern})" for i, pattern in patterns)
+
+
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+PatternProblem = Literal["unsupported", "too_large", "invalid"]
+
+
+class PatternRefused(ValueError):
+    """A tenant pattern RE2 cannot run: ``problem`` says why, ``reason`` is the engine's word."""
+
+    def __init__(self, problem: PatternProblem, reason: str) -> None:
+        super().__init__(reason)
+        self.problem: PatternProblem = problem
+        self.reason = reason
+
+
+def check_tenant_pattern(pattern: str) -> None:
+    """Raise :class:`PatternRefused` unless RE2 runs ``pattern`` as a tenant rule: lookaround,
+    backreferences and named groups are unsupported (Python's syntax has them, RE2's does not),
+    a program over RE2's memory budget is too large, anything else RE2 refuses is invalid."""
+    try:
+        compiled = re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        if "too large" in reason:
+            raise PatternRefused("too_large", reason) from None
+        try:
+            re.compile(pattern)
+        except re.error:
+            raise PatternRefused("invalid", reason) from None
+        raise PatternRefused("unsupported", reason) from None
+    if compiled.groupindex:
+        # the combined expression names its groups p<index>
+        raise PatternRefused("unsupported", "named group")
+
+
+class _TenantPatterns:
+    """A tenant's own patterns on RE2: one combined expression, or each on its own when RE2 can
+    not hold them together. A stored pattern RE2 cannot run at all (saved before patterns were
+    checked against RE2) matches every text at its start: it holds texts for review rather
+    than letting legal text through unread."""
+
+    __slots__ = ("_combined", "_each", "_groups")
+
+    def __init__(self, patterns: Sequence[tuple[int, str]]) -> None:
+        self._groups = {f"p{i}": i for i, _ in patterns}
+        self._each: tuple[tuple[int, Any], ...] = ()
+        try:
+            self._combined: Any = re2.compile(_alternatives(patterns), _RE2_OPTIONS)
+        except re2.error:
+            self._combined = None
+            self._each = tuple((i, _re2_or_none(p)) for i, p in patterns)
+
+    def first(self, text: str) -> tuple[int, int] | None:
+        """(start, index) of the first match in ``text``: leftmost, then the lowest index."""
+        if self._combined is not None:
+            match = self._combined.search(text)
+            if match is None:
+                return None
+            found = match.groupdict()
+            index = min(i for name, i in self._groups.items() if found.get(name) is not None)
+            return match.start(), index
+        hits = [
+            (0, i) if regex is None else (m.start(), i)
+            for i, regex in self._each
+            if regex is None or (m := regex.search(text)) is not None
+        ]
+        return min(hits, default=None)
+
+
+def _re2_or_none(pattern: str) -> Any:
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error:
         return None
-    return re.compile(
-        "|".join(f"(?P<p{i}>{p.pattern})" for i, (_, p) in enumerate(patterns)), FLAGS
-    )
+
+
+def _built_in_regex(patterns: Sequence[tuple[int, str]]) -> re.Pattern[str] | None:
+    return re.compile(_alternatives(patterns), FLAGS) if patterns else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A reading order's rules: ``labels[i]`` is (name, language) of the rule in group ``p<i>``
+    of either expression (built-in rules on Python ``re``, a tenant's own on RE2)."""
+
+    built_in: re.Pattern[str] | None
+    tenant: _TenantPatterns | None
+    labels: list[tuple[str, str]]
+
+    def first(self, text: str) -> tuple[str, str] | None:
+        hits: list[tuple[int, int]] = []
+        if self.built_in is not None and (match := self.built_in.search(text)):
+            assert match.lastgroup is not None
+            hits.append((match.start(), int(match.lastgroup[1:])))
+        if self.tenant is not None and (hit := self.tenant.first(text)):
+            hits.append(hit)
+        return self.labels[min(hits)[1]] if hits else None
 
 
 # scripts written without spaces between words: an alias in them matches as a substring
@@ -225,9 +338,7 @@ class Classifier:
             for key in dict.fromkeys(field_key(name) for name in rules.fields)
         )
         self._names: dict[str, str | None] = {}
-        self._by_languages: dict[
-            tuple[str, ...], tuple[re.Pattern[str] | None, list[tuple[str, str]]]
-        ] = {}
+        self._by_languages: dict[tuple[str, ...], _Compiled] = {}
 
     def for_shop(self, locales: Iterable[str]) -> Classifier:
         """These rules for a shop selling ``locales`` (or languages): every text is also read
@@ -244,9 +355,7 @@ class Classifier:
     def shop_languages(self) -> tuple[str, ...]:
         return self._shop
 
-    def _compiled(
-        self, languages: tuple[str, ...]
-    ) -> tuple[re.Pattern[str] | None, list[tuple[str, str]]]:
+    def _compiled(self, languages: tuple[str, ...]) -> _Compiled:
         found = self._by_languages.get(languages)
         if found is None:
             order = [*dict.fromkeys(lang for lang in languages if lang != ANY_LANGUAGE)]
@@ -255,7 +364,15 @@ class Classifier:
                 for lang in [*order, ANY_LANGUAGE]
                 for p in self._rules.patterns.get(lang, ())
             ]
-            found = (compile_alternatives(labelled), [(p.name, lang) for lang, p in labelled])
+            ours = [(i, p.pattern) for i, (lang, p) in enumerate(labelled) if _built_in(lang, p)]
+            theirs = [
+                (i, p.pattern) for i, (lang, p) in enumerate(labelled) if not _built_in(lang, p)
+            ]
+            found = _Compiled(
+                built_in=_built_in_regex(ours),
+                tenant=_TenantPatterns(theirs) if theirs else None,
+                labels=[(p.name, lang) for lang, p in labelled],
+            )
             if len(self._by_languages) >= _COMPILED_MAX:
                 del self._by_languages[next(iter(self._by_languages))]
             self._by_languages[languages] = found
@@ -281,13 +398,7 @@ class Classifier:
 
     def _hit(self, text: str, languages: tuple[str, ...]) -> tuple[str, str] | None:
         """(rule name, its language) of the first rule ``text`` (normalized here) matches."""
-        regex, labels = self._compiled(languages)
-        if regex is None:
-            return None
-        match = regex.search(normalize(text))
-        if match is None or match.lastgroup is None:
-            return None
-        return labels[int(match.lastgroup[1:])]
+        return self._compiled(languages).first(normalize(text))
 
     def _shop_with(self, shop_languages: Sequence[str]) -> tuple[str, ...]:
         if not shop_languages:

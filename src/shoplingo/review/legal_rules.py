@@ -1,5 +1,6 @@
 """The tenant's legal rules (which fields and patterns make a text legal): reading them,
-checking new ones (patterns must be safe to run on every text) and replacing them."""
+checking new ones (a tenant's patterns must be ones RE2 runs, in linear time on every text)
+and replacing them."""
 
 from __future__ import annotations
 
@@ -14,46 +15,47 @@ from shoplingo.core import audit
 from shoplingo.core.auth import Principal
 from shoplingo.core.errors import FieldError, ValidationFailed
 from shoplingo.core.i18n import N_
-from shoplingo.legal.classifier import LegalPattern, LegalRules, compile_alternatives, field_key
+from shoplingo.legal.classifier import (
+    BUILT_IN_RULES,
+    LegalPattern,
+    LegalRules,
+    PatternRefused,
+    check_tenant_pattern,
+    field_key,
+)
 from shoplingo.settings import Settings
 from shoplingo.tenants.changes import rules_changed
 from shoplingo.tenants.service import get_tenant
 
-_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P[<=]|\(\?<[A-Za-z]|\\g<")
-# a quantified group that itself contains a quantifier: (a+)+, (\w*x)*, (a|b+){2,}
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+_REFUSED = {
+    "unsupported": (
+        "unsupported_pattern",
+        N_(
+            "Patterns use RE2 syntax: lookahead, lookbehind, backreferences and named groups "
+            "are not supported."
+        ),
+    ),
+    "too_large": (
+        "pattern_too_large",
+        N_("This pattern is too large to run; split it into smaller rules."),
+    ),
+    "invalid": ("invalid_pattern", N_("This is not a valid regular expression: {reason}")),
+}
 
 
-def _pattern_errors(language: str, index: int, pattern: str) -> list[FieldError]:
-    path = f"patterns.{language}.{index}.pattern"
-    if _BACKREFERENCE.search(pattern):
-        return [
-            FieldError(
-                field=path,
-                code="unsupported_pattern",
-                message=N_("Backreferences and named groups are not supported in patterns."),
-            )
-        ]
-    if _NESTED_QUANTIFIER.search(pattern):
-        return [
-            FieldError(
-                field=path,
-                code="slow_pattern",
-                message=N_(
-                    "A repeated group that contains a repetition can take very long to match; "
-                    "rewrite it without nesting."
-                ),
-            )
-        ]
+def _pattern_errors(language: str, index: int, name: str, pattern: str) -> list[FieldError]:
+    if LegalPattern(name, pattern) in BUILT_IN_RULES.patterns.get(language, ()):
+        return []  # a built-in rule sent back as it is (it stays on Python's engine)
     try:
-        compile_alternatives([(language, LegalPattern("x", pattern))])
-    except re.error as exc:
+        check_tenant_pattern(pattern)
+    except PatternRefused as refused:
+        code, message = _REFUSED[refused.problem]
         return [
             FieldError(
-                field=path,
-                code="invalid_pattern",
-                message=N_("This is not a valid regular expression: {reason}"),
-                params={"reason": str(exc)},
+                field=f"patterns.{language}.{index}.pattern",
+                code=code,
+                message=message,
+                params={"reason": refused.reason},
             )
         ]
     return []
@@ -77,8 +79,8 @@ def check_rules(
         names.append(key)
     checked: dict[str, tuple[LegalPattern, ...]] = {}
     for language, items in patterns.items():
-        for index, (_, pattern) in enumerate(items):
-            errors.extend(_pattern_errors(language, index, pattern))
+        for index, (name, pattern) in enumerate(items):
+            errors.extend(_pattern_errors(language, index, name, pattern))
         checked[language] = tuple(LegalPattern(n, p) for n, p in items)
     if errors:
         raise ValidationFailed(errors=errors)
