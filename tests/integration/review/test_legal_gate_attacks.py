@@ -442,6 +442,7 @@ ATTACKS = [
     Attack("evasion: unsuitable for children",
            evasion("title", title="Unsuitable for children under three years")),
     Attack("evasion: reimbursement", evasion("title", title="Full reimbursement within 14 days")),
+    Attack("evasion: 'warrantied'", evasion("title", title="Warrantied for life")),
     Attack("evasion: allergen cross-contact",
            evasion("title", title="Made in a facility that processes peanuts")),
     Attack("rules emptied by an admin, then a warranty in a title",
