@@ -3,9 +3,10 @@
 Classification runs on :func:`normalize` of a text; the stored and served text is never
 changed. Each step closes a way to hide a word from the rules while it still shows:
 
-- HTML tags are stripped: inline ones (``<b>``, ``<span>``, ...) join what is around them
-  (``guaran<b></b>tee`` shows as one word), block ones (``<p>``, ``<br>``, ``<li>``, ...)
-  separate words; comments join too;
+- HTML tags are stripped: block ones (``<p>``, ``<br>``, ``<li>``, ...) separate words, every
+  other tag joins what is around it (``guaran<b></b>tee`` and ``guaran<img ...>tee`` show as
+  one word); comments join too; the text of ``alt`` and ``title`` attributes (what an image or
+  a tooltip shows) is read as well;
 - character references are decoded (``&shy;``, ``&#x200B;``, ``&eacute;``);
 - invisible characters are removed: every Unicode format character (category Cf: soft
   hyphen, zero-width space and joiners, bidi controls, BOM, tags), plus the combining grapheme
@@ -22,14 +23,22 @@ import html
 import re
 import unicodedata
 
-# elements that do not break a word when rendered
-INLINE_TAGS = frozenset(
+# elements that start a new line or box when rendered: only these separate words; every other
+# tag (inline text markup, an image, an unknown element) joins what is around it, so a tag
+# placed inside a word can't hide the word
+BLOCK_TAGS = frozenset(
     (
-        "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em",
-        "font", "i", "ins", "kbd", "mark", "nobr", "q", "rp", "rt", "ruby", "s", "samp",
-        "small", "span", "strike", "strong", "sub", "sup", "time", "tt", "u", "var", "wbr",
+        "address", "article", "aside", "blockquote", "br", "caption", "dd", "details", "dialog",
+        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+        "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "menu", "nav", "ol", "option",
+        "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+        "ul",
     )
 )  # fmt: skip
+# attributes whose text a shopper can see (a tooltip, the text shown for an image)
+_SHOWN_ATTRIBUTE = re.compile(
+    r"""\b(?:alt|title)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE
+)
 _TAG = re.compile(r"<!--.*?(?:-->|$)|<\s*/?\s*([A-Za-z][A-Za-z0-9-]*)[^>]*>", re.DOTALL)
 
 # Unicode 15.1 category Cf (tests/unit/legal/test_normalize.py checks this against the running
@@ -43,13 +52,19 @@ _INVISIBLE = re.compile(
 )
 
 
-def _tag(match: re.Match[str]) -> str:
-    name = match.group(1)
-    return "" if name is None or name.lower() in INLINE_TAGS else " "
-
-
 def strip_tags(text: str) -> str:
-    return _TAG.sub(_tag, text)
+    """The text between the tags, then the shown attributes' text as words of their own."""
+    shown: list[str] = []
+
+    def tag(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:  # a comment
+            return ""
+        shown.extend("".join(a) for a in _SHOWN_ATTRIBUTE.findall(match.group(0)))
+        return " " if name.lower() in BLOCK_TAGS else ""
+
+    stripped = _TAG.sub(tag, text)
+    return " ".join([stripped, *shown]) if shown else stripped
 
 
 def normalize(text: str) -> str:

@@ -445,6 +445,12 @@ ATTACKS = [
     Attack("evasion: 'warrantied'", evasion("title", title="Warrantied for life")),
     Attack("evasion: allergen cross-contact",
            evasion("title", title="Made in a facility that processes peanuts")),
+    Attack("evasion: zero-size image inside a word",
+           evasion("description_html", description_html='<p>Satisfaction guaran<img src="x.png" '
+                   'width="0" height="0">tee.</p>')),
+    Attack("evasion: claim in an image's alt text",
+           evasion("description_html", description_html='<p>Mug.</p><img src="x.png" '
+                   'alt="Lifetime warranty, full refund">')),
     Attack("rules emptied by an admin, then a warranty in a title",
            with_the_rules_emptied({"fields": [], "patterns": {}},
                                   evasion("title", title="Two-year warranty included"))),

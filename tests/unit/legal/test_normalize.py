@@ -21,6 +21,10 @@ from shoplingo.legal.normalize import _INVISIBLE, normalize
         ("guaran<b></b>tee", "guarantee"),
         ("gua<span class='x'>ran</span>tee", "guarantee"),
         ("guar<!-- hidden -->antee", "guarantee"),
+        ('guaran<img src="x.png" width="0" height="0">tee', "guarantee"),  # an image
+        ("warr<acronym></acronym>anty", "warranty"),  # any element not a block
+        ('<p>Mug.</p><img src="x.png" alt="Lifetime warranty">', "Mug. Lifetime warranty"),
+        ("<span title='Full refund'>Mug</span>", "Mug Full refund"),  # a tooltip
         ("<p>Two</p><p>years</p>", "Two years"),
         ("Two<br>years<br/>warranty", "Two years warranty"),
         ("<ul><li>Free</li><li>returns</li></ul>", "Free returns"),
