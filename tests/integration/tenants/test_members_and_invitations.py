@@ -23,7 +23,7 @@ from shoplingo.models import ApiKey, AuditEvent, Member
 from shoplingo.storefront.cache import asyncpg_dsn
 from tests.fixtures.problems import refused
 from tests.fixtures.queue import drain_queue
-from tests.fixtures.review import PRODUCT, Shop, segments, translate
+from tests.fixtures.review import Shop, open_review_shop, segments
 from tests.fixtures.servers import SERVER_URL
 from tests.fixtures.storefront import synced
 from tests.fixtures.tenants import Person, TenantCtx, add_member
@@ -41,24 +41,7 @@ def scratch_url() -> Iterator[str]:
 
 @pytest.fixture
 async def review_shop(client: Client, tenant: TenantCtx, llm_settings: Any) -> Shop:
-    response = await client.put("/v1/products/TEE", json=PRODUCT, headers=tenant.headers)
-    assert response.status_code == 201, response.text
-    await translate(client, tenant, llm_settings)
-    sync = await client.post(
-        "/v1/keys",
-        json={"name": "admin bot", "scopes": ["admin", "catalog:read"]},
-        headers=tenant.headers,
-    )
-    assert sync.status_code == 201, sync.text
-    return Shop(
-        tenant=tenant,
-        settings=llm_settings,
-        owner=Person(id=str(tenant.owner_id), key=tenant.key),
-        rita=await add_member(client, tenant, "Rita", "reviewer"),
-        rolf=await add_member(client, tenant, "Rolf", "reviewer"),
-        eddie=await add_member(client, tenant, "Eddie", "editor"),
-        sync=Person(id=sync.json()["id"], key=sync.json()["key"]),
-    )
+    return await open_review_shop(client, tenant, llm_settings, ["admin", "catalog:read"])
 
 
 async def approve(client: Client, person: Person, segment_id: str) -> httpx.Response:
