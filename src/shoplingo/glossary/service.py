@@ -231,7 +231,9 @@ async def create_term(change: Change, data: TermIn) -> GlossaryTerm:
     values = _valid(data)
     if await _find(change.session, change.tenant_id, values.kind, values.term) is not None:
         raise TermExists(params={"kind": values.kind, "term": values.term})
-    term = GlossaryTerm(tenant_id=change.tenant_id, **values.as_dict())
+    term = GlossaryTerm(
+        tenant_id=change.tenant_id, written_by=change.principal.person, **values.as_dict()
+    )
     change.session.add(term)
     await change.session.flush()
     _audit(change, "glossary.term_created", term.id, None, values.as_dict())
@@ -251,6 +253,7 @@ async def replace_term(change: Change, term_id: uuid.UUID, data: TermIn) -> Glos
         return term
     for name, value in values.as_dict().items():
         setattr(term, name, value)
+    term.written_by = change.principal.person
     await change.session.flush()
     await change.session.refresh(term)
     _audit(change, "glossary.term_updated", term.id, before, values.as_dict())
@@ -318,7 +321,10 @@ async def import_terms(change: Change, rows: Iterable[ImportRow]) -> ImportOutco
         seen[key] = row.number
         term = existing.get(key)
         if term is None:
-            term = GlossaryTerm(tenant_id=change.tenant_id, **values.as_dict())
+            term = GlossaryTerm(
+                tenant_id=change.tenant_id, written_by=change.principal.person,
+                **values.as_dict(),
+            )  # fmt: skip
             change.session.add(term)
             outcome.created += 1
         elif snapshot(term) == values.as_dict():
@@ -326,6 +332,7 @@ async def import_terms(change: Change, rows: Iterable[ImportRow]) -> ImportOutco
         else:
             for name, value in values.as_dict().items():
                 setattr(term, name, value)
+            term.written_by = change.principal.person
             outcome.updated += 1
     await change.session.flush()
     counts = {"created": outcome.created, "updated": outcome.updated, "failed": outcome.failed}

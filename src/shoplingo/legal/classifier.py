@@ -175,6 +175,35 @@ def _reading(locale: str, other: str, shop: tuple[str, ...]) -> tuple[str, ...]:
     return (own, *sorted(rest))
 
 
+# scripts that name their language: a text showing one is read with that language's rules too,
+# whether or not the shop sells it (a Russian warranty in an en-US product)
+_SCRIPT_LANGUAGES = (
+    (re.compile("[\u0400-\u04ff]"), "ru"),
+    (re.compile("[\u0600-\u06ff]"), "ar"),
+    (re.compile("[\u1100-\u11ff\uac00-\ud7af]"), "ko"),
+    (re.compile("[\u3040-\u30ff]"), "ja"),
+    (re.compile("[\u4e00-\u9fff]"), "zh"),  # Japanese text shows kana as well
+)
+_ANY_SCRIPT_SHOWN = re.compile(
+    "[\u0400-\u04ff\u0600-\u06ff\u1100-\u11ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]"
+)
+
+
+def _with_scripts_shown(text: str, languages: tuple[str, ...]) -> tuple[str, ...]:
+    """``languages`` (a reading order) and the languages of the scripts ``text`` shows."""
+    if not _ANY_SCRIPT_SHOWN.search(text):
+        return languages
+    shown = {
+        language
+        for script, language in _SCRIPT_LANGUAGES
+        if language not in languages and script.search(text)
+    }
+    if not shown:
+        return languages
+    own, *rest = languages
+    return (own, *sorted({*rest, *shown}))
+
+
 def _alternatives(patterns: Sequence[tuple[int, str]]) -> str:
     """``patterns`` (index, pattern) as one alternation; the matching group is ``p<index>``."""
     return "|".join(f"(?P<p{i}>{pattern})" for i, pattern in patterns)
@@ -398,7 +427,10 @@ class Classifier:
 
     def _hit(self, text: str, languages: tuple[str, ...]) -> tuple[str, str] | None:
         """(rule name, its language) of the first rule ``text`` (normalized here) matches."""
-        return self._compiled(languages).first(normalize(text))
+        normalized = normalize(text)
+        if not normalized.isascii():
+            languages = _with_scripts_shown(normalized, languages)
+        return self._compiled(languages).first(normalized)
 
     def _shop_with(self, shop_languages: Sequence[str]) -> tuple[str, ...]:
         if not shop_languages:

@@ -12,6 +12,11 @@ changed. Each step closes a way to hide a word from the rules while it still sho
   hyphen, zero-width space and joiners, bidi controls, BOM, tags), plus the combining grapheme
   joiner, variation selectors and the Arabic tatweel;
 - NFKC folds compatibility forms (full-width letters, ligatures, no-break spaces);
+- combining marks NFKC could not join to their letter (a low line under every letter) are
+  removed: a letter that has an accented form keeps it (``ü`` stays, written either way);
+- look-alike letters are read as the letter they imitate: Latin small capitals always, and in
+  a word that mixes Latin with Cyrillic or Greek letters ("warranty" with a Cyrillic "a"),
+  the look-alikes of the word's other scripts become its main script's letters;
 - whitespace runs become one space.
 
 ASCII text without ``<`` or ``&`` (most catalog text) only has its whitespace collapsed.
@@ -52,6 +57,67 @@ _INVISIBLE = re.compile(
 )
 
 
+# combining marks of the blocks Latin, Greek and Cyrillic text uses; marks of other scripts
+# (Devanagari or Thai vowel signs) are letters' parts and stay
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Latin letters shaped like other ones: small capitals, the dotless i, the single-storey a and g
+_LATIN_LOOK_ALIKES = str.maketrans(
+    "\u1d00\u0299\u1d04\u1d05\u1d07\ua730\u0262\u029c\u026a\u1d0a\u1d0b\u029f\u1d0d"
+    "\u0274\u1d0f\u1d18\u0280\ua731\u1d1b\u1d1c\u1d20\u1d21\u028f\u1d22\u0131\u0251"
+    "\u0261",
+    "abcdefghijklmnoprstuvwyziag",
+)
+_LATIN_LOOK_ALIKE = re.compile(
+    "[\u0131\u0251\u0261\u0262\u026a\u0274\u0280\u028f\u0299\u029c\u029f\u1d00-\u1d22\ua730\ua731]"
+)
+# Cyrillic and Greek letters that look like Latin ones (lower and upper case), and back
+_CYRILLIC = (
+    "\u0430\u0431\u0432\u0435\u0438\u043a\u043c\u043d\u043e\u043f\u0440\u0441\u0442\u0443"
+    "\u0445\u044c\u0456\u0458\u0455\u0501\u051b\u051d\u04bb\u0410\u0412\u0415\u041a\u041c"
+    "\u041d\u041e\u0420\u0421\u0422\u0425\u0406\u0408\u0405"
+)
+_CYRILLIC_AS_LATIN = "abbeukmhonpctyxbijsdqwhABEKMHOPCTXIJS"
+_GREEK = (
+    "\u03b1\u03b2\u03b5\u03b9\u03ba\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7\u0391\u0392\u0395"
+    "\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7"
+)
+_GREEK_AS_LATIN = "abeikvoptuxABEZHIKMNOPTYX"
+_TO_LATIN = str.maketrans(_CYRILLIC + _GREEK, _CYRILLIC_AS_LATIN + _GREEK_AS_LATIN)
+_CYRILLIC_OF_LATIN = (
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0410\u0412\u0415\u041a\u041c\u041d\u041e"
+    "\u0420\u0421\u0422\u0425"
+)
+_LATIN_TO_CYRILLIC = str.maketrans("aeopcyxABEKMHOPCTX", _CYRILLIC_OF_LATIN)
+_WORD = re.compile(r"\w+")
+_LATIN_LETTER = re.compile("[a-zA-Z\u00c0-\u00ff\u0100-\u024f]")
+_CYRILLIC_OR_GREEK = re.compile("[\u0370-\u03ff\u0400-\u052f]")
+_CYRILLIC_LETTER = re.compile("[\u0400-\u052f]")
+
+
+def _unmixed(match: re.Match[str]) -> str:
+    """One word in one script: the look-alikes of its minority script read as the majority's
+    letters (the Russian word for warranty with one Latin "a" is Russian, "warranty" with a
+    Cyrillic "a" English)."""
+    word = match.group(0)
+    if not (_LATIN_LETTER.search(word) and _CYRILLIC_OR_GREEK.search(word)):
+        return word
+    latin = len(_LATIN_LETTER.findall(word))
+    cyrillic = len(_CYRILLIC_LETTER.findall(word))
+    if cyrillic > latin:
+        return word.translate(_LATIN_TO_CYRILLIC)
+    return word.translate(_TO_LATIN)
+
+
+def _look_alikes_read(text: str) -> str:
+    if _COMBINING.search(text):
+        text = _COMBINING.sub("", text)
+    if _LATIN_LOOK_ALIKE.search(text):
+        text = text.translate(_LATIN_LOOK_ALIKES)
+    if _CYRILLIC_OR_GREEK.search(text) and _LATIN_LETTER.search(text):
+        text = _WORD.sub(_unmixed, text)
+    return text
+
+
 def strip_tags(text: str) -> str:
     """The text between the tags, then the shown attributes' text as words of their own."""
     shown: list[str] = []
@@ -74,5 +140,5 @@ def normalize(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+        text = _look_alikes_read(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
     return " ".join(text.split())

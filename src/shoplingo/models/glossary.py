@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shoplingo.models.base import Base, TenantScoped, TimestampMixin
@@ -32,3 +33,6 @@ class GlossaryTerm(TenantScoped, TimestampMixin, Base):
     case_sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     targets: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     note: Mapped[str | None] = mapped_column(Text)
+    # the person who last wrote it (four-eyes: a target is their words); None when no person
+    # stands behind the key that wrote it
+    written_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -14,7 +14,7 @@ The queue of segments to review is :mod:`review.queue`, the audit log listing
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,8 @@ from shoplingo.core.errors import Conflict, FieldError, Forbidden, ProblemError,
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.text import text_sha256
-from shoplingo.legal.classifier import classifier_for, shop_locales
+from shoplingo.glossary.authorship import legal_target_written_by
+from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
 from shoplingo.models import Job, Member, Segment, SegmentApproval, Tenant
 from shoplingo.models.tenant import APPROVER_ROLES
 from shoplingo.qa.issues import blocking
@@ -62,6 +63,14 @@ class FourEyes(Forbidden):
     message = N_("You edited this text last: another reviewer has to approve it.")
 
 
+class ReviewedTextRequired(ProblemError):
+    status_code = 422
+    code = "reviewed_text_required"
+    message = N_(
+        "Legal text is approved in bulk only with the text you read: send it in texts, by id."
+    )
+
+
 class TargetChanged(Conflict):
     code = "target_changed"
     message = N_("The text changed since you reviewed it: review the current text.")
@@ -82,10 +91,43 @@ async def check_reviewer(session: AsyncSession, actor: Principal) -> None:
         raise RoleCannotApprove()
 
 
+class GlossaryFourEyes(FourEyes):
+    message = N_(
+        "This text carries the legal glossary target {target} you wrote: another reviewer has "
+        "to approve it."
+    )
+
+
+async def classifier_of(session: AsyncSession, tenant_id: uuid.UUID) -> Classifier:
+    """The tenant's legal classifier, for the languages its shop sells."""
+    tenant = await session.get(Tenant, tenant_id)
+    return classifier_for(
+        tenant_id,
+        tenant.settings if tenant else None,
+        shop_locales(tenant.source_locale, tenant.target_locales) if tenant else (),
+    )
+
+
+async def check_not_glossary_author(
+    session: AsyncSession, actor: Principal, locale: str, text: str | None
+) -> None:
+    """Machine output is nobody's, but a legal glossary target in it is its writer's words."""
+    if actor.member_id is None or not text:
+        return
+    target = await legal_target_written_by(
+        session, actor.tenant_id, actor.member_id, locale, text,
+        await classifier_of(session, actor.tenant_id),
+    )  # fmt: skip
+    if target is not None:
+        raise GlossaryFourEyes(params={"target": target})
+
+
 async def check_approver(session: AsyncSession, actor: Principal, segment: Segment) -> None:
     await check_reviewer(session, actor)
     if segment.last_edited_by is not None and segment.last_edited_by == actor.member_id:
         raise FourEyes()
+    if segment.legal:
+        await check_not_glossary_author(session, actor, segment.target_locale, segment.target_text)
 
 
 # --- segments -----------------------------------------------------------------------------
@@ -121,10 +163,14 @@ async def approve(
     actor: Principal,
     *,
     reviewed_text: str | None = None,
+    legal_needs_reviewed_text: bool = False,
 ) -> Segment:
-    """needs_review -> approved -> published, by a reviewer who did not write the text."""
+    """needs_review -> approved -> published, by a reviewer who did not write the text (and,
+    with ``legal_needs_reviewed_text``, who says which text they read when it is legal)."""
     segment = await _locked_segment(session, tenant_id, segment_id)
     await check_approver(session, actor, segment)
+    if reviewed_text is None and segment.legal and legal_needs_reviewed_text:
+        raise ReviewedTextRequired()
     if reviewed_text is not None and reviewed_text != segment.target_text:
         raise TargetChanged()
     transition(segment.status, Status.APPROVED)
@@ -269,12 +315,7 @@ async def edit(
                 )
             ]
         )
-    tenant = await session.get(Tenant, tenant_id)
-    classifier = classifier_for(
-        tenant_id,
-        tenant.settings if tenant else None,
-        shop_locales(tenant.source_locale, tenant.target_locales) if tenant else (),
-    )
+    classifier = await classifier_of(session, tenant_id)
     reason = classifier.reason(
         segment.field, segment.source_text, segment.source_locale, segment.target_locale,
         target_text,
@@ -332,14 +373,23 @@ class BulkItem:
 
 
 async def approve_many(
-    session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID], actor: Principal
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    ids: Sequence[uuid.UUID],
+    actor: Principal,
+    texts: Mapping[uuid.UUID, str] | None = None,
 ) -> list[BulkItem]:
-    """Each segment approved on its own terms (a savepoint each); refusals reported per item."""
+    """Each segment approved on its own terms (a savepoint each); refusals reported per item.
+    ``texts``: what the reviewer read, by id; a legal segment needs its text."""
     items: list[BulkItem] = []
+    texts = texts or {}
     for segment_id in dict.fromkeys(ids):
         try:
             async with session.begin_nested():
-                segment = await approve(session, tenant_id, segment_id, actor)
+                segment = await approve(
+                    session, tenant_id, segment_id, actor,
+                    reviewed_text=texts.get(segment_id), legal_needs_reviewed_text=True,
+                )  # fmt: skip
             items.append(BulkItem(segment_id, segment, None))
         except ProblemError as error:
             current = await session.scalar(

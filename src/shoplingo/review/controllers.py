@@ -198,7 +198,9 @@ class ReviewController(Controller):
         principal: Caller,
         data: JSONBody[BulkApproveIn],
     ) -> BulkApproveOut:
-        items = await approvals.approve_many(db_session, principal.tenant_id, data.ids, principal)
+        items = await approvals.approve_many(
+            db_session, principal.tenant_id, data.ids, principal, data.texts
+        )
         translator: Translator = request.app.state.translator
         language = translator.language_for(request.headers.get("accept-language"))
         out = [

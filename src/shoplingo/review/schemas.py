@@ -60,6 +60,9 @@ class EditIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class BulkApproveIn(msgspec.Struct, forbid_unknown_fields=True):
     ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=500)]
+    # the text the reviewer read, by id: an item whose text changed since is refused
+    # (target_changed); a legal item is approved in bulk only with the text it was read as
+    texts: dict[uuid.UUID, TargetText] = {}
 
 
 class BulkItemOut(msgspec.Struct):

@@ -25,10 +25,12 @@ from shoplingo.core.jobs import create_job
 from shoplingo.core.language import Detected, detect_language, language_of
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale
 from shoplingo.core.pagination import keyset_page
+from shoplingo.legal.classifier import classifier_for, shop_locales
 from shoplingo.models import Conversation, Job, Message, Product, ReplyDraft
 from shoplingo.settings import Settings
 from shoplingo.support.errors import (
     ConversationExists,
+    LegalTextNeedsApproval,
     blank,
     checked_locale,
     conversation_not_found,
@@ -250,6 +252,8 @@ async def add_message(
     if not text:
         raise ValidationFailed(errors=[blank("text")])
     conversation = await get_conversation(session, tenant_id, conversation_id, lock=True)
+    if data.author == "agent":
+        await _refuse_legal_text(session, conversation, text)
     if data.author == "customer" and conversation.customer_locale_origin == "fallback":
         language = decide_language(
             text, None, conversation.customer_locale, settings.support_detection_min_confidence
@@ -266,6 +270,30 @@ async def add_message(
     )  # fmt: skip
     await _queue_translation(session, queue, settings, message)
     return message
+
+
+async def _refuse_legal_text(session: AsyncSession, conversation: Conversation, text: str) -> None:
+    """An agent's message goes to the customer as it is (or translated): legal text in it goes
+    through a reply draft instead, which a second person approves."""
+    tenant = await get_tenant(session, conversation.tenant_id)
+    classifier = classifier_for(
+        tenant.id, tenant.settings, shop_locales(tenant.source_locale, tenant.target_locales)
+    )
+    reason = classifier.reason(
+        "reply", text, conversation.agent_locale, conversation.customer_locale
+    )
+    if reason is not None:
+        raise LegalTextNeedsApproval(
+            params={"reason": reason, "id": conversation.id},
+            errors=[
+                FieldError(
+                    field="text",
+                    code="legal_text",
+                    message=N_("Legal text ({reason}) needs a reviewer's approval."),
+                    params={"reason": reason},
+                )
+            ],
+        )
 
 
 async def retry_message_translation(

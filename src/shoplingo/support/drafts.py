@@ -24,7 +24,12 @@ from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import create_job
 from shoplingo.core.text import text_sha256
 from shoplingo.models import Job, Message, ReplyDraft
-from shoplingo.review.approvals import IntegrationKeyCannotEditLegal, TargetChanged, check_reviewer
+from shoplingo.review.approvals import (
+    IntegrationKeyCannotEditLegal,
+    TargetChanged,
+    check_not_glossary_author,
+    check_reviewer,
+)
 from shoplingo.settings import Settings
 from shoplingo.support.conversations import get_conversation
 from shoplingo.support.errors import DraftFourEyes, blank, draft_not_found
@@ -236,6 +241,7 @@ async def approve_draft(
     await check_reviewer(session, actor)
     if actor.member_id in (draft.requested_by, draft.edited_by):
         raise DraftFourEyes()
+    await check_not_glossary_author(session, actor, draft.customer_locale, draft.customer_text)
     approved = transition(draft.status, DraftChange.APPROVE)
     if reviewed_text is not None and reviewed_text != draft.customer_text:
         raise TargetChanged()

@@ -50,6 +50,15 @@ class ConversationExists(Conflict):
     )
 
 
+class LegalTextNeedsApproval(Conflict):
+    code = "legal_text_needs_approval"
+    message = N_(
+        "This message reads as legal text ({reason}): ask for a reply draft "
+        "(POST /v1/support/conversations/{id}/drafts with your text as instructions), which a "
+        "reviewer approves before the customer gets it."
+    )
+
+
 class DraftFourEyes(FourEyes):
     message = N_("You asked for or edited this reply: another reviewer has to approve it.")
 

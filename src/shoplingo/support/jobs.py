@@ -71,9 +71,15 @@ async def _translate(
 # --- a message's translation for the other side ----------------------------------------------
 
 MESSAGE = """
-SELECT id, text, locale, translated_locale, translation_status FROM messages
+SELECT id, author, text, locale, translated_locale, translation_status FROM messages
 WHERE tenant_id = $1 AND id = $2
 """
+# an agent's message is refused when it reads as legal (support.conversations); its
+# translation is held when the model wrote a claim into it
+LEGAL_TRANSLATION = (
+    "the translation reads as legal text ({reason}): it was not sent; ask for a reply draft, "
+    "which a reviewer approves"
+)
 SAVE_MESSAGE = f"""
 UPDATE messages SET translation_status = $3, translated_text = $4, translation_error = $5,
     updated_at = now()
@@ -102,12 +108,17 @@ async def translate_message(ctx: dict[str, Any], tenant_id: str, job_id: str) ->
                 terms=qa.glossary.provider_terms(text, target),
             ),
         )
-        status = TranslationStatus.TRANSLATED
+        status, translated, error = TranslationStatus.TRANSLATED, result.text, result.reason
         if result.status != "ok":
             status = TranslationStatus(result.status)  # the provider's failed or blocked
-        await raw.execute(
-            SAVE_MESSAGE, tid, message["id"], status.value, result.text, result.reason
-        )
+        elif message["author"] == "agent" and (
+            reason := await _legal_reason(
+                raw, tid, text, message["locale"], target, result.text or ""
+            )
+        ):
+            status, translated = TranslationStatus.BLOCKED, None
+            error = LEGAL_TRANSLATION.format(reason=reason)
+        await raw.execute(SAVE_MESSAGE, tid, message["id"], status.value, translated, error)
         return status.value
 
     async def give_up(raw: Any, params: dict[str, Any], reason: str) -> None:
@@ -117,6 +128,19 @@ async def translate_message(ctx: dict[str, Any], tenant_id: str, job_id: str) ->
         )  # fmt: skip
 
     return await run_tracked(ctx, tenant_id, job_id, work, give_up)
+
+
+async def _legal_reason(
+    raw: Any, tenant_id: uuid.UUID, text: str, locale: str, target: str, translated: str
+) -> str | None:
+    """Why a reply (the agent's text and the customer's) is legal, by the shop's rules."""
+    tenant = await raw.fetchrow(TENANT, tenant_id)
+    classifier = classifier_for(
+        tenant_id,
+        jsonb_value(tenant["settings"]) if tenant else None,
+        shop_locales(tenant["source_locale"], tenant["target_locales"]) if tenant else (),
+    )
+    return classifier.reason("reply", text, locale, target, translated)
 
 
 # --- a reply draft --------------------------------------------------------------------------
@@ -318,15 +342,9 @@ async def draft_reply(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
         if result.status != "ok" or result.text is None:
             # the provider's failed or blocked
             return await save(DraftStatus(result.status), result.reason)
-        tenant = await raw.fetchrow(TENANT, tid)
-        classifier = classifier_for(
-            tid,
-            jsonb_value(tenant["settings"]) if tenant else None,
-            shop_locales(tenant["source_locale"], tenant["target_locales"]) if tenant else (),
-        )
         # the agent's text and the customer's, each with both languages' rules
-        reason = classifier.reason(
-            "reply", agent_text, draft["agent_locale"], draft["customer_locale"], result.text
+        reason = await _legal_reason(
+            raw, tid, agent_text, draft["agent_locale"], draft["customer_locale"], result.text
         ) or await raw.fetchval(LEGAL_GROUNDING, tid, draft_id)
         held = reason is not None or blocking(issues)
         status = DraftStatus.NEEDS_APPROVAL if held else DraftStatus.READY

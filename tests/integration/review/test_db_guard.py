@@ -489,3 +489,33 @@ def test_upgrading_sends_rows_that_break_the_rules_back_to_review(scratch_url: s
     }
     assert state["drafts"] == {draft: ("needs_approval", None)}
     assert state["hashes"] == [text_sha256("Zwei Jahre.")]
+
+
+async def test_clearing_the_legal_mark_past_the_service_is_in_the_audit_log(
+    client: Client, shop: Shop
+) -> None:
+    """What counts as legal is the service's to say (its rules), so the database cannot refuse
+    an UPDATE that marks legal text not legal; it records every such clearing instead, with
+    who ran it, in the audit log the owner reads."""
+    warranty = (await segments(client, shop))["legal.warranty"]
+    dsn = asyncpg_dsn(shop.settings.database_url)
+    await run_in_one_transaction(
+        dsn,
+        [
+            "SET LOCAL application_name = 'psql'",
+            "UPDATE segments SET legal = false, legal_reason = NULL "
+            f"WHERE tenant_id = {literal(shop.tenant.id)} "
+            f"AND id = {literal(uuid.UUID(warranty['id']))}",
+        ],
+    )
+    response = await client.get(
+        "/v1/audit", params={"action": "segment.legal_cleared"}, headers=shop.owner.headers
+    )
+    assert response.status_code == 200, response.text
+    [entry] = response.json()["items"]
+    assert entry["entity_id"] == warranty["id"]
+    assert entry["before"]["legal"] is True
+    assert entry["before"]["legal_reason"] == warranty["legal_reason"]
+    assert entry["after"]["legal"] is False
+    assert entry["after"]["database_user"] == "postgres"
+    assert entry["after"]["application_name"] == "psql"

@@ -385,9 +385,24 @@ async def test_bulk_approval_reports_each_item(client: Client, shop: Shop) -> No
     assert (await edit(client, shop.rita, safety["id"], "Von Feuer fernhalten.")).status_code == 200
     missing = str(uuid.uuid4())
 
+    # legal text is approved in bulk only with the text the reviewer read
+    by_ids = await client.post(
+        "/v1/reviews/approve", json={"ids": [warranty["id"]]}, headers=shop.rita.headers
+    )
+    assert by_ids.status_code == 200, by_ids.text
+    [refused] = by_ids.json()["items"]
+    assert (refused["approved"], refused["code"], refused["http_status"]) == (
+        False,
+        "reviewed_text_required",
+        422,
+    )
+
     response = await client.post(
         "/v1/reviews/approve",
-        json={"ids": [warranty["id"], safety["id"], title["id"], missing]},
+        json={
+            "ids": [warranty["id"], safety["id"], title["id"], missing],
+            "texts": {warranty["id"]: warranty["target_text"]},
+        },
         headers={**shop.rita.headers, "Accept-Language": "de"},
     )
     assert response.status_code == 200, response.text

@@ -23,8 +23,15 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.fixtures.fake_llm import model_answers
 from tests.fixtures.review import Shop, segments, translate
-from tests.fixtures.shopper_reads import READS, ShopperReads, customer_sees, watching
+from tests.fixtures.shopper_reads import (
+    READS,
+    ShopperReads,
+    customer_receives,
+    customer_sees,
+    watching,
+)
 from tests.fixtures.support import COMPLAINT, Desk, open_desk, read_draft, request_draft
 from tests.fixtures.tenants import Person
 
@@ -63,6 +70,8 @@ class Exposure:
     sku: str | None = None
     # (conversation id, draft id) of a reply the customer must not get
     reply: tuple[str, str] | None = None
+    # a conversation whose agent messages must not bring the text to the customer
+    conversation: str | None = None
 
 
 @dataclass
@@ -299,6 +308,55 @@ async def a_storefront_key_approves_in_bulk(scene: Scene) -> Exposure:
     return Exposure(warranty["target_text"], sku="TEE")
 
 
+async def an_editor_swaps_legal_text_under_a_reviewer_s_bulk_approval(scene: Scene) -> Exposure:
+    """Rita read the warranty in the queue; Eddie changes it before she approves the page in
+    bulk: what she approves must be what she read."""
+    warranty = await scene.segment("legal.warranty")
+    read = await scene.edit(scene.shop.eddie, warranty["id"], "Zwei Jahre Garantie.")
+    swapped = "Zwei Jahre Garantie. Jede Haftung für Folgeschäden ist ausgeschlossen."
+    await scene.edit(scene.shop.eddie, warranty["id"], swapped)
+    for step, body in (
+        ("Rita approves the page in bulk by ids", {"ids": [warranty["id"]]}),
+        (
+            "Rita approves the page in bulk with the text she read",
+            {"ids": [warranty["id"]], "texts": {warranty["id"]: read["target_text"]}},
+        ),
+    ):
+        answer = await scene.client.post(
+            "/v1/reviews/approve", json=body, headers=scene.shop.rita.headers
+        )
+        assert answer.status_code == 200, answer.text
+        if answer.json()["approved"]:
+            scene.let_through.append(f"{step}: approved")
+    return Exposure(swapped, sku="TEE")
+
+
+async def the_glossary_author_approves_the_claim_their_term_put_in(scene: Scene) -> Exposure:
+    """Machine output counts as no one's, but a glossary target is someone's words: the owner
+    writes a claim into the German target of "mug", then approves the translation it lands in."""
+    claim = "Becher mit 10 Jahren Garantie"
+    term = await scene.client.post(
+        "/v1/glossary/terms",
+        json={"term": "mug", "kind": "translate", "targets": {"de": {"text": claim}}},
+        headers=scene.owner.headers,
+    )
+    assert term.status_code == 201, term.text
+    created = await scene.client.put(
+        "/v1/products/MUG", json={**HARMLESS, "title": "Stoneware mug"}, headers=scene.owner.headers
+    )
+    assert created.status_code == 201, created.text
+    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="MUG")
+    title = await scene.segment("title", sku="MUG")
+    scene.must_hold("the title the glossary target went into", title)
+    scene.must_refuse(
+        "the glossary term's author approves the title",
+        await scene.approve(scene.owner, title["id"]),
+        403,
+        "four_eyes",
+    )
+    return Exposure(claim, sku="MUG")
+
+
 # --- what counts as legal -------------------------------------------------------------------
 
 
@@ -307,6 +365,16 @@ async def an_editor_writes_claims_into_a_harmless_german_title(scene: Scene) -> 
     edited = await scene.edit(scene.shop.eddie, title["id"], CLAIMS)
     scene.must_hold("Eddie's German title", edited)
     return Exposure(CLAIMS, sku="TEE")
+
+
+def an_editor_writes_into_the_german_title(text: str) -> Run:
+    async def run(scene: Scene) -> Exposure:
+        title = await scene.segment("title")
+        edited = await scene.edit(scene.shop.eddie, title["id"], text)
+        scene.must_hold("Eddie's German title", edited)
+        return Exposure(text, sku="TEE")
+
+    return run
 
 
 def evasion(field_name: str, **product: Any) -> Run:
@@ -385,6 +453,57 @@ async def sql_marks_a_legal_reply_sent(scene: Scene) -> Exposure:
 
 # --- support replies ------------------------------------------------------------------------
 
+AGENT_CLAIM = "You get a full refund and a two-year warranty on the shoes."
+
+
+async def _conversation(scene: Scene, desk: Desk) -> str:
+    conversation = await scene.client.post(
+        "/v1/support/conversations",
+        json={
+            "external_id": f"ticket-{uuid.uuid4().hex[:8]}",
+            "customer_message": COMPLAINT,
+            "agent_locale": "en-US",
+            "skus": ["RUN-42"],
+        },
+        headers=desk.anna.headers,
+    )
+    assert conversation.status_code == 201, conversation.text
+    return str(conversation.json()["id"])
+
+
+def an_agent_writes_legal_text_as_a_plain_message(text: str) -> Run:
+    """Legal text as a message of its own, not as a reply draft that waits for approval."""
+
+    async def run(scene: Scene) -> Exposure:
+        desk = await scene.desk()
+        conversation_id = await _conversation(scene, desk)
+        posted = await scene.client.post(
+            f"/v1/support/conversations/{conversation_id}/messages",
+            json={"author": "agent", "text": text},
+            headers=desk.anna.headers,
+        )
+        scene.must_refuse("the agent's message", posted, 409, "legal_text_needs_approval")
+        await desk.drain()
+        return Exposure("", conversation=conversation_id)
+
+    return run
+
+
+async def the_model_translates_a_harmless_agent_message_into_a_claim(scene: Scene) -> Exposure:
+    desk = await scene.desk()
+    conversation_id = await _conversation(scene, desk)
+    harmless = "Your parcel ships today."
+    claim = "Ihr Paket kommt heute. Sie erhalten 10 Jahre Garantie und volle Rückerstattung."
+    async with model_answers(scene.fake_llm, {harmless: claim}):
+        posted = await scene.client.post(
+            f"/v1/support/conversations/{conversation_id}/messages",
+            json={"author": "agent", "text": harmless},
+            headers=desk.anna.headers,
+        )
+        assert posted.status_code == 201, posted.text
+        await desk.drain()
+    return Exposure(claim, conversation=conversation_id)
+
 
 async def an_agent_sends_an_unapproved_legal_reply(scene: Scene) -> Exposure:
     # the customer read (customer_sees) makes the agent's send
@@ -426,6 +545,10 @@ ATTACKS = [
     Attack("an integration key approves, one and in bulk",
            an_integration_key_approves_one_and_in_bulk),
     Attack("a storefront:read key approves in bulk", a_storefront_key_approves_in_bulk),
+    Attack("an editor swaps legal text under a reviewer's bulk approval",
+           an_editor_swaps_legal_text_under_a_reviewer_s_bulk_approval),
+    Attack("the author of a glossary target approves the claim it put in a title",
+           the_glossary_author_approves_the_claim_their_term_put_in),
     Attack("claims written into a harmless German title",
            an_editor_writes_claims_into_a_harmless_german_title),
     Attack("evasion: soft hyphen", evasion("title", title="Two-year warr\u00adanty")),
@@ -443,6 +566,21 @@ ATTACKS = [
            evasion("title", title="Unsuitable for children under three years")),
     Attack("evasion: reimbursement", evasion("title", title="Full reimbursement within 14 days")),
     Attack("evasion: 'warrantied'", evasion("title", title="Warrantied for life")),
+    Attack("evasion: a Cyrillic letter inside 'warranty'",
+           evasion("title", title="Lifetime w\u0430rranty")),
+    Attack("evasion: Latin small capitals",
+           evasion("title", title="\u1d21\u1d00\u0280\u0280\u1d00\u0274\u1d1b\u028f for life")),
+    Attack("evasion: combining low line under every letter",
+           evasion("title", title="".join(c + "\u0332" for c in "warranty") + " for life")),
+    Attack("evasion: a Greek alpha inside 'Garantie'",
+           an_editor_writes_into_the_german_title("10 Jahre G\u03b1rantie")
+           ),
+    Attack("evasion: a Cyrillic letter inside 'Garantie' by the editor",
+           an_editor_writes_into_the_german_title("Gar\u0430ntie: zehn Jahre")),
+    Attack("evasion: Russian warranty in an en-US product",
+           evasion("title", title="Гарантия 2 года на все кружки")),
+    Attack("evasion: Russian warranty with a Latin 'a' inside",
+           evasion("title", title="Гар\u0061нтия 2 года")),
     Attack("evasion: allergen cross-contact",
            evasion("title", title="Made in a facility that processes peanuts")),
     Attack("evasion: zero-size image inside a word",
@@ -461,6 +599,13 @@ ATTACKS = [
     Attack("sql: publish held legal text with approved_at only", sql_publishes_held_legal_text),
     Attack("sql: swap the text of approved legal text", sql_swaps_the_text_of_approved_legal_text),
     Attack("sql: mark a legal reply sent with approved_at only", sql_marks_a_legal_reply_sent),
+    Attack("support: an agent writes a refund promise as a plain message",
+           an_agent_writes_legal_text_as_a_plain_message(AGENT_CLAIM)),
+    Attack("support: an agent's plain message with a Cyrillic letter in 'refund'",
+           an_agent_writes_legal_text_as_a_plain_message(
+               "We give you a full r\u0435fund, no questions asked.")),
+    Attack("support: the model translates a harmless agent message into a claim",
+           the_model_translates_a_harmless_agent_message_into_a_claim),
     Attack("support: an agent sends an unapproved legal reply",
            an_agent_sends_an_unapproved_legal_reply),
     Attack("support: the requester approves with a key minted for a reviewer",
@@ -481,6 +626,11 @@ async def exposed(reads: ShopperReads, scene: Scene, target: Exposure) -> list[s
             showing.append("support send went through")
         if customer.shows(target.text):
             showing.append("the customer's conversation")
+    if target.conversation is not None:
+        agent = (await scene.desk()).anna
+        received = await customer_receives(scene.client, agent, target.conversation)
+        if received and (not target.text or any(target.text in t for t in received)):
+            showing.append(f"the customer received the agent's message: {received}")
     return showing
 
 

@@ -13,7 +13,7 @@ from shoplingo.legal.defaults import DefaultRule, defaults
 from shoplingo.legal.normalize import normalize
 
 RULES = defaults().rules
-LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ja", "zh", "ko", "ar")
+LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ja", "zh", "ko", "ar", "ru")
 MAX_PATTERN = 300
 
 

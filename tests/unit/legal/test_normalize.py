@@ -35,6 +35,14 @@ from shoplingo.legal.normalize import _INVISIBLE, normalize
         ("Attention\u00a0: chaud", "Attention : chaud"),  # no-break space
         ("  many \n\t spaces  ", "many spaces"),
         ("ضـمـان", "ضمان"),  # Arabic tatweel
+        ("Lifetime w\u0430rranty", "Lifetime warranty"),  # a Cyrillic a in a Latin word
+        ("10 Jahre G\u03b1rantie", "10 Jahre Garantie"),  # a Greek alpha
+        ("\u0413\u0430\u0440a\u043d\u0442\u0438\u044f", "Гарантия"),  # a Latin a in Russian
+        ("\u1d21\u1d00\u0280\u0280\u1d00\u0274\u1d1b\u028f", "warranty"),  # small capitals
+        ("w\u0332a\u0332r\u0332r\u0332", "warr"),  # a combining low line under each letter
+        ("Ru\u0308ckgabe", "Rückgabe"),  # a decomposed umlaut keeps its letter
+        ("Москва и iPhone", "Москва и iPhone"),  # words in one script each stay as they are
+        ("Δέκα χρόνια", "Δέκα χρόνια"),  # Greek stays Greek
         ("plain text stays", "plain text stays"),
         ("3 < 4 and 5 > 2", "3 < 4 and 5 > 2"),  # not a tag
     ],

@@ -31,6 +31,10 @@ SHOP = shop_locales("en-US", ["de-DE", "fr-FR"])
         # a language the shop does not sell is not read
         ("Soft toy", "fr-FR", "Peligro de asfixia.", SHOP, None),
         ("Soft toy", "fr-FR", "Peligro de asfixia.", (*SHOP, "es-ES"), "translation: choking (es)"),
+        # a script that names its language is read with that language's rules, sold or not
+        ("Гарантия 2 года", "fr-FR", None, SHOP, "content: warranty (ru)"),
+        ("Soft toy", "fr-FR", "보증 기간 2년", SHOP, "translation: warranty (ko)"),
+        ("Soft toy", "fr-FR", "Peluche (Москва)", SHOP, None),
         # an honest text stays honest
         ("Soft toy", "fr-FR", "Peluche douce", SHOP, None),
     ],
