@@ -2,7 +2,7 @@
 
 Run from the project root: ``uv run python bench/legal_bench.py`` (or ``make bench-legal``).
 Texts are the real catalog files' cells (titles, descriptions HTML, options; English) plus short
-product texts in de, fr, es, zh and ja, cycled to ``--texts`` (default 200,000), each
+product texts in de, fr, es, zh, ja and ru, cycled to ``--texts`` (default 200,000), each
 classified by field and content with the default rules (compiled once, as per tenant rules
 version). Prints texts/s, microseconds per text, and the share found legal; then the same texts
 as segments into de-DE classified on both sides (source with the source and German rules,
@@ -32,6 +32,8 @@ OTHERS = [
     ("zh-CN", "本产品享受两年保修。"),
     ("ja-JP", "やわらかいオーガニックコットンのTシャツです。"),
     ("ja-JP", "3歳未満のお子様には与えないでください。"),
+    ("ru-RU", "Мягкая хлопковая футболка, машинная стирка при 30 градусах."),
+    ("ru-RU", "Гарантия 2 года."),
 ]
 
 
