@@ -4,7 +4,8 @@
                                                \\-> needs_review       (legal, or QA error)
     needs_review -> approved -> published;  needs_review -> rejected -> queued
     needs_review -> queued (translated again: held for a glossary/QA issue, on request)
-    needs_review -> published (a re-check: the rule that held it is gone; never legal text)
+    needs_review -> published (only a re-check, after_recheck: the rule that held it is gone;
+        never legal text; transition() itself refuses it)
     any -> stale (source changed: approval void) -> queued
     translating -> failed (retries exhausted) | blocked (moderation refusal: never retried)
     human edit of needs_review | published | failed | blocked -> needs_review (legal, or QA
@@ -44,9 +45,9 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     # back to queued when the worker holding it died (its claim expired)
     S.TRANSLATING: frozenset({S.MACHINE_TRANSLATED, S.FAILED, S.BLOCKED, S.QUEUED, S.STALE}),
     S.MACHINE_TRANSLATED: frozenset({S.PUBLISHED, S.NEEDS_REVIEW, S.STALE}),
-    # queued: translated again on request; published: released by a re-check when nothing
-    # holds it any more (legal text never: transition() refuses it)
-    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.STALE, S.QUEUED, S.PUBLISHED}),
+    # queued: translated again on request. Never straight to published: only a re-check
+    # releases held non-legal text (after_recheck), nothing else may
+    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.STALE, S.QUEUED}),
     S.APPROVED: frozenset({S.PUBLISHED, S.STALE}),
     S.REJECTED: frozenset({S.QUEUED, S.STALE}),
     S.PUBLISHED: frozenset({S.STALE, S.NEEDS_REVIEW}),
@@ -116,7 +117,7 @@ def after_recheck(current: str, *, legal: bool, blocking_issues: bool, approved:
     if status is S.PUBLISHED and (blocking_issues or (legal and not approved)):
         return transition(current, S.NEEDS_REVIEW)
     if status is S.NEEDS_REVIEW and not legal and not blocking_issues:
-        return transition(current, S.PUBLISHED, legal=legal)
+        return S.PUBLISHED  # the one way from needs_review to published without an approval
     return status
 
 

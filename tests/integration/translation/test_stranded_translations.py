@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from shoplingo.settings import Settings
 from shoplingo.storefront.cache import asyncpg_dsn
 from tests.fixtures.queue import drain_queue
+from tests.fixtures.storefront import synced
 from tests.fixtures.tenants import TenantCtx
 from tests.fixtures.translation import run_translation, translated_segments
 
@@ -45,6 +46,24 @@ def _errors(segment: dict[str, Any]) -> list[tuple[str, Any]]:
         for i in segment["issues"]
         if i["severity"] == "error"
     )
+
+
+async def _shopper_title(client: Client, tenant: TenantCtx) -> Any:
+    """The TEE title a storefront plugin gets in de-DE (a publishable key)."""
+    created = await client.post(
+        "/v1/keys",
+        json={"name": "plugin", "scopes": ["storefront:read"], "publishable": True},
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201, created.text
+    await synced(client, feed=False)  # product reads only: no need to wait for the feed
+    response = await client.get(
+        "/v1/storefront/products/TEE",
+        params={"locale": "de-DE"},
+        headers={"Authorization": f"Bearer {created.json()['key']}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["title"]
 
 
 async def _lock_waiters(raw: asyncpg.Connection) -> int:
@@ -171,6 +190,8 @@ async def test_a_recheck_releases_what_only_a_removed_glossary_term_held(
     await drain_queue(llm_settings)
     held = (await translated_segments(client, tenant, "TEE", "de-DE"))["product:title"]
     assert held["status"] == "needs_review"
+    # shoppers get the source text meanwhile
+    assert (await _shopper_title(client, tenant))["value"] == SHIRT["title"]
 
     response = await client.delete(f"/v1/glossary/terms/{term_id}", headers=tenant.headers)
     assert response.status_code == 204, response.text
@@ -182,6 +203,7 @@ async def test_a_recheck_releases_what_only_a_removed_glossary_term_held(
     assert title["target_text"] == held["target_text"]
     assert _errors(title) == []
     assert title["served_origin"] == "translation"
+    assert (await _shopper_title(client, tenant))["value"] == held["target_text"]
     # legal text stays held: only a reviewer publishes it
     assert after["product:legal.warranty"]["status"] == "needs_review"
     recheck = (await client.get("/v1/glossary", headers=tenant.headers)).json()["recheck"]

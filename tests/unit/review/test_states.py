@@ -18,9 +18,7 @@ S = Status
         (S.MACHINE_TRANSLATED, S.PUBLISHED, False, None),
         (S.MACHINE_TRANSLATED, S.PUBLISHED, True, "approval_required"),
         (S.MACHINE_TRANSLATED, S.NEEDS_REVIEW, True, None),
-        # a re-check releases held non-legal text; legal text only through an approval
-        (S.NEEDS_REVIEW, S.PUBLISHED, True, "approval_required"),
-        (S.NEEDS_REVIEW, S.PUBLISHED, False, None),
+        (S.NEEDS_REVIEW, S.PUBLISHED, True, "invalid_transition"),
         (S.NEEDS_REVIEW, S.QUEUED, True, None),  # translated again on request
         (S.NEEDS_REVIEW, S.APPROVED, True, None),
         (S.NEEDS_REVIEW, S.REJECTED, True, None),
