@@ -27,6 +27,7 @@ from shoplingo.core.logging import configure_logging
 from shoplingo.core.queue import create_queue
 from shoplingo.core.ratelimit import ApiRateLimitMiddleware, RateLimiter
 from shoplingo.glossary.controllers import GlossaryController
+from shoplingo.review.bulk_controllers import ReviewBulkController
 from shoplingo.review.controllers import (
     AuditController,
     LegalRulesController,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GlossaryController,
             QaController,
             ReviewController,
+            ReviewBulkController,
             LegalRulesController,
             AuditController,
             StorefrontController,

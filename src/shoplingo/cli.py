@@ -178,6 +178,55 @@ def import_file(
         raise SystemExit(1)
 
 
+@main.command("translate")
+@click.option("--locales", required=True, help="target locales, comma separated: de-DE,fr-FR")
+@click.option("--skus", default=None, help="comma separated (default: --all)")
+@click.option("--all", "all_products", is_flag=True, help="every product")
+@click.option("--changed-since", default=None, help="products changed after this ISO instant")
+@click.option("--fields", default=None, help="comma separated (default: every field)")
+@click.option(
+    "--retranslate-held",
+    is_flag=True,
+    help="also translate again the texts a glossary or QA error holds for review",
+)
+@click.option("--wait/--no-wait", default=True, help="follow the job until it ends")
+@click.option("--api-url", envvar="SHOPLINGO_API_URL", default=None, help="default: local API")
+@click.option("--key", envvar="SHOPLINGO_API_KEY", required=True, help="or SHOPLINGO_API_KEY")
+def translate(
+    locales: str,
+    skus: str | None,
+    all_products: bool,
+    changed_since: str | None,
+    fields: str | None,
+    retranslate_held: bool,
+    wait: bool,
+    api_url: str | None,
+    key: str,
+) -> None:
+    """Start a translation job and show its progress until it is done."""
+    from shoplingo.translation.client import start_and_follow
+
+    def split(value: str) -> list[str]:
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    settings = get_settings()
+    url = api_url or f"http://{settings.host}:{settings.port}"
+    body: dict[str, object] = {
+        "target_locales": split(locales),
+        "retranslate_held": retranslate_held,
+        # the API refuses a choice of none or several (skus, all, changed_since)
+        "all": all_products or (skus is None and changed_since is None),
+    }
+    if skus is not None:
+        body["skus"] = split(skus)
+    if changed_since is not None:
+        body["changed_since"] = changed_since
+    if fields is not None:
+        body["fields"] = split(fields)
+    if not start_and_follow(console, url, key, body, wait=wait):
+        raise SystemExit(1)
+
+
 @main.group()
 def tenants() -> None:
     """Manage tenants."""

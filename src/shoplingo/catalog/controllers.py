@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, delete, get, patch, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from shoplingo.catalog import service
+from shoplingo.catalog import bulk, service
 from shoplingo.catalog.money import format_price
 from shoplingo.catalog.schemas import (
+    BulkDeleteIn,
+    BulkDeleteItemOut,
+    BulkDeleteOut,
     OptionValue,
     ProductIn,
     ProductOut,
@@ -19,6 +22,7 @@ from shoplingo.catalog.schemas import (
 )
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
+from shoplingo.core.i18n import Translator
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.models import Product
 from shoplingo.settings import Settings
@@ -130,3 +134,43 @@ class ProductController(Controller):
         sku: FromPath[str],
     ) -> None:
         await service.delete_product(db_session, principal.tenant_id, sku)
+
+    @post(
+        "/bulk-delete",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        status_code=200,
+        summary="Delete (soft) a list of SKUs or every product a filter matches; each reported",
+    )
+    async def bulk_delete(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        data: JSONBody[BulkDeleteIn],
+    ) -> BulkDeleteOut:
+        wanted = bulk.ProductFilter(**msgspec.structs.asdict(data.filter)) if data.filter else None
+        bulk.check_selection(data.skus, wanted)
+        more = False
+        if data.skus is not None:
+            items = await bulk.delete_skus(db_session, principal.tenant_id, data.skus, principal)
+        else:
+            assert wanted is not None
+            items, more = await bulk.delete_matching(
+                db_session, principal.tenant_id, wanted, principal, limit=data.limit
+            )
+        translator: Translator = request.app.state.translator
+        language = translator.language_for(request.headers.get("accept-language"))
+        out = [
+            BulkDeleteItemOut(
+                sku=item.sku,
+                deleted=item.deleted,
+                http_status=item.error.status_code if item.error else None,
+                code=item.error.code if item.error else None,
+                detail=translator.translate(language, item.error.message, item.error.params)
+                if item.error
+                else None,
+            )
+            for item in items
+        ]
+        deleted = sum(1 for item in out if item.deleted)
+        return BulkDeleteOut(deleted=deleted, refused=len(out) - deleted, more=more, items=out)

@@ -84,3 +84,38 @@ class ProductOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+
+
+class ProductFilterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Which products a bulk delete takes (all of the given criteria; at least one)."""
+
+    sku_prefix: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    vendor: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    tag: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    # only products last changed before this instant
+    updated_before: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
+
+
+class BulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
+    # exactly one of skus and filter
+    skus: Annotated[list[str], msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    filter: ProductFilterIn | None = None
+    # filter: at most this many products a call (oldest first); "more" says there are others
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
+
+
+class BulkDeleteItemOut(msgspec.Struct):
+    sku: str
+    deleted: bool
+    # why not: the code and detail a single DELETE would have answered with
+    http_status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class BulkDeleteOut(msgspec.Struct):
+    deleted: int
+    refused: int
+    # the filter matched more products than the limit took: call again
+    more: bool
+    items: list[BulkDeleteItemOut]

@@ -14,8 +14,11 @@ from shoplingo.core.errors import FieldError, ValidationFailed
 from shoplingo.core.i18n import N_, Translator
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
-from shoplingo.glossary import exchange, service
+from shoplingo.glossary import bulk, exchange, service
 from shoplingo.glossary.schemas import (
+    BulkDeleteIn,
+    BulkDeleteItemOut,
+    BulkDeleteOut,
     GlossaryOut,
     ImportReport,
     ImportRowErrorOut,
@@ -141,6 +144,51 @@ class GlossaryController(Controller):
         term_id: FromPath[uuid.UUID],
     ) -> None:
         await service.delete_term(_change(request, db_session, settings, principal), term_id)
+
+    @post(
+        "/terms/bulk-delete",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        status_code=200,
+        summary="Delete many terms (by ids or a filter); each reported, one new version",
+    )
+    async def bulk_delete_terms(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[BulkDeleteIn],
+    ) -> BulkDeleteOut:
+        wanted = bulk.TermFilter(kind=data.filter.kind, q=data.filter.q) if data.filter else None
+        bulk.check_selection(data.ids, wanted)
+        change = _change(request, db_session, settings, principal)
+        if data.ids is not None:
+            outcome = await bulk.delete_ids(change, data.ids)
+        else:
+            assert wanted is not None
+            outcome = await bulk.delete_matching(change, wanted, limit=data.limit)
+        translator: Translator = request.app.state.translator
+        language = translator.language_for(request.headers.get("accept-language"))
+        items = [
+            BulkDeleteItemOut(
+                id=item.id,
+                deleted=item.error is None,
+                http_status=item.error.status_code if item.error else None,
+                code=item.error.code if item.error else None,
+                detail=translator.translate(language, item.error.message, item.error.params)
+                if item.error
+                else None,
+            )
+            for item in outcome.items
+        ]
+        deleted = sum(1 for item in items if item.deleted)
+        return BulkDeleteOut(
+            version=outcome.version,
+            deleted=deleted,
+            refused=len(items) - deleted,
+            more=outcome.more,
+            items=items,
+        )
 
     @post(
         "/import",

@@ -65,3 +65,37 @@ class ImportReport(msgspec.Struct, kw_only=True):
     unchanged: int
     failed: int
     errors: list[ImportRowErrorOut]
+
+
+class TermFilterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Which terms a bulk delete takes (the listing's filters; at least one)."""
+
+    kind: Kind | None = None
+    # the term contains this (any case)
+    q: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+
+
+class BulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
+    # exactly one of ids and filter
+    ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=1000)] | None = None
+    filter: TermFilterIn | None = None
+    # filter: at most this many terms a call (oldest first); "more" says there are others
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1000
+
+
+class BulkDeleteItemOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    deleted: bool
+    # why not: the code and detail a single DELETE would have answered with
+    http_status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class BulkDeleteOut(msgspec.Struct, kw_only=True):
+    # the glossary version after the call (unchanged when nothing was deleted)
+    version: int
+    deleted: int
+    refused: int
+    more: bool
+    items: list[BulkDeleteItemOut]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,8 @@ class ReviewFilter:
     legal: bool | None = None
     locale: str | None = None
     issue: str | None = None
+    # only segments that did not change after this instant (what a reviewer saw then)
+    changed_before: datetime | None = None
 
 
 def _check_filter(review_filter: ReviewFilter) -> ReviewFilter:
@@ -58,6 +61,7 @@ def _check_filter(review_filter: ReviewFilter) -> ReviewFilter:
         legal=review_filter.legal,
         locale=locale,
         issue=review_filter.issue,
+        changed_before=review_filter.changed_before,
     )
 
 
@@ -84,6 +88,8 @@ async def list_reviews(
                 Segment.target_locale.startswith(wanted.locale + "-", autoescape=True),
             )
         )
+    if wanted.changed_before is not None:
+        query = query.where(Segment.updated_at <= wanted.changed_before)
     if wanted.issue is not None:
         # a check id ("placeholders", "glossary.keep") or a family of them ("glossary")
         query = query.where(

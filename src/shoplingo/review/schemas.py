@@ -82,6 +82,63 @@ class BulkApproveOut(msgspec.Struct):
     items: list[BulkItemOut]
 
 
+class ReviewFilterIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Which review items (segments waiting in needs_review) a bulk decision takes; the same
+    filters as the review queue listing. Empty: every item."""
+
+    # only legal (true) or non-legal (false) text
+    legal: bool | None = None
+    # target locale: "de" is every German, "de-DE" only that one
+    locale: str | None = None
+    # only items with an issue of this check ("glossary.keep") or family ("glossary")
+    issue: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+
+
+BulkLimit = Annotated[int, msgspec.Meta(ge=1, le=500)]
+
+
+class BulkApproveMatchingIn(msgspec.Struct, forbid_unknown_fields=True):
+    filter: ReviewFilterIn
+    # when you looked at these items: what changed after it is left for your next review
+    reviewed_at: Annotated[datetime, msgspec.Meta(tz=True)]
+    # at most this many items, oldest first
+    limit: BulkLimit = 100
+
+
+class BulkRejectMatchingIn(msgspec.Struct, forbid_unknown_fields=True):
+    filter: ReviewFilterIn
+    # what is wrong: each item is translated again following it
+    comment: Comment
+    limit: BulkLimit = 100
+
+
+class BulkRetranslateMatchingIn(msgspec.Struct, forbid_unknown_fields=True):
+    filter: ReviewFilterIn
+    limit: BulkLimit = 100
+
+
+class BulkOutcomeItemOut(msgspec.Struct):
+    id: uuid.UUID
+    # approved, rejected or queued to be translated again
+    done: bool
+    # the segment's status afterwards
+    status: Status | None
+    # why it was refused: the code and detail a single call would have answered with
+    http_status: int | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
+class BulkOutcomeOut(msgspec.Struct):
+    done: int
+    refused: int
+    # more items matched than the limit took: call again for the next ones
+    more: bool
+    items: list[BulkOutcomeItemOut]
+    # bulk-retranslate: the translation job that translates the items again
+    translation_job_id: uuid.UUID | None = None
+
+
 PatternName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 Language = Annotated[str, msgspec.Meta(pattern=r"^(\*|[a-z]{2,3})$")]
 

@@ -39,6 +39,7 @@ def job_out(job: Job, stats: runs.RunStats, models: list[usage.ModelUsage]) -> T
         status=status,
         target_locales=job.params["target_locales"],
         fields=job.params["fields"],
+        retranslate_held=bool(job.params.get("retranslate_held")),
         counts=stats.by_status,
         up_to_date=int(job.counts.get("up_to_date", 0)),
         preparing=preparing,
@@ -92,6 +93,7 @@ class TranslationJobController(Controller):
                 all=data.all,
                 changed_since=data.changed_since,
                 fields=data.fields,
+                retranslate_held=data.retranslate_held,
             ),
         )
         return Response(

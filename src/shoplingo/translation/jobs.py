@@ -20,7 +20,7 @@ from shoplingo.settings import Settings
 from shoplingo.translation import runs
 from shoplingo.translation.pipeline import finish_run, translate_run
 from shoplingo.translation.quality.service import load_context as load_qa_context
-from shoplingo.translation.states import Status, transition
+from shoplingo.translation.states import Status, after_recheck
 
 log = structlog.get_logger(__name__)
 
@@ -106,7 +106,9 @@ FROM segments WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3
 # new owner: the next re-check sees it
 RECHECK_SAVE = """
 UPDATE segments AS s SET status = r.status, legal = r.legal, legal_reason = r.legal_reason,
-    qa_issues = r.issues::jsonb, updated_at = now()
+    qa_issues = r.issues::jsonb, updated_at = now(),
+    published_at = CASE WHEN r.status = 'published' AND s.status <> 'published' THEN now()
+                        ELSE s.published_at END
 FROM unnest($2::uuid[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[],
             $8::text[])
      AS r(id, status, legal, legal_reason, issues, read_status, read_text)
@@ -127,6 +129,11 @@ UPDATE support_policies AS p SET legal = r.legal, legal_reason = r.reason, updat
 FROM unnest($2::uuid[], $3::boolean[], $4::text[]) AS r(id, legal, reason)
 WHERE p.tenant_id = $1 AND p.id = r.id
 """
+# one re-check of a tenant at a time (a session lock, two-key form: apart from the job locks):
+# a re-check that started under older rules never saves over one that read newer rules, and
+# the one waiting reads the rules once the other is done
+RECHECK_LOCK = "SELECT pg_advisory_lock(1380272971, hashtext($1::text))"
+RECHECK_UNLOCK = "SELECT pg_advisory_unlock(1380272971, hashtext($1::text))"
 RECHECK_PAGE_SIZE = 2000
 # translations whose issues are kept current (others are rewritten before anyone sees them)
 CHECKED = (Status.PUBLISHED.value, Status.NEEDS_REVIEW.value)
@@ -135,15 +142,22 @@ CHECKED = (Status.PUBLISHED.value, Status.NEEDS_REVIEW.value)
 async def recheck_segments(ctx: dict[str, Any], tenant_id: str, job_id: str) -> str:
     """Every segment of the tenant under its rules as they are now: legal classification
     (legal fields, patterns), and for live translations the glossary and QA checks. A published
-    text that now fails a check, or became legal without an approval, goes back to review.
+    text that now fails a check, or became legal without an approval, goes back to review; a
+    held non-legal text that nothing holds any more is published again (states.after_recheck).
 
     Each page commits on its own (a page's rows are locked only briefly: approvals, edits and
     the translation workers do not wait for the whole tenant); a re-run after a crash simply
-    checks everything again."""
+    checks everything again. Re-checks of one tenant run one after the other
+    (:data:`RECHECK_LOCK`), each reading the rules when its turn comes: overlapping changes
+    leave every segment with the issues of the newest rules."""
 
     async def work(raw: Any, params: dict[str, Any]) -> str:
         jid = uuid.UUID(job_id)
-        counts = await _recheck(raw, params["tenant_id"], jid)
+        await raw.execute(RECHECK_LOCK, str(params["tenant_id"]))
+        try:
+            counts = await _recheck(raw, params["tenant_id"], jid)
+        finally:
+            await raw.execute(RECHECK_UNLOCK, str(params["tenant_id"]))
         await raw.execute(RECHECK_DONE, params["tenant_id"], jid, json.dumps(counts),
                           counts["checked"])  # fmt: skip
         log.info("recheck_segments", tenant_id=tenant_id, **counts)
@@ -163,7 +177,7 @@ async def _recheck(raw: Any, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[st
         shop_locales(tenant["source_locale"], tenant["target_locales"]) if tenant else (),
     )
     total = int(await raw.fetchval("SELECT count(*) FROM segments WHERE tenant_id = $1", tenant_id))
-    counts = {"checked": 0, "changed": 0, "held_for_review": 0,
+    counts = {"checked": 0, "changed": 0, "held_for_review": 0, "released": 0,
               "glossary_version": qa.glossary.version}  # fmt: skip
     last = uuid.UUID(int=0)
     while rows := await raw.fetch(RECHECK_PAGE, tenant_id, last, RECHECK_PAGE_SIZE):
@@ -182,10 +196,13 @@ async def _recheck(raw: Any, tenant_id: uuid.UUID, job_id: uuid.UUID) -> dict[st
                     row["target_locale"], row["field"],
                 )  # fmt: skip
                 stored = [issue.as_dict() for issue in issues]
-                unapproved_legal = legal and row["approved_at"] is None
-                if status == Status.PUBLISHED and (blocking(issues) or unapproved_legal):
-                    status = transition(status, Status.NEEDS_REVIEW).value
-                    counts["held_for_review"] += 1
+                status = after_recheck(
+                    status, legal=legal, blocking_issues=blocking(issues),
+                    approved=row["approved_at"] is not None,
+                ).value  # fmt: skip
+                if status != row["status"]:
+                    held = status == Status.NEEDS_REVIEW
+                    counts["held_for_review" if held else "released"] += 1
             if (status, legal, reason, stored) != (
                 row["status"], row["legal"], row["legal_reason"], original
             ):  # fmt: skip

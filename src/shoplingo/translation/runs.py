@@ -31,6 +31,7 @@ from shoplingo.settings import Settings
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import FIELDS, SourceText, product_sources
 from shoplingo.translation.states import (
+    HELD,
     REQUEUE_ON_RUN,
     UNFINISHED,
     Status,
@@ -52,6 +53,11 @@ CANDIDATE_COLUMNS = (
     "source_hash", "legal", "legal_reason",
 )  # fmt: skip
 
+# a segment whose stored issues include an error (a glossary or QA check holds it)
+HELD_BY_CHECKS = (
+    "EXISTS (SELECT 1 FROM jsonb_array_elements(s.qa_issues) AS i WHERE i ->> 'severity' = 'error')"
+)
+
 CREATE_CANDIDATES = """
 CREATE TEMPORARY TABLE run_candidates (
     owner_kind text, owner_id uuid, field text, source_locale text, target_locale text,
@@ -60,7 +66,9 @@ CREATE TEMPORARY TABLE run_candidates (
 """
 
 # New segments are queued; existing ones only when their source changed or they are waiting
-# for a new attempt. A segment already translated from the same source is left alone, which
+# for a new attempt, and with retranslate_held ($3) the ones held for review by a glossary or
+# QA error (translated again under the glossary in force; text held only for being legal waits
+# for its reviewer). A segment already translated from the same source is left alone, which
 # is why running the same catalog twice calls no model.
 QUEUE_SEGMENTS = f"""
 INSERT INTO segments AS s (
@@ -78,6 +86,7 @@ ON CONFLICT (tenant_id, owner_kind, owner_id, field, target_locale) DO UPDATE SE
     approved_by = NULL, approved_at = NULL, updated_at = now()
 WHERE s.source_hash IS DISTINCT FROM EXCLUDED.source_hash
    OR s.status IN {sql_list(REQUEUE_ON_RUN)}
+   OR ($3::boolean AND s.status IN {sql_list(HELD)} AND {HELD_BY_CHECKS})
 """
 
 
@@ -88,6 +97,8 @@ class RunRequest:
     all: bool = False
     changed_since: datetime | None = None
     fields: Sequence[str] | None = None
+    # also translate again what a glossary or QA error holds for review
+    retranslate_held: bool = False
 
 
 def run_not_found(run_id: uuid.UUID) -> NotFound:
@@ -201,6 +212,7 @@ async def create_run(
             "skus": list(request.skus) if request.skus is not None else None,
             "all": request.all,
             "changed_since": request.changed_since.isoformat() if request.changed_since else None,
+            "retranslate_held": request.retranslate_held,
             PREPARING: True,
         },
         total=0,
@@ -261,7 +273,13 @@ async def prepare_page(
         await raw.copy_records_to_table(
             "run_candidates", records=records, columns=CANDIDATE_COLUMNS
         )
-        queued = int((await raw.execute(QUEUE_SEGMENTS, tenant_id, job.id)).split()[-1])
+        queued = int(
+            (
+                await raw.execute(
+                    QUEUE_SEGMENTS, tenant_id, job.id, bool(params.get("retranslate_held"))
+                )
+            ).split()[-1]
+        )
     last_id = products[-1].id
     for product in products:  # a large catalog must not pile up in the identity map
         for variant in product.variants:

@@ -18,6 +18,9 @@ class TranslationJobCreate(msgspec.Struct, forbid_unknown_fields=True):
     # default: every translatable field (title, description_html, seo_title, seo_description,
     # tags, attributes, legal, options)
     fields: list[str] | None = None
+    # also translate again the texts a glossary or QA error holds for review (after a glossary
+    # change), under the glossary in force; legal text held only for being legal is left alone
+    retranslate_held: bool = False
 
 
 class TranslationProgress(msgspec.Struct):
@@ -56,6 +59,7 @@ class TranslationJobOut(msgspec.Struct):
     status: str
     target_locales: list[str]
     fields: list[str]
+    retranslate_held: bool
     # segments of this run by status (queued, translating, published, needs_review, ...)
     counts: dict[str, int]
     # texts already translated from the same source, left alone

@@ -3,6 +3,9 @@
     queued -> translating -> machine_translated -> published          (clean, not legal)
                                                \\-> needs_review       (legal, or QA error)
     needs_review -> approved -> published;  needs_review -> rejected -> queued
+    needs_review -> queued (translated again: held for a glossary/QA issue, on request)
+    needs_review -> published (only a re-check, after_recheck: the rule that held it is gone;
+        never legal text; transition() itself refuses it)
     any -> stale (source changed: approval void) -> queued
     translating -> failed (retries exhausted) | blocked (moderation refusal: never retried)
     human edit of needs_review | published | failed | blocked -> needs_review (legal, or QA
@@ -42,7 +45,9 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     # back to queued when the worker holding it died (its claim expired)
     S.TRANSLATING: frozenset({S.MACHINE_TRANSLATED, S.FAILED, S.BLOCKED, S.QUEUED, S.STALE}),
     S.MACHINE_TRANSLATED: frozenset({S.PUBLISHED, S.NEEDS_REVIEW, S.STALE}),
-    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.STALE}),
+    # queued: translated again on request. Never straight to published: only a re-check
+    # releases held non-legal text (after_recheck), nothing else may
+    S.NEEDS_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.STALE, S.QUEUED}),
     S.APPROVED: frozenset({S.PUBLISHED, S.STALE}),
     S.REJECTED: frozenset({S.QUEUED, S.STALE}),
     S.PUBLISHED: frozenset({S.STALE, S.NEEDS_REVIEW}),
@@ -53,6 +58,9 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 
 # statuses a translation run (re)queues even when the source text is unchanged
 REQUEUE_ON_RUN = (S.STALE, S.FAILED, S.REJECTED)
+# held for a person: what a run with retranslate_held may translate again (only when a
+# glossary/QA error holds it) and what a re-check releases when nothing holds it any more
+HELD = (S.NEEDS_REVIEW,)
 # work still to do
 UNFINISHED = (S.QUEUED, S.TRANSLATING)
 # a segment the run could not translate
@@ -98,6 +106,19 @@ def after_human_edit(current: str, *, legal: bool, blocking_issues: bool) -> Sta
 def after_machine_translation(*, legal: bool, blocking_issues: bool) -> Status:
     """Where a fresh machine translation goes: legal text and QA errors wait for a person."""
     return S.NEEDS_REVIEW if legal or blocking_issues else S.PUBLISHED
+
+
+def after_recheck(current: str, *, legal: bool, blocking_issues: bool, approved: bool) -> Status:
+    """Where a live translation goes when it is checked again under the tenant's current rules:
+    a published text that now fails a check, or became legal without an approval, is held for
+    review; a held non-legal text that nothing holds any more (the glossary term or the rule
+    is gone) is published again. Legal text stays held: only a reviewer publishes it."""
+    status = Status(current)
+    if status is S.PUBLISHED and (blocking_issues or (legal and not approved)):
+        return transition(current, S.NEEDS_REVIEW)
+    if status is S.NEEDS_REVIEW and not legal and not blocking_issues:
+        return S.PUBLISHED  # the one way from needs_review to published without an approval
+    return status
 
 
 def sql_list(statuses: tuple[Status, ...]) -> str:

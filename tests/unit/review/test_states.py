@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shoplingo.core.errors import Conflict
-from shoplingo.translation.states import Status, after_human_edit, transition
+from shoplingo.translation.states import Status, after_human_edit, after_recheck, transition
 
 S = Status
 
@@ -19,6 +19,7 @@ S = Status
         (S.MACHINE_TRANSLATED, S.PUBLISHED, True, "approval_required"),
         (S.MACHINE_TRANSLATED, S.NEEDS_REVIEW, True, None),
         (S.NEEDS_REVIEW, S.PUBLISHED, True, "invalid_transition"),
+        (S.NEEDS_REVIEW, S.QUEUED, True, None),  # translated again on request
         (S.NEEDS_REVIEW, S.APPROVED, True, None),
         (S.NEEDS_REVIEW, S.REJECTED, True, None),
         (S.REJECTED, S.QUEUED, True, None),
@@ -65,3 +66,25 @@ def test_where_a_human_edit_goes(
         assert refused.value.code == "invalid_transition"
     else:
         assert after_human_edit(current.value, legal=legal, blocking_issues=blocking) is result
+
+
+@pytest.mark.parametrize(
+    ("current", "legal", "blocking", "approved", "result"),
+    [
+        (S.PUBLISHED, False, True, False, S.NEEDS_REVIEW),  # a new term it breaks
+        (S.PUBLISHED, True, False, False, S.NEEDS_REVIEW),  # became legal, never approved
+        (S.PUBLISHED, True, False, True, S.PUBLISHED),  # approved legal text stays out
+        (S.NEEDS_REVIEW, False, False, False, S.PUBLISHED),  # the term or rule is gone
+        (S.NEEDS_REVIEW, False, True, False, S.NEEDS_REVIEW),
+        (S.NEEDS_REVIEW, True, False, False, S.NEEDS_REVIEW),  # legal: a reviewer publishes
+        (S.NEEDS_REVIEW, True, False, True, S.NEEDS_REVIEW),
+        (S.FAILED, False, False, False, S.FAILED),
+    ],
+)
+def test_where_a_recheck_sends_a_translation(
+    current: Status, legal: bool, blocking: bool, approved: bool, result: Status
+) -> None:
+    assert (
+        after_recheck(current.value, legal=legal, blocking_issues=blocking, approved=approved)
+        is result
+    )
