@@ -7,7 +7,8 @@ any item is read (the route guard has already checked the key's scope). Never co
 
 Approving by filter approves only what the reviewer could have seen: segments that did not
 change after ``reviewed_at``, each with the text it had when it was selected (a text that
-changes in between is refused, ``target_changed``). The oldest items go first, at most
+changes in between is refused, ``target_changed``). Legal text is refused
+(``reviewed_text_required``): it is approved with the text the reviewer read. The oldest items go first, at most
 ``limit`` a call; ``more`` says that more matched.
 """
 
@@ -105,9 +106,13 @@ async def approve_matching(
     seen = {segment.id: segment.target_text for segment in segments}
 
     async def decide(segment: Segment) -> Segment:
+        # a filter and a moment are no reading of a legal text: it is approved with the text
+        # the reviewer read (alone, or by ids with texts), else refused reviewed_text_required
         return await approvals.approve(
-            session, tenant_id, segment.id, actor, reviewed_text=seen[segment.id]
-        )
+            session, tenant_id, segment.id, actor,
+            reviewed_text=None if segment.legal else seen[segment.id],
+            legal_needs_reviewed_text=True,
+        )  # fmt: skip
 
     return BulkOutcome(await _each(session, tenant_id, segments, decide), more)
 

@@ -60,17 +60,29 @@ async def test_approving_by_filter_decides_each_item_and_keeps_four_eyes(
     body = response.json()
     items = _items(response)
     assert set(items) == {warranty["id"], safety["id"]}
-    assert (body["done"], body["refused"], body["more"]) == (1, 1, False)
-    assert (items[warranty["id"]]["done"], items[warranty["id"]]["status"]) == (True, "published")
+    assert (body["done"], body["refused"], body["more"]) == (0, 2, False)
+    # legal text is approved with the text read, not by a filter and a moment
+    assert (items[warranty["id"]]["code"], items[warranty["id"]]["http_status"]) == (
+        "reviewed_text_required",
+        422,
+    )
     # Rolf wrote the safety warning: someone else approves it
     assert (items[safety["id"]]["code"], items[safety["id"]]["http_status"]) == ("four_eyes", 403)
     assert items[safety["id"]]["status"] == "needs_review"
 
     after = await segments(client, shop)
-    assert after["legal.warranty"]["servable"] is True
+    assert after["legal.warranty"]["status"] == "needs_review"
     assert after["attributes.Safety warning"]["status"] == "needs_review"
     # the filter kept the glossary-held texts out
     assert after["title"]["status"] == "needs_review"
+
+    # the non-legal texts a filter matches are approved by it
+    response = await _bulk(
+        client, shop.rolf, "approve", filter={"legal": False}, reviewed_at=_now()
+    )
+    items = _items(response)
+    assert items[after["title"]["id"]]["done"] is True
+    assert (await segments(client, shop))["title"]["status"] == "published"
 
 
 async def test_approving_by_filter_leaves_text_that_changed_after_the_review(
