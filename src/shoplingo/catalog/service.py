@@ -112,7 +112,8 @@ async def put_product(
     """Create or replace a product by SKU. Returns (product, created).
 
     An identical payload changes nothing (same version, same updated_at); a soft-deleted
-    product is brought back.
+    product is brought back, which is a creation (``created`` True: a 201) as the SKU did not
+    exist for any reader.
     """
     data = validate_or_raise({**raw, "sku": sku}, await tenant_source_locale(session, tenant_id))
     return await save(session, tenant_id, data)
@@ -136,6 +137,7 @@ async def save(
         return product, True
     if product.content_hash == content_hash and product.deleted_at is None:
         return product, False
+    revived = product.deleted_at is not None
     _apply(product, data, content_hash)
     product.version += 1
     product.deleted_at = None
@@ -143,7 +145,7 @@ async def save(
     await session.flush()
     await session.refresh(product)
     await source_changed(await session.connection(), tenant_id, [product.id])
-    return product, False
+    return product, revived
 
 
 async def patch_product(
