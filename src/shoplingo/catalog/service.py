@@ -58,6 +58,9 @@ def _raw_from_product(product: Product) -> dict[str, Any]:
         "legal": dict(product.legal),
         "price": product.price,
         "currency": product.currency,
+        "short_description": product.short_description,
+        "compare_at_price": product.compare_at_price,
+        "published": product.published,
         "variants": [
             {"sku": v.sku, "options": list(v.options), "price": v.price} for v in product.variants
         ],
@@ -83,6 +86,9 @@ def _apply(product: Product, data: ProductData, content_hash: str) -> None:
     product.legal = data.legal
     product.price = data.price
     product.currency = data.currency
+    product.short_description = data.short_description
+    product.compare_at_price = data.compare_at_price
+    product.published = data.published
     product.content_hash = content_hash
     product.import_fingerprint = None
     # Update in place by position: rows keep their ids, and no unique (product, position)

@@ -258,6 +258,8 @@ async def prepare_page(
     )
     if params.get("skus") is not None:
         query = query.where(Product.sku.in_(params["skus"]))
+    else:  # an unpublished product (a draft) is translated only when a job names it
+        query = query.where(Product.published)
     if params.get("changed_since"):
         query = query.where(Product.updated_at > datetime.fromisoformat(params["changed_since"]))
     if params.get("prepared_through"):
@@ -390,7 +392,8 @@ WHERE s.tenant_id = $1 AND s.owner_id = c.owner_id AND s.field = c.field
 
 
 PRODUCT_TEXTS = """
-SELECT id, title, description_html, seo_title, seo_description, tags, attributes, legal
+SELECT id, title, description_html, short_description, seo_title, seo_description, tags,
+       attributes, legal
 FROM products WHERE tenant_id = $1 AND id = ANY($2::uuid[])
 """
 VARIANT_OPTIONS = """

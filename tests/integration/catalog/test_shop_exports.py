@@ -16,7 +16,9 @@ from tests.fixtures.catalog import (
     upload,
 )
 from tests.fixtures.queue import drain_queue
+from tests.fixtures.storefront import synced
 from tests.fixtures.tenants import TenantCtx
+from tests.fixtures.translation import run_translation, translated_segments
 
 
 async def import_file(
@@ -82,12 +84,14 @@ async def test_woocommerce_sale_prices_and_categories(
     assert job["counts"]["failed"] == 0
     assert job["currency_source"] == "request"
     beanie = await product(client, tenant, "woo-beanie")
-    assert beanie["price"] == "18.00"  # on sale (regular price 20)
+    assert (beanie["price"], beanie["compare_at_price"]) == ("18.00", "20.00")  # on sale
     assert "Clothing" in beanie["tags"]
     assert "Accessories" in beanie["tags"]
-    assert "Categories" not in beanie["attributes"]
+    assert set(beanie["attributes"]) == {"Color"}  # neither Categories nor Short description
+    assert beanie["short_description"] == "This is a simple product."
     polo = await product(client, tenant, "woo-polo")
-    assert polo["price"] == "20.00"  # no sale: the regular price
+    assert (polo["price"], polo["compare_at_price"]) == ("20.00", None)  # no sale
+    assert polo["published"] is True
 
 
 @needs_shared_catalogs
@@ -111,3 +115,47 @@ async def test_the_shops_default_currency_prices_an_export_without_one(
 
     given = await import_file(client, settings, tenant, body, params={"currency": "usd"})
     assert (given["currency"], given["currency_source"]) == ("USD", "request")
+
+
+@needs_shared_catalogs
+async def test_shopify_drafts_and_archived_products_are_unpublished(
+    client: AsyncTestClient[Litestar],
+    llm_settings: Settings,
+    tenant: TenantCtx,
+    fake_llm: str,
+) -> None:
+    body = (CATALOGS / "shopify_product_template.csv").read_bytes()
+    job = await import_file(client, llm_settings, tenant, body, params={"currency": "USD"})
+    assert job["counts"]["inserted"] == 3
+    shirt = await product(client, tenant, "example-shirt")
+    pants = await product(client, tenant, "example-pants")  # Status draft
+    hat = await product(client, tenant, "example-hat")  # Status archived
+    assert (shirt["published"], pants["published"], hat["published"]) == (True, False, False)
+
+    created = await client.post(
+        "/v1/keys",
+        json={"name": "theme", "scopes": ["storefront:read"], "publishable": True},
+        headers=tenant.headers,
+    )
+    reader = {"Authorization": f"Bearer {created.json()['key']}"}
+    await synced(client)
+    served = await client.get("/v1/storefront/products?locale=de-DE", headers=reader)
+    assert [p["sku"] for p in served.json()["items"]] == ["example-shirt"]
+    draft = await client.get("/v1/storefront/products/example-pants", headers=reader)
+    assert draft.status_code == 404
+
+    everything = await run_translation(
+        client, tenant, llm_settings, target_locales=["de-DE"], all=True
+    )
+    assert everything["status"] == "succeeded"
+    assert (await translated_segments(client, tenant, "example-pants", "de-DE")) == {}
+    assert (await translated_segments(client, tenant, "example-shirt", "de-DE")) != {}
+    asked = await run_translation(
+        client, tenant, llm_settings, target_locales=["de-DE"], skus=["example-pants"]
+    )
+    assert asked["status"] == "succeeded"
+    assert "product:title" in await translated_segments(client, tenant, "example-pants", "de-DE")
+    # translated, and still never served while it is a draft
+    await synced(client)
+    draft = await client.get("/v1/storefront/products/example-pants", headers=reader)
+    assert draft.status_code == 404

@@ -5,8 +5,10 @@ variations under their parents (small: SKU, price, options), then to emit the pr
 
 The column names may be in the site's admin language (``woocommerce_columns``). A product
 without a SKU is identified as ``id:<ID>`` (the form ``Parent`` uses too). The price is the
-sale price when one is set, else the regular price. ``Categories`` become tags (each level
-of ``Clothing > Tshirts``), beside the file's ``Tags``.
+sale price when one is set, else the regular price (kept as ``compare_at_price`` beside a sale
+price). ``Categories`` become tags (each level of ``Clothing > Tshirts``), beside the file's
+``Tags``; ``Short description`` is the product's ``short_description``; ``Published`` other
+than 1 (a draft, -1, or private, 0) makes the product unpublished.
 """
 
 from __future__ import annotations
@@ -36,10 +38,12 @@ COLUMNS = {
     "sku": "SKU",
     "title": "Name",
     "description_html": "Description",
+    "short_description": "Short description",
     "price": "Regular price",
     "tags": "Tags",
+    "published": "Published",
 }
-ATTRIBUTE_COLUMNS = ("Short description",)
+ATTRIBUTE_COLUMNS: tuple[str, ...] = ()
 MAX_ATTRIBUTE_SLOTS = 50
 # WooCommerce writes a comma inside a category name as "\,"
 _CATEGORY_SEPARATOR = re.compile(r"(?<!\\),")
@@ -121,11 +125,14 @@ class WooCommerceReader:
         raw["sku"] = _sku(row.values)
         mentions = mentioned_columns(row.values, COLUMNS, ATTRIBUTE_COLUMNS)
         if "Sale price" in row.values:
-            # on sale: the sale price
+            # on sale: the sale price, and the regular price kept as the compare-at ("was")
             raw.pop("price", None)
             if price := _price(row.values):
                 raw["price"] = price
-            mentions |= {"price"}
+            regular = row.values.get("Regular price", "").strip()
+            if row.values["Sale price"].strip() and regular:
+                raw["compare_at_price"] = regular
+            mentions |= {"price", "compare_at_price"}
         if categories := _category_tags(row.values.get("Categories", "")):
             tags = [t.strip() for t in raw.get("tags", "").split(",") if t.strip()]
             raw["tags"] = list(dict.fromkeys([*tags, *categories]))
