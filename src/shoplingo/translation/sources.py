@@ -60,7 +60,8 @@ def product_sources(
     if "description_html" in wanted:
         yield from text("description_html", product.description_html)
     if "short_description" in wanted:
-        yield from text("short_description", product.short_description)
+        # getattr: a row read before the field existed (or a caller's stand-in) has none
+        yield from text("short_description", getattr(product, "short_description", None))
     if "seo_title" in wanted:
         yield from text("seo_title", product.seo_title)
     if "seo_description" in wanted:
