@@ -93,6 +93,18 @@ async def test_woocommerce_sale_prices_and_categories(
     assert (polo["price"], polo["compare_at_price"]) == ("20.00", None)  # no sale
     assert polo["published"] is True
 
+    created = await client.post(
+        "/v1/keys",
+        json={"name": "theme", "scopes": ["storefront:read"], "publishable": True},
+        headers=tenant.headers,
+    )
+    reader = {"Authorization": f"Bearer {created.json()['key']}"}
+    await synced(client)
+    served = (await client.get("/v1/storefront/products/woo-beanie", headers=reader)).json()
+    assert served["price"]["amount"] == "18.00"
+    assert served["compare_at_price"]["amount"] == "20.00"
+    assert served["short_description"]["value"] == "This is a simple product."
+
 
 @needs_shared_catalogs
 async def test_the_shops_default_currency_prices_an_export_without_one(
