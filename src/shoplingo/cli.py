@@ -3,6 +3,10 @@
 Each command imports what it needs when it runs: the worker's import processes run this
 module again as they start (multiprocessing does that with the main module), and should not
 pay for the database and web stack there.
+
+Over the usual 450 lines on purpose: every command is in this one file, so `shoplingo --help`
+and the commands' option names are read (and reviewed) in one place; each command is short
+and imports its own work lazily.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 One owner for product validation: the HTTP API and the importers both hand raw values to
 :func:`validate_product` and get either a :class:`ProductData` or field errors back (the bulk
 importer's shortcut for plain rows is :mod:`shoplingo.catalog.quick`).
+
+Over the usual 450 lines on purpose: every field's rule sits beside the others and the one
+content hash, so a field added (as short_description, compare_at_price and published were)
+is checked, normalised and hashed in one place.
 """
 
 from __future__ import annotations
