@@ -279,7 +279,8 @@ class Bench:
 
     def measure(self, provider: str) -> ProviderResult:
         worker = self.fresh_worker(provider)
-        args = ["tenants", "create", "--name", f"Translate {provider}", "--source-locale", "en-US"]
+        args = ["tenants", "create", "--name", f"Translate {provider}", "--source-locale", "en-US",
+                "--target-locales", ",".join(LOCALES)]  # fmt: skip
         api_key: str = json.loads(run_cli(self.stack.env, *args, "--json"))["api_key"]
         started = time.perf_counter()
         asyncio.run(put_products(self.stack.base, api_key, catalog(PRODUCTS)))

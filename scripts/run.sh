@@ -22,8 +22,10 @@ except Exception as exc:
 pg_ready || { echo "Start PostgreSQL (or: docker compose up -d) and try again." >&2; exit 1; }
 
 $UV run shoplingo migrate
-DEMO=$($UV run shoplingo demo --json)
+# the demo key is kept in var/demo-key: a restart reuses it while it works
+DEMO=$($UV run shoplingo demo --json --key-file var/demo-key)
 KEY=$(echo "$DEMO" | $UV run python -c "import json, sys; print(json.load(sys.stdin)['api_key'])")
+NOTE=$(echo "$DEMO" | $UV run python -c "import json, sys; print(json.load(sys.stdin)['note'])")
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait || true; }
@@ -60,6 +62,7 @@ cat <<MSG
     Worker     arq, queue "${SHOPLINGO_REDIS_PREFIX:-shoplingo}:queue" (imports, translations, re-checks, support drafts, webhooks)
     LLM        $LLM
     Demo key   $KEY
+               ($NOTE; kept in var/demo-key)
 
   Try:  curl -H "Authorization: Bearer $KEY" http://$HOST:$PORT/v1/tenant
         SHOPLINGO_API_KEY=$KEY uv run shoplingo import catalog.csv

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
-from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -19,6 +18,7 @@ from shoplingo.catalog.controllers import ProductController
 from shoplingo.catalog.imports.controllers import ImportController
 from shoplingo.core.auth import ApiKeyAuthenticationMiddleware, provide_principal
 from shoplingo.core.bodies import refuse_non_json_body
+from shoplingo.core.cors import cors_middleware
 from shoplingo.core.db import create_engine, create_sessionmaker, provide_db_session
 from shoplingo.core.errors import EXCEPTION_HANDLERS
 from shoplingo.core.health import live, ready
@@ -121,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
         },
         middleware=[
+            # outermost: a refused or failed answer gets the headers (or none) like any other
+            *([cors_middleware(settings.cors_allow_origins)] * bool(settings.cors_allow_origins)),
             DefineMiddleware(StorefrontMiddleware),
             DefineMiddleware(
                 ApiKeyAuthenticationMiddleware, exclude=PUBLIC_PATHS + STOREFRONT_PATHS
@@ -129,9 +131,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_non_json_body,
-        cors_config=CORSConfig(allow_origins=list(settings.cors_allow_origins))
-        if settings.cors_allow_origins
-        else None,
         openapi_config=OpenAPIConfig(
             title="Shoplingo API",
             version=__version__,

@@ -3,6 +3,10 @@
 Each command imports what it needs when it runs: the worker's import processes run this
 module again as they start (multiprocessing does that with the main module), and should not
 pay for the database and web stack there.
+
+Over the usual 450 lines on purpose: every command is in this one file, so `shoplingo --help`
+and the commands' option names are read (and reviewed) in one place; each command is short
+and imports its own work lazily.
 """
 
 from __future__ import annotations
@@ -147,9 +151,16 @@ def fake_llm(host: str, port: int, latency_ms: int | None) -> None:
     help="each row is the whole product (default: change only what the file has columns for)",
 )
 @click.option("--wait/--no-wait", default=True, help="follow the import until it ends")
-@click.option("--api-url", envvar="SHOPLINGO_API_URL", default=None, help="default: local API")
+@click.option(
+    "--api-url",
+    envvar="SHOPLINGO_API_URL",
+    default=None,
+    help="or SHOPLINGO_API_URL; default: http://SHOPLINGO_HOST:SHOPLINGO_PORT",
+)
 @click.option("--key", envvar="SHOPLINGO_API_KEY", required=True, help="or SHOPLINGO_API_KEY")
+@click.pass_context
 def import_file(
+    ctx: click.Context,
     file: Path,
     format_name: str | None,
     currency: str | None,
@@ -164,11 +175,16 @@ def import_file(
 
     settings = get_settings()
     url = api_url or f"http://{settings.host}:{settings.port}"
+    origin = {
+        click.core.ParameterSource.COMMANDLINE: "--api-url",
+        click.core.ParameterSource.ENVIRONMENT: "SHOPLINGO_API_URL",
+    }.get(ctx.get_parameter_source("api_url"), "the default: SHOPLINGO_HOST and SHOPLINGO_PORT")  # type: ignore[arg-type]
     ok = upload_and_follow(
         console,
         url,
         key,
         file,
+        url_origin=origin,
         params={k: v for k, v in {"format": format_name, "currency": currency,
                                   "source_locale": source_locale,
                                   "mode": "replace" if replace else None}.items() if v},
@@ -269,6 +285,90 @@ def create_tenant(
         [
             f"tenant  {result['tenant_id']}  ({result['name']}, {result['source_locale']})",
             f"owner admin key (shown once): [bold]{result['api_key']}[/bold]",
+        ],
+    )
+
+
+@tenants.command("update")
+@click.option("--tenant", "tenant_id", required=True, type=click.UUID)
+@click.option("--name", default=None)
+@click.option("--source-locale", default=None, help="e.g. en-US")
+@click.option(
+    "--target-locales",
+    default=None,
+    help="the whole new list, comma separated (a locale left out is withdrawn from the "
+    "storefront; its translations are kept)",
+)
+@click.option("--add-locale", "add", multiple=True, help="sell one more locale (repeatable)")
+@click.option("--remove-locale", "remove", multiple=True, help="stop selling one (repeatable)")
+@click.option(
+    "--default-currency", default=None, help="ISO 4217 for imports without one; 'none' clears"
+)
+@click.option("--json", "as_json", is_flag=True)
+def update_tenant(
+    tenant_id: uuid.UUID,
+    name: str | None,
+    source_locale: str | None,
+    target_locales: str | None,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    default_currency: str | None,
+    as_json: bool,
+) -> None:
+    """Change a tenant's name, locales or default currency (as PATCH /v1/tenant, audited)."""
+    import msgspec
+
+    from shoplingo import hooks
+    from shoplingo.core.locales import InvalidLocaleError, canonical_locale
+    from shoplingo.tenants import service, shop
+    from shoplingo.tenants.schemas import TenantUpdate
+
+    hooks.install()
+
+    def canonical(tag: str) -> str:
+        try:
+            return canonical_locale(tag)
+        except InvalidLocaleError:
+            return tag  # the service names it
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if source_locale is not None:
+            changes["source_locale"] = source_locale
+        if target_locales is not None or add or remove:
+            current = (await service.get_tenant(session, tenant_id)).target_locales
+            base = (
+                [t.strip() for t in target_locales.split(",") if t.strip()]
+                if target_locales is not None
+                else list(current)
+            )
+            removed = {canonical(t) for t in remove}
+            changes["target_locales"] = [t for t in [*base, *add] if canonical(t) not in removed]
+        if default_currency is not None:
+            cleared = default_currency.strip().lower() in ("", "none")
+            changes["default_currency"] = None if cleared else default_currency
+        tenant = await shop.update_tenant(
+            session, tenant_id, msgspec.convert(changes, TenantUpdate), actor=None
+        )
+        return {
+            "tenant_id": str(tenant.id),
+            "name": tenant.name,
+            "source_locale": tenant.source_locale,
+            "target_locales": tenant.target_locales,
+            "default_currency": shop.default_currency(tenant),
+        }
+
+    result = run_db(work)
+    emit(
+        as_json,
+        result,
+        [
+            f"tenant  {result['tenant_id']}  ({result['name']})",
+            f"source locale     {result['source_locale']}",
+            f"target locales    {', '.join(result['target_locales']) or '(none)'}",
+            f"default currency  {result['default_currency'] or '(none)'}",
         ],
     )
 
@@ -442,10 +542,23 @@ def create_member(
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
-def demo(as_json: bool) -> None:
-    """Make sure a demo tenant exists and print a fresh admin key for it (used by make run)."""
-    from shoplingo.core.auth import ALL_SCOPES
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="keep the demo key here (mode 600): a later run reuses it while it still works",
+)
+def demo(as_json: bool, key_file: Path | None) -> None:
+    """Make sure a demo tenant exists and print its admin key (used by make run).
+
+    With --key-file the key of the last run is kept while it works; otherwise (or when it was
+    revoked) a new one is made, the previous demo key is revoked, and the output says so."""
+    import hmac
+
+    from shoplingo.core.auth import ALL_SCOPES, hash_secret, split_key
     from shoplingo.tenants import service
+
+    kept = key_file.read_text().strip() if key_file and key_file.is_file() else None
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         tenant = await service.find_tenant_by_name(session, DEMO_TENANT)
@@ -456,10 +569,22 @@ def demo(as_json: bool) -> None:
                 source_locale="en-US",
                 target_locales=["de-DE", "fr-FR", "ja-JP"],
             )
+        live = [
+            key
+            for key in await service.list_api_keys(session, tenant.id)
+            if key.name == DEMO_KEY_NAME and key.revoked_at is None
+        ]
+        parts = split_key(kept) if kept else None
+        for key in live:
+            if (
+                parts
+                and key.prefix == parts[0]
+                and hmac.compare_digest(key.secret_hash, hash_secret(parts[1]))
+            ):
+                return {"tenant_id": str(tenant.id), "api_key": kept, "kept": True, "revoked": []}
         # one live demo key at a time: the previous run's key stops working
-        for key in await service.list_api_keys(session, tenant.id):
-            if key.name == DEMO_KEY_NAME and key.revoked_at is None:
-                await service.revoke_api_key(session, tenant.id, key.id, actor=None)
+        for key in live:
+            await service.revoke_api_key(session, tenant.id, key.id, actor=None)
         owner = next(m for m in await service.list_members(session, tenant.id) if m.role == "owner")
         created = await service.create_api_key(
             session,
@@ -470,15 +595,27 @@ def demo(as_json: bool) -> None:
             actor=None,
             issued_via="cli",
         )
-        return {"tenant_id": str(tenant.id), "api_key": created.plaintext}
+        return {"tenant_id": str(tenant.id), "api_key": created.plaintext, "kept": False,
+                "revoked": [key.prefix for key in live]}  # fmt: skip
 
     result = run_db(work)
+    if key_file and not result["kept"]:
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(result["api_key"] + "\n")
+    if result["kept"]:
+        note = "the demo key of the last run still works"
+    elif result["revoked"]:
+        note = "a new demo key: the previous one (sl_" + result["revoked"][0] + "_...) was revoked"
+    else:
+        note = "a new demo key"
+    result["note"] = note
     emit(
         as_json,
         result,
         [
             f"demo tenant {result['tenant_id']} ({DEMO_TENANT})",
-            f"demo key: [bold]{result['api_key']}[/bold]",
+            f"demo key: [bold]{result['api_key']}[/bold]  ({note})",
         ],
     )
 

@@ -8,7 +8,8 @@ nothing is connected by importing a module.
 from __future__ import annotations
 
 from shoplingo.catalog.changes import SOURCE_CHANGED
-from shoplingo.tenants.changes import RULES_CHANGED
+from shoplingo.storefront import feed
+from shoplingo.tenants.changes import LOCALES_CHANGED, RULES_CHANGED
 from shoplingo.translation import recheck, runs
 
 
@@ -18,3 +19,5 @@ def install() -> None:
     SOURCE_CHANGED.connect(runs.mark_stale)
     # a tenant's glossary, QA settings or legal rules changed: re-check its segments
     RULES_CHANGED.connect(recheck.schedule_recheck)
+    # a shop stopped (or started again) selling a locale: the change feed says so
+    LOCALES_CHANGED.connect(feed.locales_changed)

@@ -7,11 +7,13 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from shoplingo.settings import Settings
+from tests.fixtures.network import free_port
 from tests.fixtures.tenants import make_tenant
 
 
@@ -86,3 +88,70 @@ async def test_the_operator_sets_a_tenants_rate_limits_past_the_ceiling(
     bad = shoplingo(settings, *args, "--set", "api_key_burst=many")
     assert bad.returncode != 0
     assert "api_key_burst" in bad.stderr
+
+
+async def test_the_cli_updates_a_tenant(
+    settings: Settings, client: AsyncTestClient[Litestar]
+) -> None:
+    tenant = await make_tenant(settings)
+    shoplingo(settings, "tenants", "update", "--tenant", str(tenant.id),
+              "--target-locales", "de-DE,fr-FR")  # fmt: skip
+    result = shoplingo(
+        settings,
+        "tenants", "update", "--tenant", str(tenant.id), "--add-locale", "ja_JP",
+        "--remove-locale", "fr-FR", "--default-currency", "jpy", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["target_locales"] == ["de-DE", "ja-JP"]
+    shown = (await client.get("/v1/tenant", headers=tenant.headers)).json()
+    assert shown["target_locales"] == ["de-DE", "ja-JP"]
+    assert shown["default_currency"] == "JPY"
+    bad = shoplingo(settings, "tenants", "update", "--tenant", str(tenant.id),
+                    "--default-currency", "ZZZ")  # fmt: skip
+    assert bad.returncode != 0
+    assert "ZZZ is not an ISO 4217 currency code" in bad.stderr
+
+
+async def test_the_demo_key_survives_a_restart_or_says_the_old_one_was_revoked(
+    settings: Settings, client: AsyncTestClient[Litestar], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "var" / "demo-key"
+    first = shoplingo(settings, "demo", "--json", "--key-file", str(key_file))
+    assert first.returncode == 0, first.stderr
+    made = json.loads(first.stdout)
+    assert key_file.read_text().strip() == made["api_key"]
+    assert key_file.stat().st_mode & 0o077 == 0
+
+    again = json.loads(shoplingo(settings, "demo", "--json", "--key-file", str(key_file)).stdout)
+    assert (again["api_key"], again["kept"]) == (made["api_key"], True)
+    headers = {"Authorization": f"Bearer {made['api_key']}"}
+    assert (await client.get("/v1/tenant", headers=headers)).status_code == 200
+
+    key_file.unlink()  # a fresh checkout: the old key cannot be shown again
+    fresh = shoplingo(settings, "demo", "--key-file", str(key_file))
+    assert fresh.returncode == 0, fresh.stderr
+    assert "was revoked" in fresh.stdout
+    assert (await client.get("/v1/tenant", headers=headers)).status_code == 401
+
+
+def test_the_import_command_names_the_api_url_it_could_not_reach(
+    settings: Settings, tmp_path: Path
+) -> None:
+    catalog = tmp_path / "catalog.csv"
+    catalog.write_text("sku,title\nA-1,Lamp\n")
+    nobody = f"http://127.0.0.1:{free_port()}"
+    env = {**os.environ, "SHOPLINGO_API_KEY": "sl_x", "SHOPLINGO_API_URL": nobody,
+           "COLUMNS": "200"}  # fmt: skip
+    cli = [sys.executable, "-m", "shoplingo.cli", "import", str(catalog)]
+    from_env = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert from_env.returncode == 1
+    assert f"cannot reach the API at {nobody} (from SHOPLINGO_API_URL)" in from_env.stdout
+    assert "Traceback" not in from_env.stderr
+
+    other = f"http://127.0.0.1:{free_port()}"
+    given = subprocess.run(
+        [*cli, "--api-url", other], env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert given.returncode == 1
+    assert f"cannot reach the API at {other} (from --api-url)" in given.stdout

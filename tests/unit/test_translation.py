@@ -74,6 +74,7 @@ def test_product_sources_cover_every_translatable_text() -> None:
         source_locale="en-US",
         title="Tee",
         description_html="<p>Soft</p>",
+        short_description="<p>Soft tee</p>",
         seo_title=None,
         seo_description="  ",
         tags=["a", "b"],
@@ -85,6 +86,7 @@ def test_product_sources_cover_every_translatable_text() -> None:
     assert set(found) == {
         ("product", "title"),
         ("product", "description_html"),
+        ("product", "short_description"),
         ("product", "tags"),
         ("product", "attributes.Material"),
         ("product", "legal.warranty"),

@@ -50,6 +50,9 @@ def product_out(product: Product) -> ProductOut:
             )
             for v in product.variants
         ],
+        short_description=product.short_description,
+        compare_at_price=format_price(product.compare_at_price, product.currency),
+        published=product.published,
         content_hash=product.content_hash,
         version=product.version,
         created_at=product.created_at,

@@ -22,7 +22,7 @@ from typing import Any
 # a product's own fields, replaced as a whole when mentioned
 SCALAR_FIELDS = (
     "title", "description_html", "source_locale", "seo_title", "seo_description", "vendor",
-    "tags", "price", "currency",
+    "tags", "price", "currency", "short_description", "compare_at_price", "published",
 )  # fmt: skip
 KEYED_FIELDS = ("attributes", "legal")
 

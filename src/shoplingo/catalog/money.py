@@ -1,4 +1,5 @@
-"""Money: a currency's minor units, which currency codes are known, and how a price is written.
+"""Money: a currency's minor units and how a price is written (which codes are known:
+``core.currencies``, re-exported here).
 
 The one :func:`format_price`: the exact amount the catalog stores and the API sends, or (with a
 locale) the amount as a shopper in that locale reads it (the storefront's ``formatted``).
@@ -11,10 +12,9 @@ from functools import lru_cache
 from typing import overload
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal, get_currency_precision, is_currency
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
-from shoplingo.core.errors import FieldError
-from shoplingo.core.i18n import N_
+from shoplingo.core.currencies import NOT_MONEY, currency_field_error, known_currency
 from shoplingo.core.locales import parse_locale
 
 
@@ -28,31 +28,10 @@ def minor_unit(currency: str | None) -> Decimal:
     return Decimal(1).scaleb(-currency_digits(currency))
 
 
-# ISO 4217 codes that are no money a shop charges in: "no currency", testing, precious metals,
-# bond-market units and special drawing rights
-NOT_MONEY = frozenset(
-    {"XXX", "XTS", "XAU", "XAG", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA"}
-)
-
-
-@lru_cache(maxsize=512)
-def known_currency(code: str) -> bool:
-    return len(code) == 3 and code not in NOT_MONEY and is_currency(code)
-
-
 def written_price(text: str) -> bool:
     """Whether a price's text uses the digits a price is written with: ASCII only (Python's
     Decimal also reads Arabic-Indic, full-width and other digits, which no export means)."""
     return text.isascii()
-
-
-def currency_field_error(field: str, value: str) -> FieldError:
-    return FieldError(
-        field=field,
-        code="unknown_currency",
-        message=N_("{value} is not an ISO 4217 currency code."),
-        params={"value": value},
-    )
 
 
 @overload
@@ -83,3 +62,14 @@ def _localized(amount: Decimal, currency: str | None, tag: str) -> str:
 @lru_cache(maxsize=1024)
 def _babel_locale(tag: str) -> Locale:
     return parse_locale(tag)
+
+
+__all__ = [
+    "NOT_MONEY",
+    "currency_digits",
+    "currency_field_error",
+    "format_price",
+    "known_currency",
+    "minor_unit",
+    "written_price",
+]

@@ -39,6 +39,12 @@ class ProductIn(msgspec.Struct, forbid_unknown_fields=True):
     price: PriceIn | None = None
     currency: str | None = None
     variants: list[VariantIn] = []
+    # a short summary (HTML), shown beside the price; translated like the description
+    short_description: str | None = None
+    # the price before a sale ("was"), in the product's currency
+    compare_at_price: PriceIn | None = None
+    # false: a draft, never served on the storefront, translated only when a job names its SKU
+    published: bool = True
 
 
 class ProductPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -56,6 +62,9 @@ class ProductPatch(msgspec.Struct, forbid_unknown_fields=True):
     price: PriceIn | UnsetType | None = UNSET
     currency: str | UnsetType | None = UNSET
     variants: list[VariantIn] | UnsetType = UNSET
+    short_description: str | UnsetType | None = UNSET
+    compare_at_price: PriceIn | UnsetType | None = UNSET
+    published: bool | UnsetType = UNSET
 
 
 class VariantOut(msgspec.Struct):
@@ -79,6 +88,9 @@ class ProductOut(msgspec.Struct):
     price: str | None
     currency: str | None
     variants: list[VariantOut]
+    short_description: str | None
+    compare_at_price: str | None
+    published: bool
     content_hash: str
     version: int
     created_at: datetime

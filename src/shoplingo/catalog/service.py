@@ -58,6 +58,9 @@ def _raw_from_product(product: Product) -> dict[str, Any]:
         "legal": dict(product.legal),
         "price": product.price,
         "currency": product.currency,
+        "short_description": product.short_description,
+        "compare_at_price": product.compare_at_price,
+        "published": product.published,
         "variants": [
             {"sku": v.sku, "options": list(v.options), "price": v.price} for v in product.variants
         ],
@@ -83,6 +86,9 @@ def _apply(product: Product, data: ProductData, content_hash: str) -> None:
     product.legal = data.legal
     product.price = data.price
     product.currency = data.currency
+    product.short_description = data.short_description
+    product.compare_at_price = data.compare_at_price
+    product.published = data.published
     product.content_hash = content_hash
     product.import_fingerprint = None
     # Update in place by position: rows keep their ids, and no unique (product, position)
@@ -112,7 +118,8 @@ async def put_product(
     """Create or replace a product by SKU. Returns (product, created).
 
     An identical payload changes nothing (same version, same updated_at); a soft-deleted
-    product is brought back.
+    product is brought back, which is a creation (``created`` True: a 201) as the SKU did not
+    exist for any reader.
     """
     data = validate_or_raise({**raw, "sku": sku}, await tenant_source_locale(session, tenant_id))
     return await save(session, tenant_id, data)
@@ -136,6 +143,7 @@ async def save(
         return product, True
     if product.content_hash == content_hash and product.deleted_at is None:
         return product, False
+    revived = product.deleted_at is not None
     _apply(product, data, content_hash)
     product.version += 1
     product.deleted_at = None
@@ -143,7 +151,7 @@ async def save(
     await session.flush()
     await session.refresh(product)
     await source_changed(await session.connection(), tenant_id, [product.id])
-    return product, False
+    return product, revived
 
 
 async def patch_product(

@@ -3,6 +3,10 @@
 One owner for product validation: the HTTP API and the importers both hand raw values to
 :func:`validate_product` and get either a :class:`ProductData` or field errors back (the bulk
 importer's shortcut for plain rows is :mod:`shoplingo.catalog.quick`).
+
+Over the usual 450 lines on purpose: every field's rule sits beside the others and the one
+content hash, so a field added (as short_description, compare_at_price and published were)
+is checked, normalised and hashed in one place.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_
 
 # Bump when validation or normalisation changes what a raw row becomes: import fingerprints
 # taken under older rules then stop matching, so those rows are validated again.
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: short_description, compare_at_price, published; WooCommerce sale prices
 
 MAX_SKU = 255
 MAX_TITLE = 255
@@ -79,6 +83,9 @@ class ProductData:
     price: Decimal | None = None
     currency: str | None = None
     variants: tuple[VariantData, ...] = ()
+    short_description: str | None = None
+    compare_at_price: Decimal | None = None
+    published: bool = True
 
     def content_hash(self) -> str:
         """SHA-256 of everything stored, in a fixed order (how a price is written aside)."""
@@ -96,6 +103,9 @@ class ProductData:
             format_price(self.price, self.currency),
             self.currency,
             [(v.sku, v.options, format_price(v.price, self.currency)) for v in self.variants],
+            short_description=self.short_description,
+            compare_at_price=format_price(self.compare_at_price, self.currency),
+            published=self.published,
         )
 
 
@@ -113,9 +123,15 @@ def hash_content(
     price: str | None,
     currency: str | None,
     variants: list[tuple[str | None, tuple[tuple[str, str], ...], str | None]],
+    *,
+    short_description: str | None = None,
+    compare_at_price: str | None = None,
+    published: bool = True,
 ) -> str:
-    """The content hash of a product's canonical values (prices written by format_price)."""
-    canonical = (
+    """The content hash of a product's canonical values (prices written by format_price). The
+    fields added later (short description, compare-at price, published) join the hash only
+    when set, so the hash of a product without them is what it always was."""
+    canonical: tuple[Any, ...] = (
         sku,
         source_locale,
         title,
@@ -130,6 +146,8 @@ def hash_content(
         currency,
         variants,
     )
+    if short_description is not None or compare_at_price is not None or not published:
+        canonical += (short_description, compare_at_price, published)
     return hashlib.sha256(_HASH_ENCODER.encode(canonical)).hexdigest()
 
 
@@ -240,6 +258,8 @@ def validate_product(
         )
     seo_title = check.text(raw, "seo_title", MAX_SEO_TITLE)
     seo_description = check.text(raw, "seo_description", MAX_SEO_DESCRIPTION)
+    short_description = _short_description(check, raw.get("short_description"))
+    published = _published(check, raw.get("published"))
     vendor = check.text(raw, "vendor", MAX_VENDOR)
 
     tags = _tags(check, raw.get("tags"))
@@ -255,8 +275,13 @@ def validate_product(
         else:
             check.errors.append(currency_field_error(check.prefix + "currency", str(currency_raw)))
     price = check.price(raw.get("price"), "price", currency)
+    compare_at_price = check.price(raw.get("compare_at_price"), "compare_at_price", currency)
     variants = _variants(check, raw.get("variants"), currency)
-    has_price = price is not None or any(v.price is not None for v in variants)
+    has_price = (
+        price is not None
+        or compare_at_price is not None
+        or any(v.price is not None for v in variants)
+    )
     if has_price and currency is None and currency_raw in (None, ""):
         check.fail("currency", "required", N_("A currency is required when a price is given."))
 
@@ -277,9 +302,53 @@ def validate_product(
             price=price,
             currency=currency,
             variants=variants,
+            short_description=short_description,
+            compare_at_price=compare_at_price,
+            published=published,
         ),
         [],
     )
+
+
+def _short_description(check: _Checker, raw: Any) -> str | None:
+    """HTML like the description (sanitized), up to MAX_DESCRIPTION; blank is none."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str):
+        check.fail(
+            "short_description", "invalid", N_("{field} must be text."), field="short_description"
+        )
+        return None
+    value = sanitize_html(raw).strip()
+    if len(value) > MAX_DESCRIPTION:
+        check.fail(
+            "short_description",
+            "too_long",
+            N_("{field} is {length} characters long; the limit is {limit}."),
+            field="short_description",
+            length=len(value),
+            limit=MAX_DESCRIPTION,
+        )
+        return None
+    return value or None
+
+
+# how exports write a yes/no (WooCommerce 1/0, Shopify TRUE/FALSE)
+_YES = frozenset({"1", "true", "yes", "y"})
+_NO = frozenset({"0", "false", "no", "n", "-1"})
+
+
+def _published(check: _Checker, raw: Any) -> bool:
+    """Absent or empty: published (what every product was before the field existed)."""
+    if raw is None or raw == "" or isinstance(raw, bool):
+        return raw is not False
+    text = str(raw).strip().lower()
+    if text in _YES or not text:
+        return True
+    if text in _NO:
+        return False
+    check.fail("published", "invalid", N_("{field} must be true or false."), field="published")
+    return True
 
 
 def _tags(check: _Checker, raw: Any) -> tuple[str, ...]:

@@ -32,7 +32,8 @@ from shoplingo.settings import Settings
 from shoplingo.tenants.service import get_tenant
 
 Format = Literal["csv", "tbx"]
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "tbx": "application/x-tbx+xml"}
+# Litestar adds "; charset=utf-8" to a text/* media type itself
+MEDIA_TYPES = {"csv": "text/csv", "tbx": "application/x-tbx+xml"}
 
 
 def term_out(term: GlossaryTerm) -> TermOut:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKeyConstraint,
@@ -29,6 +30,7 @@ class Product(TenantScoped, TimestampMixin, Base):
         # keyset pagination and delta sync walk this index
         Index("ix_products_tenant_id_updated_at_id", "tenant_id", "updated_at", "id"),
         CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("compare_at_price >= 0", name="compare_at_price_not_negative"),
     )
 
     sku: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -37,6 +39,8 @@ class Product(TenantScoped, TimestampMixin, Base):
     description_html: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     seo_title: Mapped[str | None] = mapped_column(Text)
     seo_description: Mapped[str | None] = mapped_column(Text)
+    # a short summary shown beside the price (WooCommerce's "Short description"); HTML
+    short_description: Mapped[str | None] = mapped_column(Text)
     vendor: Mapped[str | None] = mapped_column(String(255))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     attributes: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
@@ -44,6 +48,11 @@ class Product(TenantScoped, TimestampMixin, Base):
     legal: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, server_default="{}")
     price: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     currency: Mapped[str | None] = mapped_column(String(3))
+    # the price before a sale ("was"): WooCommerce's regular price beside a sale price
+    compare_at_price: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
+    # false: a draft or archived product, never served on the storefront and translated
+    # only when a job names its SKU
+    published: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     # SHA-256 (hex) of everything the seller sent; an upsert skips rows whose hash is unchanged
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     # hash of the raw import row this product last came from; a re-import of an identical row

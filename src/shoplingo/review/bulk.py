@@ -8,8 +8,8 @@ any item is read (the route guard has already checked the key's scope). Never co
 Approving by filter approves only what the reviewer could have seen: segments that did not
 change after ``reviewed_at``, each with the text it had when it was selected (a text that
 changes in between is refused, ``target_changed``). Legal text is refused
-(``reviewed_text_required``): it is approved with the text the reviewer read. The oldest items go first, at most
-``limit`` a call; ``more`` says that more matched.
+(``reviewed_text_required``): it is approved with the text the reviewer read. The oldest items
+go first, at most ``limit`` a call; ``more`` says that more matched.
 """
 
 from __future__ import annotations

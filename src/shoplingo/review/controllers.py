@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from shoplingo.review.schemas import (
     EditIn,
     LegalBuiltInOut,
     LegalPatternIO,
+    LegalSettingsAdd,
     LegalSettingsIn,
     LegalSettingsOut,
     RejectIn,
@@ -272,6 +273,52 @@ class LegalRulesController(Controller):
             },
         )
         return rules_out(rules, False)
+
+    @patch(
+        "/",
+        guards=[requires(Scope.ADMIN)],
+        summary="Add legal fields and patterns to the shop's own; existing segments are "
+        "re-classified",
+    )
+    async def add_rules(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[LegalSettingsAdd],
+    ) -> LegalSettingsOut:
+        rules = await legal_rules.put_rules(
+            db_session,
+            request.app.state.queue,
+            settings,
+            principal.tenant_id,
+            principal,
+            fields=data.fields,
+            patterns={
+                lang: [(p.name, p.pattern) for p in items] for lang, items in data.patterns.items()
+            },
+            add=True,
+        )
+        return rules_out(rules, False)
+
+    @delete(
+        "/",
+        guards=[requires(Scope.ADMIN)],
+        status_code=200,
+        summary="Back to the default legal rules (the shop's own are dropped)",
+    )
+    async def reset_rules(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+    ) -> LegalSettingsOut:
+        rules = await legal_rules.reset_rules(
+            db_session, request.app.state.queue, settings, principal.tenant_id, principal
+        )
+        return rules_out(rules, True)
 
 
 class AuditController(Controller):

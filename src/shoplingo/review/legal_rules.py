@@ -23,6 +23,7 @@ from shoplingo.legal.classifier import (
     check_tenant_pattern,
     field_key,
 )
+from shoplingo.models import Tenant
 from shoplingo.settings import Settings
 from shoplingo.tenants.changes import rules_changed
 from shoplingo.tenants.service import get_tenant
@@ -88,9 +89,12 @@ def check_rules(
 
 
 async def get_rules(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[LegalRules, bool]:
-    """The tenant's legal rules, and whether they are still the defaults."""
+    """The tenant's legal rules, and whether they are the defaults (none of its own)."""
     tenant = await get_tenant(session, tenant_id)
-    return LegalRules.from_settings(tenant.settings), not tenant.settings.get("legal")
+    stored = tenant.settings.get("legal") or {}
+    return LegalRules.from_settings(tenant.settings), not (
+        stored.get("fields") or stored.get("patterns")
+    )
 
 
 async def put_rules(
@@ -102,24 +106,60 @@ async def put_rules(
     *,
     fields: Sequence[str],
     patterns: Mapping[str, Sequence[tuple[str, str]]],
+    add: bool = False,
 ) -> LegalRules:
-    """Replace the tenant's own rules (the built-in ones stay, whatever the body says);
-    existing segments are re-classified by a job after commit."""
+    """Replace the tenant's own rules (the built-in ones stay, whatever the body says), or with
+    ``add`` add to them (what the tenant added before stays); existing segments are
+    re-classified by a job after commit."""
     names, checked = check_rules(fields, patterns)
     tenant = await get_tenant(session, tenant_id, lock=True)
     old = LegalRules.from_settings(tenant.settings)
+    if add:
+        names = tuple(dict.fromkeys([*old.fields, *names]))
+        checked = {
+            lang: tuple(dict.fromkeys([*old.patterns.get(lang, ()), *checked.get(lang, ())]))
+            for lang in {*old.patterns, *checked}
+        }
     rules = LegalRules.with_additions(names, checked, old.version + 1)
+    return await _store(session, queue, settings, tenant, actor, old, rules, "legal_rules.updated")
+
+
+async def reset_rules(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    actor: Principal,
+) -> LegalRules:
+    """Back to the defaults: the tenant's own fields and patterns are dropped (the built-in
+    rules were never the tenant's to drop); existing segments are re-classified."""
+    tenant = await get_tenant(session, tenant_id, lock=True)
+    old = LegalRules.from_settings(tenant.settings)
+    rules = LegalRules.with_additions((), {}, old.version + 1)
+    return await _store(session, queue, settings, tenant, actor, old, rules, "legal_rules.reset")
+
+
+async def _store(
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    tenant: Tenant,
+    actor: Principal,
+    old: LegalRules,
+    rules: LegalRules,
+    action: str,
+) -> LegalRules:
     tenant.settings = {**tenant.settings, "legal": rules.to_settings()}
     await session.flush()
     audit.record(
         session,
-        tenant_id=tenant_id,
+        tenant_id=tenant.id,
         actor=actor,
-        action="legal_rules.updated",
+        action=action,
         entity_type="legal_rules",
-        entity_id=tenant_id,
+        entity_id=tenant.id,
         before=old.to_settings(),
         after=rules.to_settings(),
     )
-    await rules_changed(session, queue, settings, tenant_id)
+    await rules_changed(session, queue, settings, tenant.id)
     return rules

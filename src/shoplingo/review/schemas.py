@@ -158,6 +158,15 @@ class LegalSettingsIn(msgspec.Struct, forbid_unknown_fields=True):
     patterns: dict[Language, Annotated[list[LegalPatternIO], msgspec.Meta(max_length=100)]]
 
 
+class LegalSettingsAdd(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields and patterns to add to the shop's own (PATCH); what it has stays."""
+
+    fields: Annotated[list[str], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
+    patterns: dict[Language, Annotated[list[LegalPatternIO], msgspec.Meta(max_length=100)]] = (
+        msgspec.field(default_factory=dict)
+    )
+
+
 class LegalBuiltInOut(msgspec.Struct):
     """The built-in rules, part of every tenant's rules: no setting switches them off."""
 

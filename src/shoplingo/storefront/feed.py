@@ -6,6 +6,7 @@ written by triggers), read with a cursor that never skips a change, and pruned a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 from sqlalchemy import text
@@ -68,6 +69,36 @@ async def read_changes(
         next_cursor=encode_change_cursor(txid, row_id),
         has_more=has_more,
     )
+
+
+# one change per product with published text in the given locales (storefront_record, the
+# triggers' own function, logs it, bumps the versions and notifies)
+LOCALE_CHANGES = """
+SELECT storefront_record(jsonb_agg(jsonb_build_object(
+           'tenant_id', s.tenant_id, 'locale', s.target_locale, 'owner_kind', s.owner_kind,
+           'owner_id', s.owner_id, 'kind', CAST(:kind AS text))))
+FROM segments s
+WHERE s.tenant_id = :tenant_id AND s.target_locale = ANY(CAST(:locales AS text[]))
+  AND s.status = 'published'
+HAVING count(*) > 0
+"""
+
+
+async def locales_changed(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    withdrawn: Sequence[str],
+    added: Sequence[str],
+) -> None:
+    """The shop stopped selling ``withdrawn``: the feed says each product's text in them is
+    withdrawn (reads fall back along the chain). ``added`` locales that already hold published
+    translations (a locale that comes back) are published again."""
+    for kind, locales in (("withdrawn", withdrawn), ("published", added)):
+        if locales:
+            await session.execute(
+                text(LOCALE_CHANGES),
+                {"kind": kind, "tenant_id": tenant_id, "locales": list(locales)},
+            )
 
 
 async def prune_changes(session: AsyncSession, settings: Settings) -> int:

@@ -129,6 +129,7 @@ def render(
         direction="rtl" if direction(requested) == "rtl" else "ltr",
         title=pick(product_id, "title", row["title"]),
         description_html=optional(product_id, "description_html", row["description_html"]),
+        short_description=optional(product_id, "short_description", row["short_description"]),
         seo_title=optional(product_id, "seo_title", row["seo_title"]),
         seo_description=optional(product_id, "seo_description", row["seo_description"]),
         vendor=row["vendor"],
@@ -136,6 +137,7 @@ def render(
         attributes=named("attributes", _DICT.decode(row["attributes"])),
         legal=named("legal", _DICT.decode(row["legal"])),
         price=price(row["price"], currency, requested),
+        compare_at_price=price(row["compare_at_price"], currency, requested),
         variants=variants,
         updated_at=row["updated_at"],
     )

@@ -53,6 +53,7 @@ class StorefrontProduct(msgspec.Struct):
     direction: Direction
     title: Text
     description_html: Text | None
+    short_description: Text | None
     seo_title: Text | None
     seo_description: Text | None
     vendor: str | None
@@ -60,6 +61,8 @@ class StorefrontProduct(msgspec.Struct):
     attributes: list[NamedText]
     legal: list[NamedText]
     price: Price | None
+    # the price before a sale ("was"), when the product is on sale
+    compare_at_price: Price | None
     variants: list[VariantOut]
     updated_at: datetime
 

@@ -39,13 +39,14 @@ from shoplingo.translation.memory import source_hash_sql
 from shoplingo.translation.states import Status
 
 # bump when the shape of an answer changes: every ETag changes with it
-FORMAT = "1"
+FORMAT = "2"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The current source text of a segment's field (stale segments only: any other segment was
 # translated from it). Mirrors translation.sources.product_sources (a test holds them equal).
 PRODUCT_FIELD_TEXT = """
 CASE s.field WHEN 'title' THEN p.title WHEN 'description_html' THEN p.description_html
+             WHEN 'short_description' THEN p.short_description
              WHEN 'seo_title' THEN p.seo_title WHEN 'seo_description' THEN p.seo_description
              WHEN 'tags' THEN array_to_string(p.tags, ', ')
              ELSE CASE split_part(s.field, '.', 1)
@@ -73,6 +74,7 @@ PRODUCT = f"""
 SELECT p.id, p.sku, p.source_locale, p.title, p.description_html, p.seo_title,
        p.seo_description, p.vendor, p.tags, p.attributes::text AS attributes,
        p.legal::text AS legal, p.price, p.currency, p.updated_at, p.deleted_at,
+       p.short_description, p.compare_at_price, p.published,
        (SELECT coalesce(json_agg(json_build_array(v.id, v.sku, v.options, v.price::text)
                                  ORDER BY v.position), '[]')::text
         FROM variants v WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id) AS variants,
@@ -106,18 +108,19 @@ FROM storefront_versions WHERE tenant_id = $1 AND (locale = ANY($2::text[]) OR l
 ONE_PRODUCT = f"""
 WITH versions AS ({VERSIONS})
 SELECT versions.versions, p.* FROM versions LEFT JOIN LATERAL (
-    {PRODUCT} WHERE p.tenant_id = $1 AND p.sku = $3 AND p.deleted_at IS NULL
+    {PRODUCT} WHERE p.tenant_id = $1 AND p.sku = $3 AND p.deleted_at IS NULL AND p.published
 ) p ON true
 """
 
 # Delta sync: products whose served content changed after $3 in one of the chain's locales (or
-# in all of them), deleted ones included as tombstones; all live products when $3 is null.
+# in all of them), deleted ones included as tombstones (and unpublished ones: a product that
+# went back to draft leaves the storefront); all live products when $3 is null.
 PRODUCT_PAGE = f"""
 WITH versions AS ({VERSIONS})
 SELECT versions.versions, p.* FROM versions LEFT JOIN LATERAL (
     {PRODUCT}
     WHERE p.tenant_id = $1 AND p.id > $4
-      AND CASE WHEN $3::timestamptz IS NULL THEN p.deleted_at IS NULL
+      AND CASE WHEN $3::timestamptz IS NULL THEN p.deleted_at IS NULL AND p.published
                ELSE EXISTS (SELECT 1 FROM storefront_changes c
                             WHERE c.tenant_id = p.tenant_id AND c.product_id = p.id
                               AND c.changed_at > $3
@@ -130,7 +133,8 @@ BUNDLE_START = f"""
 SELECT ({VERSIONS}) AS versions, {FEED_HORIZON} AS horizon
 """
 BUNDLE_PAGE = f"""
-{PRODUCT} WHERE p.tenant_id = $1 AND p.id > $3 AND p.deleted_at IS NULL ORDER BY p.id LIMIT $4
+{PRODUCT} WHERE p.tenant_id = $1 AND p.id > $3 AND p.deleted_at IS NULL AND p.published
+ORDER BY p.id LIMIT $4
 """
 
 _VERSIONS = msgspec.json.Decoder(dict[str, int])
@@ -308,7 +312,7 @@ async def list_products(
         next_cursor = encode_cursor(since or EPOCH, found[-1]["id"])
     items: list[StorefrontProduct | Tombstone] = [
         Tombstone(sku=row["sku"])
-        if row["deleted_at"] is not None
+        if row["deleted_at"] is not None or not row["published"]
         else render(row, negotiated.locale, negotiated.chain, state.classifier)
         for row in found
     ]

@@ -1,5 +1,6 @@
 """The one place that announces "a tenant's rules changed" (its glossary, QA settings or legal
-rules): existing translations must be checked again under the new rules.
+rules): existing translations must be checked again under the new rules; and "the locales a
+shop sells changed" (``tenants.shop``): the storefront withdraws or restores them.
 
 The glossary, QA settings and legal-rule services report through :func:`rules_changed` inside
 the transaction of the change; the re-check job that :mod:`shoplingo.hooks` connects to
@@ -9,6 +10,7 @@ the transaction of the change; the re-check job that :mod:`shoplingo.hooks` conn
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,3 +28,15 @@ async def rules_changed(
     session: AsyncSession, queue: ArqRedis, settings: Settings, tenant_id: uuid.UUID
 ) -> None:
     await RULES_CHANGED.send(session, queue, settings, tenant_id)
+
+
+# (session, tenant id, locales no longer sold, locales sold again or for the first time)
+LOCALES_CHANGED: Signal[[AsyncSession, uuid.UUID, Sequence[str], Sequence[str]]] = Signal(
+    "locales_changed"
+)
+
+
+async def locales_changed(
+    session: AsyncSession, tenant_id: uuid.UUID, withdrawn: Sequence[str], added: Sequence[str]
+) -> None:
+    await LOCALES_CHANGED.send(session, tenant_id, withdrawn, added)

@@ -9,8 +9,9 @@ from litestar.params import FromPath, JSONBody
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.views import view
+from shoplingo.models import Tenant
 from shoplingo.settings import Settings
-from shoplingo.tenants import members, rate_limits, service
+from shoplingo.tenants import members, rate_limits, service, shop
 from shoplingo.tenants.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -26,11 +27,16 @@ from shoplingo.tenants.schemas import (
     RateLimitsUpdate,
     Redeemed,
     TenantOut,
+    TenantUpdate,
 )
 
 
 def key_created(created: service.CreatedKey) -> ApiKeyCreated:
     return view(created.key, ApiKeyCreated, key=created.plaintext)
+
+
+def tenant_out(tenant: Tenant) -> TenantOut:
+    return view(tenant, TenantOut, default_currency=shop.default_currency(tenant))
 
 
 def invitation_out(issued: members.IssuedInvitation) -> InvitationOut:
@@ -44,7 +50,22 @@ class TenantController(Controller):
     @get("/", summary="The tenant the calling key belongs to")
     async def current(self, db_session: DbSession, principal: Caller) -> TenantOut:
         tenant = await service.get_tenant(db_session, principal.tenant_id)
-        return view(tenant, TenantOut)
+        return tenant_out(tenant)
+
+    @patch(
+        "/",
+        guards=[requires(Scope.ADMIN)],
+        summary="Change the shop's name, locales or default currency (audited)",
+        description="target_locales is the whole new list: a locale left out is withdrawn "
+        "from the storefront (the change feed says so) and its translations are kept for when "
+        "it comes back. default_currency (ISO 4217, null: none) applies to imports whose file "
+        "and ?currency= give none.",
+    )
+    async def update(
+        self, db_session: DbSession, principal: Caller, data: JSONBody[TenantUpdate]
+    ) -> TenantOut:
+        tenant = await shop.update_tenant(db_session, principal.tenant_id, data, actor=principal)
+        return tenant_out(tenant)
 
 
 class RateLimitsController(Controller):

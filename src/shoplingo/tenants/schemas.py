@@ -86,7 +86,20 @@ class TenantOut(msgspec.Struct):
     name: str
     source_locale: str
     target_locales: list[str]
+    # ISO 4217; imports use it when neither the file nor ?currency= gives one
+    default_currency: str | None
     created_at: datetime
+
+
+class TenantUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields to change; the others stay. ``target_locales`` is the whole new list: a locale
+    left out is withdrawn from the storefront (its translations are kept for when it comes
+    back). ``default_currency`` null: no default."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    source_locale: str | msgspec.UnsetType = msgspec.UNSET
+    target_locales: list[str] | msgspec.UnsetType = msgspec.UNSET
+    default_currency: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 Rate = Annotated[float, msgspec.Meta(ge=0)]

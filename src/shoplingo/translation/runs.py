@@ -24,10 +24,11 @@ from shoplingo.core.errors import FieldError, NotFound, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
-from shoplingo.legal.classifier import Classifier
-from shoplingo.models import Job, Product, Segment
+from shoplingo.legal.classifier import Classifier, shop_locales
+from shoplingo.models import Job, Product, Segment, Tenant
 from shoplingo.models.job import FINISHED_STATUSES
 from shoplingo.settings import Settings
+from shoplingo.tenants.service import get_tenant
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import FIELDS, SourceText, product_sources
 from shoplingo.translation.states import (
@@ -148,6 +149,25 @@ def _check(request: RunRequest) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(locales)), fields
 
 
+def _not_sold(locales: Sequence[str], tenant: Tenant) -> list[FieldError]:
+    """A run into a locale the shop does not sell would spend tokens on texts no storefront
+    read serves: refused, naming the locales the shop sells (PATCH /v1/tenant adds one)."""
+    sold = shop_locales(tenant.source_locale, tenant.target_locales)
+    return [
+        FieldError(
+            field=f"target_locales.{index}",
+            code="locale_not_sold",
+            message=N_(
+                "The shop does not sell {locale}; it sells {locales}. Add the locale to the "
+                "shop's target_locales (PATCH /v1/tenant) first."
+            ),
+            params={"locale": tag, "locales": ", ".join(sold)},
+        )
+        for index, tag in enumerate(locales)
+        if tag not in sold
+    ]
+
+
 async def _missing_skus(
     session: AsyncSession, tenant_id: uuid.UUID, skus: Sequence[str]
 ) -> list[str]:
@@ -189,6 +209,8 @@ async def create_run(
     """Check the request and record the run; a worker prepares its segments (after commit),
     a page of products at a time, and translation starts with the first page."""
     locales, fields = _check(request)
+    if errors := _not_sold(locales, await get_tenant(session, tenant_id)):
+        raise ValidationFailed(errors=errors)
     if request.skus is not None:
         missing = await _missing_skus(session, tenant_id, request.skus)
         if missing:
@@ -248,6 +270,8 @@ async def prepare_page(
     )
     if params.get("skus") is not None:
         query = query.where(Product.sku.in_(params["skus"]))
+    else:  # an unpublished product (a draft) is translated only when a job names it
+        query = query.where(Product.published)
     if params.get("changed_since"):
         query = query.where(Product.updated_at > datetime.fromisoformat(params["changed_since"]))
     if params.get("prepared_through"):
@@ -386,7 +410,8 @@ WHERE s.tenant_id = $1 AND s.owner_id = c.owner_id AND s.field = c.field
 
 
 PRODUCT_TEXTS = """
-SELECT id, title, description_html, seo_title, seo_description, tags, attributes, legal
+SELECT id, title, description_html, short_description, seo_title, seo_description, tags,
+       attributes, legal
 FROM products WHERE tenant_id = $1 AND id = ANY($2::uuid[])
 """
 VARIANT_OPTIONS = """

@@ -15,8 +15,8 @@ class TranslationJobCreate(msgspec.Struct, forbid_unknown_fields=True):
     skus: list[str] | None = None
     all: bool = False
     changed_since: datetime | None = None
-    # default: every translatable field (title, description_html, seo_title, seo_description,
-    # tags, attributes, legal, options)
+    # default: every translatable field (title, description_html, short_description, seo_title,
+    # seo_description, tags, attributes, legal, options)
     fields: list[str] | None = None
     # also translate again the texts a glossary or QA error holds for review (after a glossary
     # change), under the glossary in force; legal text held only for being legal is left alone

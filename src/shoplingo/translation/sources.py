@@ -12,6 +12,7 @@ from shoplingo.legal.classifier import DEFAULT_CLASSIFIER, Classifier
 FIELDS = (
     "title",
     "description_html",
+    "short_description",
     "seo_title",
     "seo_description",
     "tags",
@@ -58,6 +59,9 @@ def product_sources(
         yield from text("title", product.title)
     if "description_html" in wanted:
         yield from text("description_html", product.description_html)
+    if "short_description" in wanted:
+        # getattr: a row read before the field existed (or a caller's stand-in) has none
+        yield from text("short_description", getattr(product, "short_description", None))
     if "seo_title" in wanted:
         yield from text("seo_title", product.seo_title)
     if "seo_description" in wanted:

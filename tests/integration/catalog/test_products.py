@@ -209,9 +209,11 @@ async def test_delete_is_soft_and_put_brings_it_back(
     assert gone["deleted_at"] is not None
 
     back = await client.put("/v1/products/GONE", json=SHIRT, headers=tenant.headers)
-    assert back.status_code == 200
+    assert back.status_code == 201  # a re-creation: the SKU did not exist for any reader
     assert back.json()["deleted_at"] is None
     assert (await client.get("/v1/products/GONE", headers=tenant.headers)).status_code == 200
+    again = await client.put("/v1/products/GONE", json=SHIRT, headers=tenant.headers)
+    assert again.status_code == 200
 
 
 async def test_sku_with_special_characters_round_trips(

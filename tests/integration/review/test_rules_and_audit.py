@@ -214,3 +214,39 @@ async def test_the_audit_log_is_for_admins_and_has_no_write_api(client: Client, 
         response = await client.request(method, path, json={}, headers=shop.owner.headers)
         assert response.status_code in (404, 405), (method, response.status_code)
     assert await _all_events(client, shop) == events
+
+
+async def test_a_rule_is_added_with_patch_and_the_rules_reset_to_the_defaults(
+    client: Client, shop: Shop
+) -> None:
+    first = await client.patch(
+        "/v1/review/settings",
+        json={"patterns": {"en": [{"name": "eco", "pattern": r"\beco\b"}]}},
+        headers=shop.owner.headers,
+    )
+    assert first.status_code == 200, first.text
+    second = await client.patch(
+        "/v1/review/settings", json={"fields": ["care"]}, headers=shop.owner.headers
+    )
+    assert second.status_code == 200, second.text
+    body = (await client.get("/v1/review/settings", headers=shop.rita.headers)).json()
+    assert body["defaults"] is False
+    # the earlier addition stays, and so does every built-in rule
+    assert "eco" in [p["name"] for p in body["patterns"]["en"]]
+    assert {"care", "warranty"} <= set(body["fields"])
+    assert "refund" in [p["name"] for p in body["patterns"]["en"]]
+
+    refused = await client.delete("/v1/review/settings", headers=shop.rita.headers)
+    assert (refused.status_code, refused.json()["code"]) == (403, "missing_scope")
+    reset = await client.delete("/v1/review/settings", headers=shop.owner.headers)
+    assert reset.status_code == 200, reset.text
+    body = (await client.get("/v1/review/settings", headers=shop.rita.headers)).json()
+    assert body["defaults"] is True
+    assert body["fields"] == body["built_in"]["fields"]
+    assert [p["name"] for p in body["patterns"]["en"]] == body["built_in"]["patterns"]["en"]
+    assert body["version"] == 3
+    events = await client.get(
+        "/v1/audit", params={"action": "legal_rules.reset"}, headers=shop.owner.headers
+    )
+    assert len(events.json()["items"]) == 1
+    await drain_queue(shop.settings)

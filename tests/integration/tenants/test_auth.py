@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.models import ApiKey, AuditEvent
-from tests.fixtures.tenants import TenantCtx
+from tests.fixtures.tenants import TARGETS, TenantCtx
 
 PROBLEM = "application/problem+json"
 
@@ -206,4 +206,4 @@ async def test_current_tenant(client: AsyncTestClient[Litestar], tenant: TenantC
     response = await client.get("/v1/tenant", headers=tenant.headers)
     assert response.status_code == 200
     assert response.json()["id"] == str(tenant.id)
-    assert response.json()["target_locales"] == ["de-DE", "fr-FR"]
+    assert response.json()["target_locales"] == TARGETS

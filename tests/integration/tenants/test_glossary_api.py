@@ -268,6 +268,7 @@ async def test_export_and_reimport_round_trip_through_csv_and_tbx(
         exported = await client.get(f"/v1/glossary/export?format={format}", headers=tenant.headers)
         assert exported.status_code == 200
         assert exported.headers["content-type"].startswith(content_type)
+        assert exported.headers["content-type"].count("charset") <= 1
         response = await client.post(
             f"/v1/glossary/import?format={format}",
             content=exported.content,

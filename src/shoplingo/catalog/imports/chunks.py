@@ -144,10 +144,11 @@ class ChunkBuilder:
             return
         (sku, locale, title, description, seo_title, seo_description, vendor, tags, attributes,
          legal, price, currency, content_hash) = quick  # fmt: skip
+        # no short description, compare-at price or unpublished flag on the quick path
         head = (
             sku, locale, title, description, seo_title, seo_description, vendor, tags,
-            _json_text(attributes, "{}"), _json_text(legal, "{}"), price, currency, content_hash,
-            fingerprint,
+            _json_text(attributes, "{}"), _json_text(legal, "{}"), price, currency, None, None,
+            True, content_hash, fingerprint,
         )  # fmt: skip
         if sku in self.known:
             chunk.records.append((*head, "[]"))
@@ -271,6 +272,9 @@ def _record(data: ProductData, fingerprint: str) -> tuple[Any, ...]:
         _json_text(data.legal, "{}"),
         data.price,
         data.currency,
+        data.short_description,
+        data.compare_at_price,
+        data.published,
         data.content_hash(),
         fingerprint,
         _json_text(

@@ -40,7 +40,37 @@ def _problem(response: httpx.Response) -> str:
     return f"{body.get('detail', response.status_code)}{' (' + fields + ')' if fields else ''}"
 
 
+def _currency(job: dict[str, Any]) -> str:
+    source = {"request": "--currency", "shop_default": "the shop's default currency"}
+    if not job.get("currency"):
+        return "none (priced rows without a currency fail: give --currency or set the shop's)"
+    return f"{job['currency']} ({source.get(job.get('currency_source') or '', 'given')})"
+
+
 def upload_and_follow(
+    console: Console,
+    api_url: str,
+    key: str,
+    path: Path,
+    *,
+    params: dict[str, str],
+    wait: bool,
+    url_origin: str = "--api-url",
+) -> bool:
+    """Upload and follow; False when the upload was refused, the import landed nothing or the
+    API could not be reached (the message names the URL and where it came from)."""
+    try:
+        return _upload_and_follow(console, api_url, key, path, params=params, wait=wait)
+    except httpx.TransportError as exc:
+        console.print(
+            f"[red]cannot reach the API[/red] at {api_url} (from {url_origin}): "
+            f"{exc or type(exc).__name__}. Set SHOPLINGO_API_URL or --api-url to the API's "
+            "address."
+        )
+        return False
+
+
+def _upload_and_follow(
     console: Console, api_url: str, key: str, path: Path, *, params: dict[str, str], wait: bool
 ) -> bool:
     headers = {
@@ -67,6 +97,7 @@ def upload_and_follow(
             return False
         job = response.json()
         console.print(f"import {job['id']} ({job['format']}) queued")
+        console.print(f"currency for rows without one: {_currency(job)}")
         if not wait:
             console.print(f"follow it: GET {api_url}/v1/imports/{job['id']}")
             return True

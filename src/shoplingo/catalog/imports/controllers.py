@@ -30,6 +30,7 @@ def import_out(job: Job) -> ImportOut:
         filename=params.get("filename"),
         size_bytes=params.get("size_bytes", 0),
         currency=params.get("currency"),
+        currency_source=params.get("currency_source"),
         source_locale=params["source_locale"],
         mode=params.get("mode", "replace"),
         progress=msgspec.convert(imports.progress_of(job), ImportProgress),
@@ -53,10 +54,11 @@ class ImportController(Controller):
         request_max_body_size=None,  # enforced while streaming, with a clear 413
         summary="Upload a catalog file (raw body or multipart); 202 with the import to poll",
         description="Formats: csv, jsonl, shopify, woocommerce (detected from the header "
-        "unless ?format= is given). Shopify and WooCommerce exports carry no currency: give "
-        "?currency= (or set the tenant's). A re-import changes only the fields the file has "
-        "columns for (an empty cell clears one); ?mode=replace makes each row the whole "
-        "product. Send Idempotency-Key to make retries safe.",
+        "unless ?format= is given). Shopify and WooCommerce exports carry no currency: "
+        "give ?currency= or set the shop's default_currency (PATCH /v1/tenant); the import "
+        "says which it used (currency, currency_source). A re-import changes only the "
+        "fields the file has columns for (an empty cell clears one); ?mode=replace makes "
+        "each row the whole product. Send Idempotency-Key to make retries safe.",
     )
     async def create_import(
         self,
@@ -144,7 +146,7 @@ class ImportController(Controller):
         "/{import_id:uuid}/errors",
         guards=[requires(Scope.CATALOG_READ)],
         summary="The rejected rows as CSV: line, sku, column, code, message",
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/*
     )
     async def get_errors(
         self,
@@ -164,7 +166,7 @@ class ImportController(Controller):
                 principal.tenant_id,
                 import_id,
             ),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/*
             headers={
                 "Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"',
                 "Content-Language": language,

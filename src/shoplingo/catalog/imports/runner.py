@@ -40,8 +40,8 @@ _decode_stored = msgspec.json.Decoder(dict[str, Any]).decode
 
 STAGE_COLUMNS = (
     "sku", "source_locale", "title", "description_html", "seo_title", "seo_description",
-    "vendor", "tags", "attributes", "legal", "price", "currency", "content_hash",
-    "import_fingerprint", "variants",
+    "vendor", "tags", "attributes", "legal", "price", "currency", "short_description",
+    "compare_at_price", "published", "content_hash", "import_fingerprint", "variants",
 )  # fmt: skip
 PRODUCT_COLUMNS = ("tenant_id", "id", *STAGE_COLUMNS[:-1])
 ERROR_COLUMNS = ("tenant_id", "job_id", "seq", "line", "sku", "column", "code", "message", "params")
@@ -81,8 +81,9 @@ CREATE_STAGE = """
 CREATE TEMPORARY TABLE import_stage (
     id uuid DEFAULT uuid7(), sku text, source_locale text, title text, description_html text,
     seo_title text, seo_description text, vendor text, tags text[], attributes jsonb, legal jsonb,
-    price numeric(18, 4), currency text, content_hash text, import_fingerprint text,
-    variants jsonb
+    price numeric(18, 4), currency text, short_description text,
+    compare_at_price numeric(18, 4), published boolean, content_hash text,
+    import_fingerprint text, variants jsonb
 ) ON COMMIT DROP;
 CREATE TEMPORARY TABLE import_changed (id uuid, sku text, inserted boolean) ON COMMIT DROP;
 """
@@ -91,10 +92,11 @@ UPSERT = """
 WITH up AS (
     INSERT INTO products AS p (
         tenant_id, id, sku, source_locale, title, description_html, seo_title, seo_description,
-        vendor, tags, attributes, legal, price, currency, content_hash, import_fingerprint,
-        version)
+        vendor, tags, attributes, legal, price, currency, short_description, compare_at_price,
+        published, content_hash, import_fingerprint, version)
     SELECT $1, id, sku, source_locale, title, description_html, seo_title, seo_description,
-           vendor, tags, attributes, legal, price, currency, content_hash, import_fingerprint, 1
+           vendor, tags, attributes, legal, price, currency, short_description,
+           compare_at_price, published, content_hash, import_fingerprint, 1
     FROM import_stage
     ON CONFLICT (tenant_id, sku) DO UPDATE SET
         source_locale = EXCLUDED.source_locale, title = EXCLUDED.title,
@@ -102,6 +104,8 @@ WITH up AS (
         seo_description = EXCLUDED.seo_description, vendor = EXCLUDED.vendor,
         tags = EXCLUDED.tags, attributes = EXCLUDED.attributes, legal = EXCLUDED.legal,
         price = EXCLUDED.price, currency = EXCLUDED.currency,
+        short_description = EXCLUDED.short_description,
+        compare_at_price = EXCLUDED.compare_at_price, published = EXCLUDED.published,
         content_hash = EXCLUDED.content_hash, import_fingerprint = EXCLUDED.import_fingerprint,
         version = p.version + 1, updated_at = now(), deleted_at = NULL
     WHERE p.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR p.deleted_at IS NOT NULL
@@ -143,7 +147,8 @@ SELECT jsonb_build_object(
     'description_html', p.description_html, 'seo_title', p.seo_title,
     'seo_description', p.seo_description, 'vendor', p.vendor, 'tags', p.tags,
     'attributes', p.attributes, 'legal', p.legal, 'price', p.price::text,
-    'currency', p.currency,
+    'currency', p.currency, 'short_description', p.short_description,
+    'compare_at_price', p.compare_at_price::text, 'published', p.published,
     'variants', coalesce(
         (SELECT jsonb_agg(jsonb_build_object('sku', v.sku, 'options', v.options,
                                              'price', v.price::text) ORDER BY v.position)

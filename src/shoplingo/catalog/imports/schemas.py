@@ -26,7 +26,11 @@ class ImportOut(msgspec.Struct):
     format: str
     filename: str | None
     size_bytes: int
+    # the currency of rows that name none, and where it came from: "request" (?currency=),
+    # "shop_default" (the shop's default_currency, PATCH /v1/tenant) or null (none: such rows
+    # with a price fail)
     currency: str | None
+    currency_source: str | None
     source_locale: str
     # merge or replace (see POST /v1/imports)
     mode: str

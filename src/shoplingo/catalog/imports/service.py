@@ -154,6 +154,12 @@ async def create_import(
             "size_bytes": upload.size,
             "sha256": upload.sha256,
             "currency": currency or tenant.settings.get("currency"),
+            # which currency prices rows that name none: the request's or the shop's default
+            "currency_source": "request"
+            if currency
+            else "shop_default"
+            if tenant.settings.get("currency")
+            else None,
             "source_locale": source_locale or tenant.source_locale,
             "mode": mode,
         },

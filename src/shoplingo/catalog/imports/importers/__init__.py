@@ -8,6 +8,7 @@ from shoplingo.catalog.imports.importers.base import Reader, read_header
 from shoplingo.catalog.imports.importers.native import JsonLinesReader, NativeCsvReader
 from shoplingo.catalog.imports.importers.shopify import ShopifyReader
 from shoplingo.catalog.imports.importers.woocommerce import WooCommerceReader
+from shoplingo.catalog.imports.importers.woocommerce_columns import english_column
 
 READERS: dict[str, type[Reader]] = {
     "csv": NativeCsvReader,
@@ -24,10 +25,12 @@ def detect_format(path: Path) -> str | None:
         head = fh.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
     if head.startswith(b"{"):
         return "jsonl"
-    header = {h.strip().lower() for h in read_header(path)}
+    names = read_header(path)
+    header = {h.strip().lower() for h in names}
     if {"handle", "title"} <= header and ("variant sku" in header or "body (html)" in header):
         return "shopify"
-    if {"type", "sku", "name", "parent"} <= header:
+    # WooCommerce writes its column names in the site's admin language
+    if {"type", "sku", "name", "parent"} <= {english_column(h).lower() for h in names}:
         return "woocommerce"
     if {"sku", "title"} <= header:
         return "csv"

@@ -113,9 +113,18 @@ def invalid_utf8(value: str) -> bool:
     return _SURROGATE.search(value) is not None
 
 
+def _blank(row: list[str]) -> bool:
+    return not row or all(not cell.strip() for cell in row)
+
+
+def _header_row(rows: Iterator[list[str]]) -> list[str]:
+    """The first row that is not blank: spreadsheet exports may start with an empty line."""
+    return next((row for row in rows if not _blank(row)), [])
+
+
 def read_header(path: Path) -> list[str]:
     with open_text(path) as fh:
-        return next(csv.reader(fh), [])
+        return _header_row(csv.reader(fh))
 
 
 @dataclass(slots=True)
@@ -204,7 +213,7 @@ def csv_records(
     lines = _Lines(fh)
     # strict: a quote that closes a value followed by more text is an error, not a guess
     reader = csv.reader(lines, strict=True)
-    header = [header_name(h) for h in next(reader, [])]
+    header = [header_name(h) for h in _header_row(reader)]
     check_cells = not file_is_utf8(path) or _has_nul(path)
 
     def rows() -> Iterator[tuple[int, list[str]] | RowProblem]:

@@ -1,6 +1,8 @@
 """Shopify's product CSV: one product per Handle, one row per variant (or extra image).
 
 Only a product's first row fills the product columns; option names come from that row too.
+A product whose ``Status`` is draft or archived, or whose ``Published`` is FALSE, is imported
+unpublished.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from shoplingo.catalog.imports.importers.base import (
 )
 
 VARIANT_COLUMNS = {"sku": "Variant SKU", "price": "Variant Price", "options": "Option1 Value"}
+# Shopify's product status: only an active product is for sale
+SELLING_STATUSES = ("", "active")
 COLUMNS = {
     "sku": "Handle",
     "title": "Title",
@@ -59,12 +63,19 @@ class ShopifyReader:
     def _start(self, row: CsvRow) -> tuple[SourceProduct, list[str]]:
         values = row.values
         raw = map_columns(values, COLUMNS, ATTRIBUTE_COLUMNS)
+        # a draft or archived product (or one not published to the online store) is imported
+        # unpublished: never served on the storefront, translated only on request
+        if "Status" in values or "Published" in values:
+            selling = values.get("Status", "").strip().lower() in SELLING_STATUSES
+            raw["published"] = selling and values.get("Published", "").strip().lower() != "false"
         option_names = [values.get(f"Option{n} Name", "").strip() for n in OPTION_SLOTS]
         if self._mentions is None:  # every row has the header's columns
             self._variant_columns = _variant_columns(values)
             self._mentions = mentioned_columns(values, COLUMNS, ATTRIBUTE_COLUMNS) | (
                 {"variants"} if any(self._variant_columns) else set()
             )
+            if "Status" in values or "Published" in values:
+                self._mentions |= {"published"}
         return SourceProduct(line=row.line, raw=raw, mentions=self._mentions), option_names
 
     def _add_variant(self, product: SourceProduct, option_names: list[str], row: CsvRow) -> None:
