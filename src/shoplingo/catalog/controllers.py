@@ -6,6 +6,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Response, delete, get, patch, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from shoplingo.catalog import service
@@ -19,6 +20,7 @@ from shoplingo.catalog.schemas import (
 )
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
+from shoplingo.core.openapi import responses
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.models import Product
 from shoplingo.settings import Settings
@@ -96,6 +98,10 @@ class ProductController(Controller):
         "/{sku:str}",
         guards=[requires(Scope.CATALOG_WRITE)],
         summary="Create or replace a product (201 when created, 200 when replaced)",
+        responses=responses(
+            created=ResponseSpec(ProductOut, description="Created: the product is new"),
+        ),
+        response_description="Replaced: the product existed",
     )
     async def put_product(
         self,
