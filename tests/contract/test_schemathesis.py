@@ -47,8 +47,6 @@ def test_every_operation_answers_as_documented(
             "--phases",
             "examples,coverage,fuzzing",
             "--generation-deterministic",
-            "--generation-database",
-            "none",
             "--no-color",
             "--output-truncate",
             "false",
