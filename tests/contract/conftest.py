@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,12 @@ from tests.fixtures.live_api import running_api
 
 
 @pytest.fixture(scope="session")
-def live_api(settings: Settings, fake_llm: str) -> Iterator[str]:
-    with running_api(settings, fake_llm) as url:
+def live_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the live API and worker write their logs (read them when a contract test fails)."""
+    return tmp_path_factory.mktemp("live-api")
+
+
+@pytest.fixture(scope="session")
+def live_api(settings: Settings, fake_llm: str, live_logs: Path) -> Iterator[str]:
+    with running_api(settings, fake_llm, live_logs) as url:
         yield url

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -172,6 +173,10 @@ class ConversationController(Controller):
         guards=[WRITE],
         summary="Start a conversation with the customer's message (201; 200 when the "
         "external_id was seen with the same message)",
+        responses=responses(
+            409,
+            ok=ResponseSpec(ConversationOut, description="The external_id was seen already"),
+        ),
     )
     async def create_conversation(
         self,
