@@ -120,7 +120,7 @@ def scenario(url: str, key: str) -> None:
     assert read.parsed.title.value == "Desk lamp, brass"
     etag = read.headers["etag"]
     again = storefront_product.sync_detailed(
-        "LAMP-1", client=client.with_headers({"If-None-Match": etag}), locale="en-US"
+        "LAMP-1", client=client, locale="en-US", if_none_match=etag
     )
     assert again.status_code == 304
     assert again.content == b""

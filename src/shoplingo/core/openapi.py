@@ -11,6 +11,7 @@ forget them:
 - an authenticated route (bearer key, or a storefront's publishable key) answers 401, 403 and
   429; a route with parameters or a body answers 422 (validation, never 400); a route with a path
   parameter answers 404; a route with a body answers 400 (unreadable), 413 and 415;
+- an operation that answers 304 documents its ``If-None-Match`` parameter and ``ETag`` header;
 - the security each operation takes: the bearer key, none on public paths, or a publishable key
   in the header or the ``key`` query parameter on storefront paths.
 """
@@ -31,9 +32,11 @@ from litestar.openapi.spec import (
     Components,
     Example,
     OpenAPIFormat,
+    OpenAPIHeader,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
@@ -72,6 +75,8 @@ class Problem(msgspec.Struct):
     errors: list[FieldErrorOut] | msgspec.UnsetType = msgspec.UNSET
 
 
+_DEFAULT_DESCRIPTION = ResponseSpec(None).description
+
 SHARED = (400, 401, 403, 404, 413, 415, 422, 429)
 """The statuses :class:`ContractOperation` gives an operation when they apply to it."""
 
@@ -85,6 +90,7 @@ _EXAMPLES: dict[int, tuple[str, str]] = {
     415: ("unsupported_media_type", "This content type is not supported here."),
     422: ("validation_failed", "The request is not valid: see errors for each field."),
     429: ("rate_limited", "Too many requests: retry after the time in Retry-After."),
+    503: ("not_ready", "Not ready: redis unavailable."),
 }
 
 
@@ -138,8 +144,12 @@ def responses(*statuses: int, **success: ResponseSpec) -> dict[int, ResponseSpec
     declared = {status: problem_spec(status) for status in statuses}
     for name, spec in success.items():
         # Litestar's generated examples are random values: a route gives real ones, or none
-        declared[HTTPStatus[name.upper()].value] = dataclasses.replace(
-            spec, generate_examples=False
+        status = HTTPStatus[name.upper()]
+        description = spec.description
+        if description == _DEFAULT_DESCRIPTION:
+            description = status.phrase
+        declared[status.value] = dataclasses.replace(
+            spec, generate_examples=False, description=description
         )
     return declared
 
@@ -195,6 +205,8 @@ class ContractOperation(Operation):
         for status in SHARED:
             if status not in applies and str(status) not in self.contract_declared:
                 answers.pop(str(status), None)
+        if "304" in answers:
+            self._revalidation(answers)
         if self.contract_ok_content:
             for code, answer in answers.items():
                 if 200 <= int(code) < 300 and isinstance(answer, OpenAPIResponse):
@@ -207,6 +219,27 @@ class ContractOperation(Operation):
             self.security = []
         elif self.contract_kind == "storefront":
             self.security = [{BEARER: []}, {STOREFRONT_KEY: []}]
+
+    def _revalidation(self, answers: dict[str, Any]) -> None:
+        """An operation that answers 304 takes If-None-Match and sends an ETag."""
+        etag = OpenAPIHeader(
+            schema=Schema(type=OpenAPIType.STRING),
+            description="strong validator: send it back in If-None-Match",
+        )
+        for status in ("200", "304"):
+            answer = answers.get(status)
+            if isinstance(answer, OpenAPIResponse):
+                answer.headers = {**(answer.headers or {}), "ETag": etag}
+        self.parameters = [
+            *(self.parameters or []),
+            Parameter(
+                name="If-None-Match",
+                param_in="header",
+                required=False,
+                schema=Schema(type=OpenAPIType.STRING),
+                description="the ETag of the copy you have: 304 without a body when current",
+            ),
+        ]
 
 
 _CLASSES: dict[tuple[str, int, frozenset[str], int], type[ContractOperation]] = {}
