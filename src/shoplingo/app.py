@@ -10,12 +10,11 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from shoplingo import __version__, hooks
 from shoplingo.catalog.controllers import ProductController
 from shoplingo.catalog.imports.controllers import ImportController
+from shoplingo.core.apidocs import docs_assets, docs_plugins
 from shoplingo.core.auth import ApiKeyAuthenticationMiddleware, provide_principal
 from shoplingo.core.bodies import refuse_non_json_body
 from shoplingo.core.cors import cors_middleware
@@ -24,6 +23,7 @@ from shoplingo.core.errors import EXCEPTION_HANDLERS
 from shoplingo.core.health import live, ready
 from shoplingo.core.i18n import Translator
 from shoplingo.core.logging import configure_logging
+from shoplingo.core.openapi import BEARER, ContractPlugin, components, operation_id
 from shoplingo.core.queue import create_queue
 from shoplingo.core.ratelimit import ApiRateLimitMiddleware, RateLimiter
 from shoplingo.glossary.controllers import GlossaryController
@@ -112,7 +112,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WebhookController,
             SupportPolicyController,
             ConversationController,
+            docs_assets(),
         ],
+        plugins=[ContractPlugin(public=PUBLIC_PATHS, storefront=STOREFRONT_PATHS)],
         lifespan=[resources],
         state=State({"settings": settings, "translator": Translator(settings.locales_dir)}),
         dependencies={
@@ -137,17 +139,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Localization for cross-border e-commerce: catalogs, translations, "
             "glossaries, legal review, storefront delivery and support replies.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-            components=Components(
-                security_schemes={
-                    "ApiKey": SecurityScheme(
-                        type="http",
-                        scheme="bearer",
-                        description="Authorization: Bearer sl_<prefix>_<secret>",
-                    )
-                }
-            ),
-            security=[{"ApiKey": []}],
+            render_plugins=docs_plugins(),
+            components=components(),
+            operation_id_creator=operation_id,
+            security=[{BEARER: []}],
         ),
         debug=settings.debug,
     )

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from shoplingo.catalog import bulk, service
@@ -23,6 +24,7 @@ from shoplingo.catalog.schemas import (
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
+from shoplingo.core.openapi import responses
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.models import Product
 from shoplingo.settings import Settings
@@ -103,6 +105,10 @@ class ProductController(Controller):
         "/{sku:str}",
         guards=[requires(Scope.CATALOG_WRITE)],
         summary="Create or replace a product (201 when created, 200 when replaced)",
+        responses=responses(
+            created=ResponseSpec(ProductOut, description="Created: the product is new"),
+        ),
+        response_description="Replaced: the product existed",
     )
     async def put_product(
         self,

@@ -5,14 +5,24 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from sqlalchemy import text
 
 from shoplingo.core.errors import problem_response
 from shoplingo.core.i18n import N_
+from shoplingo.core.openapi import responses
 
 CHECK_TIMEOUT_SECONDS = 2.0
+
+
+class Readiness(msgspec.Struct):
+    status: str
+    # "ok", or "down: <reason>", per service
+    checks: dict[str, str]
 
 
 @get("/health/live", exclude_from_auth=True, tags=["health"], summary="The process is up")
@@ -42,6 +52,13 @@ async def _run(check: Any, state: State) -> str:
     exclude_from_auth=True,
     tags=["health"],
     summary="PostgreSQL and Redis answer (503 names the one that does not)",
+    responses=responses(
+        503,
+        ok=ResponseSpec(
+            Readiness,
+            examples=[Example(value={"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}})],
+        ),
+    ),
 )
 async def ready(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     postgres, redis = await asyncio.gather(_run(_check_postgres, state), _run(_check_redis, state))

@@ -6,12 +6,14 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from shoplingo.core.auth import Caller, Principal, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.errors import FieldError, ValidationFailed
 from shoplingo.core.i18n import N_, Translator
+from shoplingo.core.openapi import OK_CONTENT, UPLOAD, responses, upload_body
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
 from shoplingo.glossary import bulk, exchange, service
@@ -34,6 +36,17 @@ from shoplingo.tenants.service import get_tenant
 Format = Literal["csv", "tbx"]
 # Litestar adds "; charset=utf-8" to a text/* media type itself
 MEDIA_TYPES = {"csv": "text/csv", "tbx": "application/x-tbx+xml"}
+EXPORT_CONTENT = {media: Schema(type=OpenAPIType.STRING) for media in MEDIA_TYPES.values()}
+GLOSSARY_UPLOAD = upload_body(
+    {
+        "text/csv": "term,kind,target:de\nShoplingo,keep,\ncotton,translate,Baumwolle\n",
+        "application/x-tbx+xml": '<?xml version="1.0"?>\n<tbx type="TBX-Basic" xml:lang="en">'
+        '<text><body><conceptEntry id="1"><langSec xml:lang="en"><termSec><term>cotton'
+        "</term></termSec></langSec></conceptEntry></body></text></tbx>",
+    },
+    "The terms as CSV (a term column, kind, one column per target locale) or a TBX file; "
+    "?format= overrides the Content-Type.",
+)
 
 
 def term_out(term: GlossaryTerm) -> TermOut:
@@ -99,7 +112,12 @@ class GlossaryController(Controller):
         )
         return Page(items=[term_out(t) for t in rows], next_cursor=next_cursor)
 
-    @post("/terms", guards=[requires(Scope.CATALOG_WRITE)], summary="Add a term")
+    @post(
+        "/terms",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        summary="Add a term",
+        responses=responses(409),
+    )
     async def create_term(
         self,
         request: Request[Any, Any, Any],
@@ -122,7 +140,12 @@ class GlossaryController(Controller):
     ) -> TermOut:
         return term_out(await service.get_term(db_session, principal.tenant_id, term_id))
 
-    @put("/terms/{term_id:uuid}", guards=[requires(Scope.CATALOG_WRITE)], summary="Replace")
+    @put(
+        "/terms/{term_id:uuid}",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        summary="Replace",
+        responses=responses(409),
+    )
     async def replace_term(
         self,
         request: Request[Any, Any, Any],
@@ -196,6 +219,7 @@ class GlossaryController(Controller):
         guards=[requires(Scope.CATALOG_WRITE)],
         status_code=200,
         summary="Add or update terms from CSV or TBX (raw body); bad rows are reported",
+        opt={UPLOAD: GLOSSARY_UPLOAD},
     )
     async def import_terms(
         self,
@@ -236,7 +260,12 @@ class GlossaryController(Controller):
             ],
         )
 
-    @get("/export", guards=[requires(Scope.CATALOG_READ)], summary="Every term as CSV or TBX")
+    @get(
+        "/export",
+        guards=[requires(Scope.CATALOG_READ)],
+        summary="Every term as CSV or TBX",
+        opt={OK_CONTENT: EXPORT_CONTENT},
+    )
     async def export_terms(
         self, db_session: DbSession, principal: Caller, format: FromQuery[Format] = "csv"
     ) -> Response[str]:

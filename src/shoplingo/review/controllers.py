@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shoplingo.core.auth import Caller, Scope, requires, requires_any
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
+from shoplingo.core.openapi import responses
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
 from shoplingo.legal.classifier import BUILT_IN_RULES, LegalRules
@@ -126,6 +127,7 @@ class ReviewController(Controller):
         guards=[requires_approver],
         status_code=200,
         summary="Approve and publish (a reviewer's personal key; not the text's last editor)",
+        responses=responses(409),
     )
     async def approve(
         self,
@@ -148,6 +150,7 @@ class ReviewController(Controller):
         guards=[requires_approver],
         status_code=200,
         summary="Reject: translated again with the comment as an instruction",
+        responses=responses(409),
     )
     async def reject(
         self,
@@ -173,6 +176,7 @@ class ReviewController(Controller):
         "/{segment_id:uuid}",
         guards=[requires_any(Scope.TRANSLATIONS_WRITE, Scope.REVIEW_APPROVE)],
         summary="Replace the translation with your own (legal text then needs a new approval)",
+        responses=responses(409),
     )
     async def edit(
         self,
@@ -191,6 +195,7 @@ class ReviewController(Controller):
         guards=[requires_approver],
         status_code=200,
         summary="Approve many; each item reported on its own",
+        responses=responses(409),
     )
     async def approve_many(
         self,

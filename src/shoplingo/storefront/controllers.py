@@ -5,18 +5,27 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
+from shoplingo.core.openapi import NOT_MODIFIED, responses
 from shoplingo.core.pagination import clamp_limit
 from shoplingo.settings import Settings
 from shoplingo.storefront import config, feed, service
 from shoplingo.storefront.cache import Storefront, TenantState
 from shoplingo.storefront.locales import direction
 from shoplingo.storefront.middleware import FROM_MEMORY, KEY_IN_URL, STREAMED, TENANT_KEY
-from shoplingo.storefront.schemas import ChangePage, ProductPage, StorefrontSettings
+from shoplingo.storefront.schemas import (
+    BundleOut,
+    ChangePage,
+    ProductPage,
+    ProductPageOut,
+    StorefrontProduct,
+    StorefrontSettings,
+)
 
 JSON = "application/json"
 _ENCODER = msgspec.json.Encoder()
@@ -71,6 +80,7 @@ class StorefrontController(Controller):
     @get(
         "/products/{sku:str}",
         summary="One product in a locale, with its fallback chain",
+        responses=responses(400, ok=ResponseSpec(StorefrontProduct), not_modified=NOT_MODIFIED),
         # cache hits are answered by the storefront middleware (see its docstring)
         opt={FROM_MEMORY: True},
     )
@@ -88,7 +98,11 @@ class StorefrontController(Controller):
             return _not_modified(headers)
         return Response(content=body, media_type=JSON, headers=headers)
 
-    @get("/products", summary="Products in a locale; delta sync with updated_since")
+    @get(
+        "/products",
+        summary="Products in a locale; delta sync with updated_since",
+        responses=responses(400, ok=ResponseSpec(ProductPageOut), not_modified=NOT_MODIFIED),
+    )
     async def products(
         self,
         request: Request[Any, Any, Any],
@@ -133,6 +147,7 @@ class StorefrontController(Controller):
     @get(
         "/bundles/{locale:str}",
         summary="The whole published catalog in a locale, streamed (gzip when accepted)",
+        responses=responses(400, ok=ResponseSpec(BundleOut), not_modified=NOT_MODIFIED),
         # at most a few at once per key and shop; cut off when the client stalls
         opt={STREAMED: True},
     )
@@ -174,7 +189,11 @@ class StorefrontController(Controller):
             return Response(content=content, media_type=JSON, headers=headers)
         return Stream(body.chunks(), media_type=JSON, headers=headers)
 
-    @get("/changes", summary="What changed, in order; poll with since=next_cursor")
+    @get(
+        "/changes",
+        summary="What changed, in order; poll with since=next_cursor",
+        responses=responses(400, ok=ResponseSpec(ChangePage)),
+    )
     async def changes(
         self,
         request: Request[Any, Any, Any],

@@ -17,9 +17,9 @@ from shoplingo.storefront.schemas import (
     OptionOut,
     Price,
     StorefrontProduct,
+    StorefrontVariant,
     TagList,
     Text,
-    VariantOut,
 )
 from shoplingo.translation.serving import shopper_text, text_servable
 
@@ -111,7 +111,7 @@ def render(
     variants = []
     for variant_id, sku, options, amount in _VARIANTS.decode(row["variants"]):
         variants.append(
-            VariantOut(
+            StorefrontVariant(
                 sku=sku,
                 options=[
                     OptionOut(

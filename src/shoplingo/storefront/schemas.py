@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -40,7 +41,7 @@ class Price(msgspec.Struct):
     formatted: str
 
 
-class VariantOut(msgspec.Struct):
+class StorefrontVariant(msgspec.Struct):
     sku: str | None
     options: list[OptionOut]
     price: Price | None
@@ -63,7 +64,7 @@ class StorefrontProduct(msgspec.Struct):
     price: Price | None
     # the price before a sale ("was"), when the product is on sale
     compare_at_price: Price | None
-    variants: list[VariantOut]
+    variants: list[StorefrontVariant]
     updated_at: datetime
 
 
@@ -81,6 +82,36 @@ class ProductPage(msgspec.Struct):
     items: list[StorefrontProduct | Tombstone]
     # pass as ?cursor= for the next page; null on the last page
     next_cursor: str | None
+
+
+class BundleOut(msgspec.Struct):
+    """The whole published catalog in one locale (documents the streamed bundle's shape)."""
+
+    locale: str
+    direction: Direction
+    fallback_chain: list[str]
+    changes_cursor: str
+    products: list[StorefrontProduct]
+
+
+@dataclass
+class ProductPageOut:
+    """:class:`ProductPage` as the OpenAPI document shows it (msgspec cannot describe a union
+    of untagged structs; a dataclass of the same fields can)."""
+
+    locale: str
+    direction: Direction
+    fallback_chain: list[str]
+    items: list[StorefrontProduct | TombstoneOut]
+    next_cursor: str | None
+
+
+@dataclass
+class TombstoneOut:
+    """:class:`Tombstone` as the OpenAPI document shows it: ``deleted`` is always sent."""
+
+    sku: str
+    deleted: Literal[True]
 
 
 class Change(msgspec.Struct):

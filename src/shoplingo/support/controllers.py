@@ -5,12 +5,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core.auth import Caller, Scope, requires, requires_any
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import N_
+from shoplingo.core.openapi import responses
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
 from shoplingo.models import Conversation, Message, ReplyDraft, SupportPolicy
@@ -117,6 +119,7 @@ class SupportPolicyController(Controller):
         "/",
         guards=[requires(Scope.CATALOG_WRITE)],
         summary="Add a policy drafts are grounded on (flagged legal by the tenant's legal rules)",
+        responses=responses(409),
     )
     async def create_policy(
         self, db_session: DbSession, principal: Caller, data: JSONBody[PolicyIn]
@@ -135,7 +138,12 @@ class SupportPolicyController(Controller):
     ) -> PolicyOut:
         return policy_out(await policies.get_policy(db_session, principal.tenant_id, policy_id))
 
-    @put("/{policy_id:uuid}", guards=[requires(Scope.CATALOG_WRITE)], summary="Replace a policy")
+    @put(
+        "/{policy_id:uuid}",
+        guards=[requires(Scope.CATALOG_WRITE)],
+        summary="Replace a policy",
+        responses=responses(409),
+    )
     async def update_policy(
         self,
         db_session: DbSession,
@@ -165,6 +173,10 @@ class ConversationController(Controller):
         guards=[WRITE],
         summary="Start a conversation with the customer's message (201; 200 when the "
         "external_id was seen with the same message)",
+        responses=responses(
+            409,
+            ok=ResponseSpec(ConversationOut, description="The external_id was seen already"),
+        ),
     )
     async def create_conversation(
         self,
@@ -233,6 +245,7 @@ class ConversationController(Controller):
         "/{conversation_id:uuid}/messages",
         guards=[WRITE],
         summary="Add a customer's (or agent's) message; its translation is queued",
+        responses=responses(409),
     )
     async def add_message(
         self,
@@ -255,6 +268,7 @@ class ConversationController(Controller):
         guards=[WRITE],
         status_code=202,
         summary="Translate a message again whose translation failed or was blocked",
+        responses=responses(409),
     )
     async def retry_message(
         self,
@@ -278,6 +292,7 @@ class ConversationController(Controller):
         status_code=202,
         summary="Draft a reply (202: poll the draft until it is ready or needs approval)",
         description="Send Idempotency-Key to make retries of this request safe.",
+        responses=responses(409),
     )
     async def request_draft(
         self,
@@ -318,6 +333,7 @@ class ConversationController(Controller):
         guards=[WRITE],
         status_code=202,
         summary="Replace the reply (agent's language): translated again; approval void",
+        responses=responses(409),
     )
     async def edit_draft(
         self,
@@ -340,6 +356,7 @@ class ConversationController(Controller):
         guards=[requires_approver],
         status_code=200,
         summary="Approve a reply that needs it (a reviewer's personal key; four-eyes)",
+        responses=responses(409),
     )
     async def approve_draft(
         self,
@@ -360,6 +377,7 @@ class ConversationController(Controller):
         guards=[WRITE],
         status_code=200,
         summary="Mark the reply sent (409 draft_needs_approval until a legal reply is approved)",
+        responses=responses(409),
     )
     async def send_draft(
         self,
@@ -378,6 +396,7 @@ class ConversationController(Controller):
         guards=[WRITE],
         status_code=202,
         summary="Run a failed or blocked draft again (new instructions: drafted afresh)",
+        responses=responses(409),
     )
     async def retry_draft(
         self,

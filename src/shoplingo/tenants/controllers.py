@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
+from shoplingo.core.openapi import responses
 from shoplingo.core.views import view
 from shoplingo.models import Tenant
 from shoplingo.settings import Settings
@@ -158,7 +159,11 @@ class MemberController(Controller):
         members = await service.list_members(db_session, principal.tenant_id)
         return [view(m, MemberOut) for m in members]
 
-    @post("/", summary="Add a person; answers their invitation (never a key)")
+    @post(
+        "/",
+        summary="Add a person; answers their invitation (never a key)",
+        responses=responses(409),
+    )
     async def create_member(
         self,
         db_session: DbSession,
@@ -183,7 +188,11 @@ class MemberController(Controller):
         )
         return view(member, MemberInvited, invitation=invitation_out(issued))
 
-    @post("/{member_id:uuid}/invitation", summary="Invite a member who has not joined again")
+    @post(
+        "/{member_id:uuid}/invitation",
+        summary="Invite a member who has not joined again",
+        responses=responses(409),
+    )
     async def reinvite(
         self,
         db_session: DbSession,
@@ -202,7 +211,12 @@ class MemberController(Controller):
         )
         return invitation_out(issued)
 
-    @post("/{member_id:uuid}/deactivate", status_code=200, summary="Deactivate (owner only)")
+    @post(
+        "/{member_id:uuid}/deactivate",
+        status_code=200,
+        summary="Deactivate (owner only)",
+        responses=responses(409),
+    )
     async def deactivate(
         self, db_session: DbSession, principal: Caller, member_id: FromPath[uuid.UUID]
     ) -> MemberOut:
@@ -211,7 +225,12 @@ class MemberController(Controller):
         )
         return view(member, MemberOut)
 
-    @post("/{member_id:uuid}/reactivate", status_code=200, summary="Reactivate (owner only)")
+    @post(
+        "/{member_id:uuid}/reactivate",
+        status_code=200,
+        summary="Reactivate (owner only)",
+        responses=responses(409),
+    )
     async def reactivate(
         self, db_session: DbSession, principal: Caller, member_id: FromPath[uuid.UUID]
     ) -> MemberOut:
@@ -220,7 +239,9 @@ class MemberController(Controller):
         )
         return view(member, MemberOut)
 
-    @patch("/{member_id:uuid}", summary="Change a member's role (owner only)")
+    @patch(
+        "/{member_id:uuid}", summary="Change a member's role (owner only)", responses=responses(409)
+    )
     async def update_member(
         self,
         db_session: DbSession,
@@ -244,6 +265,7 @@ class InvitationController(Controller):
         "/{token:str}/redeem",
         summary="Set your password and get your own API key (shown once)",
         security=[{}],
+        responses=responses(409),
     )
     async def redeem(
         self, db_session: DbSession, token: FromPath[str], data: JSONBody[InvitationRedeem]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
+from shoplingo.core.openapi import responses
 from shoplingo.core.views import view
 from shoplingo.models import Job
 from shoplingo.settings import Settings
@@ -73,6 +74,7 @@ class TranslationJobController(Controller):
         "/",
         guards=[requires(Scope.TRANSLATIONS_WRITE)],
         summary="Translate products into target locales; 202 with the job to follow",
+        status_code=202,
     )
     async def create_job(
         self,
@@ -118,6 +120,7 @@ class TranslationJobController(Controller):
         guards=[requires(Scope.TRANSLATIONS_WRITE)],
         status_code=200,
         summary="Stop the job: segments not yet started are left for a later run",
+        responses=responses(409),
     )
     async def cancel_job(
         self,

@@ -82,9 +82,17 @@ async def list_endpoints(session: AsyncSession, tenant_id: uuid.UUID) -> Sequenc
 
 
 async def get_endpoint(
-    session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    endpoint_id: uuid.UUID,
+    *,
+    for_update: bool = False,
 ) -> WebhookEndpoint:
-    endpoint = await session.get(WebhookEndpoint, (tenant_id, endpoint_id))
+    """``for_update`` locks the row for a change or removal: a request that removed it meanwhile
+    makes this a 404 rather than an UPDATE or DELETE of nothing."""
+    endpoint = await session.get(
+        WebhookEndpoint, (tenant_id, endpoint_id), with_for_update=for_update
+    )
     if endpoint is None:
         raise endpoint_not_found(endpoint_id)
     return endpoint
@@ -99,7 +107,7 @@ async def update_endpoint(
     actor: Principal,
     allow_private: bool,
 ) -> WebhookEndpoint:
-    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id, for_update=True)
     before = {"url": endpoint.url, "events": endpoint.events, "active": endpoint.active}
     if changes.get("url") is not None:
         endpoint.url = await checked_target(changes["url"], allow_private=allow_private)
@@ -128,7 +136,7 @@ async def update_endpoint(
 async def delete_endpoint(
     session: AsyncSession, tenant_id: uuid.UUID, endpoint_id: uuid.UUID, *, actor: Principal
 ) -> None:
-    endpoint = await get_endpoint(session, tenant_id, endpoint_id)
+    endpoint = await get_endpoint(session, tenant_id, endpoint_id, for_update=True)
     await session.delete(endpoint)
     audit.record(
         session,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ipaddress
+import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +18,7 @@ from litestar.testing import AsyncTestClient
 
 from shoplingo.app import create_app
 from shoplingo.settings import Settings
+from shoplingo.storefront.cache import asyncpg_dsn
 from shoplingo.webhooks import targets
 from shoplingo.webhooks.delivery import verify
 from tests.fixtures.queue import drain_queue
@@ -293,3 +297,42 @@ async def test_a_webhook_to_a_private_address_is_refused_not_retried(
     [attempt] = delivery["attempt_log"]
     assert (attempt["number"], attempt["status_code"]) == (1, None)
     assert attempt["error"].startswith("refused")
+
+
+def _remove_meanwhile(dsn: str, endpoint_id: uuid.UUID, deleted: threading.Event) -> None:
+    """Another request removing the endpoint: its row is locked until it commits, 0.5 s on."""
+
+    async def remove() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            async with conn.transaction():
+                await conn.execute("DELETE FROM webhook_endpoints WHERE id = $1", endpoint_id)
+                deleted.set()
+                await asyncio.sleep(0.5)
+        finally:
+            await conn.close()
+
+    asyncio.run(remove())
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+async def test_a_change_racing_a_removal_is_a_404_never_a_500(
+    client: AsyncTestClient[Litestar], shop: Shop, settings: Settings, method: str
+) -> None:
+    """Found by schemathesis (tests/contract): a PATCH or DELETE of an endpoint that another
+    request removed meanwhile was a 500 (the row was gone when its UPDATE or DELETE ran)."""
+    created = await _endpoint(client, shop, "https://hooks.example/race")
+    deleted = threading.Event()
+    remover = threading.Thread(
+        target=_remove_meanwhile,
+        args=(asyncpg_dsn(settings.database_url), uuid.UUID(created["id"]), deleted),
+    )
+    remover.start()
+    try:
+        assert deleted.wait(10)
+        body = {"active": False} if method == "PATCH" else None
+        url = f"/v1/webhooks/{created['id']}"
+        response = await client.request(method, url, headers=shop.admin, json=body)
+    finally:
+        remover.join()
+    assert response.status_code == 404, response.text

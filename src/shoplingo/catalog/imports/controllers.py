@@ -15,6 +15,7 @@ from shoplingo.catalog.imports.uploads import store_upload
 from shoplingo.core.auth import Caller, Scope, requires
 from shoplingo.core.db import DbSession
 from shoplingo.core.i18n import Translator
+from shoplingo.core.openapi import UPLOAD, responses, upload_body
 from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.ids import uuid7
 from shoplingo.models import Job
@@ -44,6 +45,18 @@ def import_out(job: Job) -> ImportOut:
     )
 
 
+CATALOG_UPLOAD = upload_body(
+    {
+        "text/csv": "sku,title,price,currency\nA-1,Desk lamp,19.90,EUR\n",
+        "application/x-ndjson": '{"sku": "A-1", "title": "Desk lamp", "price": "19.90", '
+        '"currency": "EUR"}\n',
+        "multipart/form-data": "",
+    },
+    "The catalog file: the raw body (CSV, JSON Lines, a Shopify or WooCommerce CSV export) "
+    "or one file part of a multipart form.",
+)
+
+
 class ImportController(Controller):
     path = "/v1/imports"
     tags = ["imports"]
@@ -52,6 +65,8 @@ class ImportController(Controller):
         "/",
         guards=[requires(Scope.CATALOG_WRITE)],
         request_max_body_size=None,  # enforced while streaming, with a clear 413
+        status_code=202,
+        opt={UPLOAD: CATALOG_UPLOAD},
         summary="Upload a catalog file (raw body or multipart); 202 with the import to poll",
         description="Formats: csv, jsonl, shopify, woocommerce (detected from the header "
         "unless ?format= is given). Shopify and WooCommerce exports carry no currency: "
@@ -136,6 +151,7 @@ class ImportController(Controller):
         guards=[requires(Scope.CATALOG_WRITE)],
         status_code=200,
         summary="Cancel an import that is queued or running: nothing of it is written",
+        responses=responses(409),
     )
     async def cancel_import(
         self, db_session: DbSession, principal: Caller, import_id: FromPath[uuid.UUID]
