@@ -7,7 +7,7 @@ LOCALES := locales
 LANGS := de fr es ja zh_Hans
 
 .PHONY: help install uv messages messages-extract messages-update messages-compile migrate run \
-        test lint format typecheck check bench-serve bench-import bench-translate bench-glossary \
+        test test-deps lint format typecheck check bench-serve bench-import bench-translate bench-glossary \
         bench-legal bench-storefront bench-support bench-abuse clean
 
 help: ## list the targets
@@ -38,7 +38,10 @@ migrate: install ## create the database if missing and apply migrations
 run: install ## migrate, create a demo tenant and key, start the API (Ctrl-C stops everything)
 	@bash scripts/run.sh
 
-test: install ## run the whole test suite against the local PostgreSQL and Redis
+test-deps: ## chromium and the TypeScript packages the contract tests use (installed when missing)
+	@bash scripts/test-deps.sh
+
+test: install test-deps ## run the whole test suite against the local PostgreSQL and Redis
 	$(UV) run pytest
 
 lint: ## ruff lint and format check

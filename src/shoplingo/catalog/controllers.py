@@ -12,13 +12,13 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from shoplingo.catalog import bulk, service
 from shoplingo.catalog.money import format_price
 from shoplingo.catalog.schemas import (
-    BulkDeleteIn,
-    BulkDeleteItemOut,
-    BulkDeleteOut,
     OptionValue,
+    ProductBulkDeleteItemOut,
     ProductIn,
     ProductOut,
     ProductPatch,
+    ProductsBulkDeleteIn,
+    ProductsBulkDeleteOut,
     VariantOut,
 )
 from shoplingo.core.auth import Caller, Scope, requires
@@ -155,8 +155,8 @@ class ProductController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         principal: Caller,
-        data: JSONBody[BulkDeleteIn],
-    ) -> BulkDeleteOut:
+        data: JSONBody[ProductsBulkDeleteIn],
+    ) -> ProductsBulkDeleteOut:
         wanted = bulk.ProductFilter(**msgspec.structs.asdict(data.filter)) if data.filter else None
         bulk.check_selection(data.skus, wanted)
         more = False
@@ -170,7 +170,7 @@ class ProductController(Controller):
         translator: Translator = request.app.state.translator
         language = translator.language_for(request.headers.get("accept-language"))
         out = [
-            BulkDeleteItemOut(
+            ProductBulkDeleteItemOut(
                 sku=item.sku,
                 deleted=item.deleted,
                 http_status=item.error.status_code if item.error else None,
@@ -182,4 +182,6 @@ class ProductController(Controller):
             for item in items
         ]
         deleted = sum(1 for item in out if item.deleted)
-        return BulkDeleteOut(deleted=deleted, refused=len(out) - deleted, more=more, items=out)
+        return ProductsBulkDeleteOut(
+            deleted=deleted, refused=len(out) - deleted, more=more, items=out
+        )

@@ -108,7 +108,7 @@ class ProductFilterIn(msgspec.Struct, forbid_unknown_fields=True):
     updated_before: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
-class BulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
+class ProductsBulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
     # exactly one of skus and filter
     skus: Annotated[list[str], msgspec.Meta(min_length=1, max_length=1000)] | None = None
     filter: ProductFilterIn | None = None
@@ -116,7 +116,7 @@ class BulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
 
 
-class BulkDeleteItemOut(msgspec.Struct):
+class ProductBulkDeleteItemOut(msgspec.Struct):
     sku: str
     deleted: bool
     # why not: the code and detail a single DELETE would have answered with
@@ -125,9 +125,9 @@ class BulkDeleteItemOut(msgspec.Struct):
     detail: str | None = None
 
 
-class BulkDeleteOut(msgspec.Struct):
+class ProductsBulkDeleteOut(msgspec.Struct):
     deleted: int
     refused: int
     # the filter matched more products than the limit took: call again
     more: bool
-    items: list[BulkDeleteItemOut]
+    items: list[ProductBulkDeleteItemOut]

@@ -18,16 +18,16 @@ from shoplingo.core.pagination import Page, clamp_limit
 from shoplingo.core.views import view
 from shoplingo.glossary import bulk, exchange, service
 from shoplingo.glossary.schemas import (
-    BulkDeleteIn,
-    BulkDeleteItemOut,
-    BulkDeleteOut,
     GlossaryOut,
     ImportReport,
     ImportRowErrorOut,
     Kind,
     RecheckOut,
+    TermBulkDeleteItemOut,
     TermIn,
     TermOut,
+    TermsBulkDeleteIn,
+    TermsBulkDeleteOut,
 )
 from shoplingo.models import GlossaryTerm
 from shoplingo.settings import Settings
@@ -36,7 +36,11 @@ from shoplingo.tenants.service import get_tenant
 Format = Literal["csv", "tbx"]
 # Litestar adds "; charset=utf-8" to a text/* media type itself
 MEDIA_TYPES = {"csv": "text/csv", "tbx": "application/x-tbx+xml"}
-EXPORT_CONTENT = {media: Schema(type=OpenAPIType.STRING) for media in MEDIA_TYPES.values()}
+# as the answers carry them
+EXPORT_CONTENT = {
+    media: Schema(type=OpenAPIType.STRING)
+    for media in ("text/csv; charset=utf-8", "application/x-tbx+xml")
+}
 GLOSSARY_UPLOAD = upload_body(
     {
         "text/csv": "term,kind,target:de\nShoplingo,keep,\ncotton,translate,Baumwolle\n",
@@ -181,8 +185,8 @@ class GlossaryController(Controller):
         db_session: DbSession,
         principal: Caller,
         settings: NamedDependency[Settings],
-        data: JSONBody[BulkDeleteIn],
-    ) -> BulkDeleteOut:
+        data: JSONBody[TermsBulkDeleteIn],
+    ) -> TermsBulkDeleteOut:
         wanted = bulk.TermFilter(kind=data.filter.kind, q=data.filter.q) if data.filter else None
         bulk.check_selection(data.ids, wanted)
         change = _change(request, db_session, settings, principal)
@@ -194,7 +198,7 @@ class GlossaryController(Controller):
         translator: Translator = request.app.state.translator
         language = translator.language_for(request.headers.get("accept-language"))
         items = [
-            BulkDeleteItemOut(
+            TermBulkDeleteItemOut(
                 id=item.id,
                 deleted=item.error is None,
                 http_status=item.error.status_code if item.error else None,
@@ -206,7 +210,7 @@ class GlossaryController(Controller):
             for item in outcome.items
         ]
         deleted = sum(1 for item in items if item.deleted)
-        return BulkDeleteOut(
+        return TermsBulkDeleteOut(
             version=outcome.version,
             deleted=deleted,
             refused=len(items) - deleted,

@@ -75,7 +75,7 @@ class TermFilterIn(msgspec.Struct, forbid_unknown_fields=True):
     q: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
 
 
-class BulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
+class TermsBulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
     # exactly one of ids and filter
     ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=1000)] | None = None
     filter: TermFilterIn | None = None
@@ -83,7 +83,7 @@ class BulkDeleteIn(msgspec.Struct, forbid_unknown_fields=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1000
 
 
-class BulkDeleteItemOut(msgspec.Struct, kw_only=True):
+class TermBulkDeleteItemOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     deleted: bool
     # why not: the code and detail a single DELETE would have answered with
@@ -92,10 +92,10 @@ class BulkDeleteItemOut(msgspec.Struct, kw_only=True):
     detail: str | None = None
 
 
-class BulkDeleteOut(msgspec.Struct, kw_only=True):
+class TermsBulkDeleteOut(msgspec.Struct, kw_only=True):
     # the glossary version after the call (unchanged when nothing was deleted)
     version: int
     deleted: int
     refused: int
     more: bool
-    items: list[BulkDeleteItemOut]
+    items: list[TermBulkDeleteItemOut]
