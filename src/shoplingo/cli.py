@@ -320,6 +320,7 @@ def update_tenant(
 
     from shoplingo import hooks
     from shoplingo.core.locales import InvalidLocaleError, canonical_locale
+    from shoplingo.core.queue import create_queue
     from shoplingo.tenants import service, shop
     from shoplingo.tenants.schemas import TenantUpdate
 
@@ -349,9 +350,12 @@ def update_tenant(
         if default_currency is not None:
             cleared = default_currency.strip().lower() in ("", "none")
             changes["default_currency"] = None if cleared else default_currency
+        # the re-check a change of locales queues is sent after the commit (the sweeper sends
+        # it again if this process could not)
         tenant = await shop.update_tenant(
-            session, tenant_id, msgspec.convert(changes, TenantUpdate), actor=None
-        )
+            session, create_queue(get_settings()), get_settings(), tenant_id,
+            msgspec.convert(changes, TenantUpdate), actor=None,
+        )  # fmt: skip
         return {
             "tenant_id": str(tenant.id),
             "name": tenant.name,

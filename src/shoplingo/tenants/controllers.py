@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -63,9 +64,17 @@ class TenantController(Controller):
         "and ?currency= give none.",
     )
     async def update(
-        self, db_session: DbSession, principal: Caller, data: JSONBody[TenantUpdate]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        principal: Caller,
+        settings: NamedDependency[Settings],
+        data: JSONBody[TenantUpdate],
     ) -> TenantOut:
-        tenant = await shop.update_tenant(db_session, principal.tenant_id, data, actor=principal)
+        tenant = await shop.update_tenant(
+            db_session, request.app.state.queue, settings, principal.tenant_id, data,
+            actor=principal,
+        )  # fmt: skip
         return tenant_out(tenant)
 
 

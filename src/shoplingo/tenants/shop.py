@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 import msgspec
+from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shoplingo.core import audit
@@ -22,7 +23,8 @@ from shoplingo.core.currencies import currency_field_error, known_currency
 from shoplingo.core.errors import FieldError, ValidationFailed
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale, locale_field_error
 from shoplingo.models import Tenant
-from shoplingo.tenants.changes import locales_changed
+from shoplingo.settings import Settings
+from shoplingo.tenants.changes import locales_changed, rules_changed
 from shoplingo.tenants.schemas import TenantUpdate
 from shoplingo.tenants.service import get_tenant
 
@@ -79,9 +81,17 @@ def _checked(tenant: Tenant, data: TenantUpdate) -> dict[str, Any]:
 
 
 async def update_tenant(
-    session: AsyncSession, tenant_id: uuid.UUID, data: TenantUpdate, *, actor: Principal | None
+    session: AsyncSession,
+    queue: ArqRedis,
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    data: TenantUpdate,
+    *,
+    actor: Principal | None,
 ) -> Tenant:
-    """Apply ``data``, audited as ``tenant.updated`` (``actor`` None: the operator's CLI)."""
+    """Apply ``data``, audited as ``tenant.updated`` (``actor`` None: the operator's CLI). A
+    change of the locales sold changes what reads as legal (every text is read with the rules
+    of every language the shop sells): the shop's segments are checked again."""
     tenant = await get_tenant(session, tenant_id, lock=True)
     before = _snapshot(tenant)
     after = _checked(tenant, data)
@@ -90,15 +100,17 @@ async def update_tenant(
     tenant.name = after["name"]
     tenant.source_locale = after["source_locale"]
     tenant.target_locales = after["target_locales"]
-    settings = {k: v for k, v in tenant.settings.items() if k != CURRENCY}
+    stored = {k: v for k, v in tenant.settings.items() if k != CURRENCY}
     if after["default_currency"]:
-        settings[CURRENCY] = after["default_currency"]
-    tenant.settings = settings
+        stored[CURRENCY] = after["default_currency"]
+    tenant.settings = stored
     await session.flush()
     withdrawn = [t for t in before["target_locales"] if t not in after["target_locales"]]
     added = [t for t in after["target_locales"] if t not in before["target_locales"]]
     if withdrawn or added:
         await locales_changed(session, tenant_id, withdrawn, added)
+    if withdrawn or added or after["source_locale"] != before["source_locale"]:
+        await rules_changed(session, queue, settings, tenant_id)
     changed = [k for k in after if after[k] != before[k]]
     audit.record(
         session,

@@ -9,7 +9,9 @@ import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from shoplingo.settings import Settings
 from tests.fixtures.problems import refused
+from tests.fixtures.queue import drain_queue
 from tests.fixtures.storefront import Shop, put_product, put_segment, synced
 from tests.fixtures.tenants import TenantCtx, add_member
 
@@ -149,3 +151,29 @@ async def test_removing_a_locale_withdraws_it_and_keeps_its_translations_for_its
     ]
     returned = await client.get("/v1/storefront/products/TEE?locale=fr-FR", headers=shop.reader)
     assert returned.json()["title"]["value"] == "Chemise"
+
+
+async def test_a_market_added_later_has_its_language_s_claims_held_for_review(
+    client: AsyncTestClient[Litestar], shop: Shop, raw: asyncpg.Connection, settings: Settings
+) -> None:
+    """Every text is read with the rules of every language the shop sells: a Portuguese
+    choking warning left untranslated in a German title is no claim to a shop that sells no
+    Portuguese, and becomes one, held for review, once the shop sells pt-BR."""
+    await put_product(client, shop, "TOY", title="Risco de asfixia")
+    await put_segment(raw, shop, "TOY", "title", "de-DE", "Risco de asfixia")
+    targets = (await client.get("/v1/tenant", headers=shop.admin)).json()["target_locales"]
+    assert "pt-BR" not in targets
+
+    added = await client.patch(
+        "/v1/tenant", json={"target_locales": [*targets, "pt-BR"]}, headers=shop.admin
+    )
+    assert added.status_code == 200, added.text
+    await drain_queue(settings)
+
+    title = await raw.fetchrow(
+        "SELECT legal, legal_reason, status FROM segments WHERE tenant_id = $1 "
+        "AND target_locale = 'de-DE' AND field = 'title'",
+        shop.tenant.id,
+    )
+    assert (title["legal"], title["status"]) == (True, "needs_review")
+    assert title["legal_reason"].endswith("choking (pt)")
