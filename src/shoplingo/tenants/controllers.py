@@ -274,7 +274,7 @@ class InvitationController(Controller):
         "/{token:str}/redeem",
         summary="Set your password and get your own API key (shown once)",
         security=[{}],
-        responses=responses(409),
+        responses=responses(409, 410),
     )
     async def redeem(
         self, db_session: DbSession, token: FromPath[str], data: JSONBody[InvitationRedeem]
