@@ -9,11 +9,14 @@ from collections.abc import Iterable
 
 from shoplingo.qa.icu import icu_message, words_of
 
+# an e-mail address starts where its run of address characters starts (the lookbehind): tried
+# from every character of a long run instead, the search was quadratic ("a-a-a-..." took
+# seconds)
 LINK = re.compile(
     r"""
       (?:https?|ftp)://[^\s<>"']*[^\s<>"'.,;:!?)\]}]
     | www\.[^\s<>"']*[^\s<>"'.,;:!?)\]}]
-    | [A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
+    | (?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
     """,
     re.VERBOSE,
 )
@@ -27,8 +30,8 @@ NOT_PROSE = re.compile(
     | """
     + LINK.pattern
     + r"""
-    | \b(?=[\w-]*[0-9])(?=[\w-]*[^\W\d_])\w[\w-]*  # a code with letters and digits: RMS-200, X1
-    | [0-9]+(?:[.,][0-9]+)*                      # a number
+    | (?<![\w-])[\w-]*[0-9][\w-]*                # a code or number: RMS-200, X1000, 4K, 1299
+    | [0-9]+(?:[.,][0-9]+)*                      # a number with its separators (1,299.99)
     """,
     re.VERBOSE,
 )
