@@ -29,6 +29,8 @@ class QaSettings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     disabled_checks: list[str] = []
     # field -> maximum characters of a translation (defaults: title 255, seo_title 70, ...)
     max_length: dict[str, Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]] = {}
+    # translations may point links (href, src) at localized pages; script URLs stay refused
+    localized_links: bool = False
 
 
 class CheckOut(msgspec.Struct, kw_only=True):

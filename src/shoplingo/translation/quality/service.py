@@ -16,7 +16,7 @@ from shoplingo.core.db import jsonb_value
 from shoplingo.core.errors import FieldError, ValidationFailed
 from shoplingo.core.i18n import N_
 from shoplingo.glossary.cache import compiled_glossary
-from shoplingo.glossary.enforcement import Glossary
+from shoplingo.glossary.enforcement import KEEP, Glossary
 from shoplingo.glossary.service import Change, after_rules_change
 from shoplingo.models import Tenant
 from shoplingo.qa.checks import CHECKS, DEFAULT_MAX_LENGTH, Pair, QaConfig, run_checks
@@ -28,11 +28,13 @@ TENANT_QA = "SELECT glossary_version, settings -> 'qa' AS qa FROM tenants WHERE 
 
 
 def qa_config(settings: Mapping[str, Any] | None) -> QaConfig:
-    """A tenant's ``settings.qa`` ({"disabled_checks": [...], "max_length": {...}})."""
+    """A tenant's ``settings.qa`` ({"disabled_checks": [...], "max_length": {...},
+    "localized_links": false})."""
     settings = settings or {}
     return QaConfig(
         disabled=frozenset(settings.get("disabled_checks") or ()),
         max_length={**DEFAULT_MAX_LENGTH, **(settings.get("max_length") or {})},
+        localized_links=bool(settings.get("localized_links")),
     )
 
 
@@ -51,8 +53,16 @@ class QaContext:
     ) -> list[Issue]:
         issues = self.glossary.check(source, target, target_locale)
         return issues + run_checks(
-            Pair(source, target, source_locale, target_locale, field), self.config
+            Pair(source, target, source_locale, target_locale, field, self._keep(source, target)),
+            self.config,
         )
+
+    def _keep(self, source: str, target: str) -> tuple[str, ...]:
+        """The keep terms of the source: they rightly stay unchanged (only the unchanged check
+        reads them, and only for a target that is the source, so only then are they looked up)."""
+        if target.strip() != source.strip():
+            return ()
+        return tuple(term.text for term in self.glossary.found_in(source) if term.kind == KEEP)
 
 
 async def load_context(raw: Any, tenant_id: uuid.UUID) -> QaContext:
@@ -67,6 +77,7 @@ def settings_out(tenant: Tenant) -> QaSettings:
     return QaSettings(
         disabled_checks=list(stored.get("disabled_checks") or ()),
         max_length=dict(stored.get("max_length") or {}),
+        localized_links=bool(stored.get("localized_links")),
     )
 
 
@@ -87,7 +98,9 @@ async def put_settings(change: Change, data: QaSettings) -> Tenant:
     tenant = await get_tenant(change.session, change.tenant_id, lock=True)
     before = settings_out(tenant)
     after = QaSettings(
-        disabled_checks=sorted(set(data.disabled_checks)), max_length=dict(data.max_length)
+        disabled_checks=sorted(set(data.disabled_checks)),
+        max_length=dict(data.max_length),
+        localized_links=data.localized_links,
     )
     if after == before:
         return tenant
