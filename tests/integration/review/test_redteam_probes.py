@@ -1,0 +1,85 @@
+"""Red-team probes against the legal gate on main: ways legal text still reads as a claim to a
+shopper or a customer while the classifier does not see it.
+
+Each row plays like a row of ``test_legal_gate_attacks.ATTACKS`` (same runner, same reads);
+these are the ones that were not refused when they were written. Every text here shows, in a
+browser, as the claim it hides: a letter of another script that looks like a Latin one, a
+character that renders as nothing, or bidi ordering that turns the stored word around.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.fixtures.review import Shop
+from tests.fixtures.shopper_reads import watching
+from tests.integration.review.test_legal_gate_attacks import (
+    Attack,
+    Scene,
+    an_agent_writes_legal_text_as_a_plain_message,
+    an_editor_writes_into_the_german_title,
+    evasion,
+    exposed,
+)
+
+Client = AsyncTestClient[Litestar]
+
+# U+202E RIGHT-TO-LEFT OVERRIDE ... U+202C POP DIRECTIONAL FORMATTING: "ytnarraw" shows as
+# "warranty"; normalize() drops the controls and reads the reversed word
+RTL_WARRANTY = "\u202eytnarraw\u202c"
+
+PROBES = [
+    # --- look-alike letters of scripts the folding does not know ----------------------------
+    Attack("probe: an Armenian vo (U+0578) for the n of 'warranty'",
+           evasion("title", title="Lifetime warra\u0578ty")),
+    Attack("probe: an Armenian oh (U+0585) in 'money-back'",
+           evasion("title", title="Full m\u0585ney-back promise")),
+    Attack("probe: a Cherokee la (U+13B3) for the W of 'Warranty'",
+           evasion("title", title="\u13b3arranty for life")),
+    Attack("probe: Latin epsilons (U+025B) in 'guaranteed'",
+           evasion("title", title="Satisfaction guarant\u025b\u025bd")),
+    Attack("probe: a CE mark written in Cyrillic letters (U+0421 U+0415)",
+           evasion("title", title="\u0421\u0415 marked travel adapter")),
+    # --- characters that render as nothing but are not removed --------------------------------
+    Attack("probe: a Mongolian free variation selector (U+180B) inside 'warranty'",
+           evasion("title", title="Lifetime warr\u180banty")),
+    Attack("probe: a Hangul choseong filler (U+115F) inside 'warranty'",
+           evasion("title", title="Lifetime warr\u115fanty")),
+    Attack("probe: a Khmer inherent vowel (U+17B4) inside 'refund'",
+           evasion("title", title="Full ref\u17b4und if not satisfied")),
+    # --- bidi: the stored word is reversed, the shown one is not -----------------------------
+    Attack("probe: 'warranty' stored reversed inside a right-to-left override",
+           evasion("title", title=f"Lifetime {RTL_WARRANTY}")),
+    Attack("probe: 'warranty' stored reversed inside <bdo dir=rtl> (kept by the sanitizer)",
+           evasion("description_html",
+                   description_html='<p>Lifetime <bdo dir="rtl">ytnarraw</bdo> on every mug.</p>')),
+    # --- the editor's German title ----------------------------------------------------------
+    Attack("probe: the editor hides a Mongolian variation selector inside 'Garantie'",
+           an_editor_writes_into_the_german_title("10 Jahre Gar\u180bantie")),
+    Attack("probe: the editor writes 'Garantie' reversed in a right-to-left override",
+           an_editor_writes_into_the_german_title("10 Jahre \u202eeitnaraG\u202c")),
+    # --- support: an agent's plain message goes to the customer as it is ------------------------
+    Attack("probe: an agent's plain message with a right-to-left 'refund'",
+           an_agent_writes_legal_text_as_a_plain_message(
+               "You get a full \u202ednufer\u202c, no questions asked.")),
+    Attack("probe: an agent's plain message with a Mongolian variation selector in 'refund'",
+           an_agent_writes_legal_text_as_a_plain_message(
+               "You get a full ref\u180bund and a two-year warr\u180banty.")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("attack", PROBES, ids=[a.name for a in PROBES])
+async def test_the_probe_is_refused_or_held_and_no_read_shows_its_text(
+    client: Client, shop: Shop, raw: asyncpg.Connection, fake_llm: str, attack: Attack
+) -> None:
+    async with watching(client, shop.tenant, shop.settings) as reads:
+        scene = Scene(client=client, shop=shop, raw=raw, fake_llm=fake_llm)
+        target = await attack.run(scene)
+        showing = await exposed(reads, scene, target)
+    assert {"let through": scene.let_through, "shown by": showing} == {
+        "let through": [],
+        "shown by": [],
+    }
