@@ -14,10 +14,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.fixtures.review import Shop
+from tests.fixtures.fake_llm import model_answers
+from tests.fixtures.review import Shop, translate
 from tests.fixtures.shopper_reads import watching
 from tests.integration.review.test_legal_gate_attacks import (
+    HARMLESS,
     Attack,
+    Exposure,
     Scene,
     an_agent_writes_legal_text_as_a_plain_message,
     an_editor_writes_into_the_german_title,
@@ -30,6 +33,27 @@ Client = AsyncTestClient[Litestar]
 # U+202E RIGHT-TO-LEFT OVERRIDE ... U+202C POP DIRECTIONAL FORMATTING: "ytnarraw" shows as
 # "warranty"; normalize() drops the controls and reads the reversed word
 RTL_WARRANTY = "\u202eytnarraw\u202c"
+
+
+async def an_english_claim_kept_in_a_shop_that_sells_no_english(scene: Scene) -> Exposure:
+    """The shop moves its catalog to French (it sells fr-FR and de-DE, no English): an English
+    claim in a product is read with French and German rules only, and the model keeps it as it
+    is in the German text (a slogan, a brand line): German shoppers read English."""
+    moved = await scene.client.patch(
+        "/v1/tenant", json={"source_locale": "fr-FR"}, headers=scene.owner.headers
+    )
+    assert moved.status_code == 200, moved.text
+    claim = "Lifetime warranty, full refund"
+    created = await scene.client.put(
+        "/v1/products/EVADE", json={**HARMLESS, "title": claim}, headers=scene.owner.headers
+    )
+    assert created.status_code == 201, created.text
+    async with model_answers(scene.fake_llm, {claim: claim}):
+        await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="EVADE")
+    title = await scene.segment("title", sku="EVADE")
+    scene.must_hold("the German title that kept the English claim", title)
+    return Exposure(title["target_text"], sku="EVADE")
+
 
 PROBES = [
     # --- look-alike letters of scripts the folding does not know ----------------------------
@@ -68,6 +92,9 @@ PROBES = [
     Attack("probe: an agent's plain message with a Mongolian variation selector in 'refund'",
            an_agent_writes_legal_text_as_a_plain_message(
                "You get a full ref\u180bund and a two-year warr\u180banty.")),
+    # --- languages the shop does not sell ----------------------------------------------------
+    Attack("probe: an English claim kept untranslated in a shop that sells no English",
+           an_english_claim_kept_in_a_shop_that_sells_no_english),
 ]  # fmt: skip
 
 
