@@ -55,6 +55,38 @@ async def an_english_claim_kept_in_a_shop_that_sells_no_english(scene: Scene) ->
     return Exposure(title["target_text"], sku="EVADE")
 
 
+async def an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim(
+    scene: Scene,
+) -> Exposure:
+    """The owner writes a claim into the German target of "mug"; Eddie then adds a note to the
+    term (the German target left as the owner wrote it). The term now counts as Eddie's words,
+    so the owner approves the title their own claim went into: nobody else ever approved it."""
+    claim = "Becher mit 10 Jahren Garantie"
+    body = {"term": "mug", "kind": "translate", "targets": {"de": {"text": claim}}}
+    term = await scene.client.post("/v1/glossary/terms", json=body, headers=scene.owner.headers)
+    assert term.status_code == 201, term.text
+    noted = await scene.client.put(
+        f"/v1/glossary/terms/{term.json()['id']}",
+        json={**body, "note": "Use for all mugs."},
+        headers=scene.shop.eddie.headers,
+    )
+    assert noted.status_code == 200, noted.text
+    created = await scene.client.put(
+        "/v1/products/MUG", json={**HARMLESS, "title": "Stoneware mug"}, headers=scene.owner.headers
+    )
+    assert created.status_code == 201, created.text
+    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="MUG")
+    title = await scene.segment("title", sku="MUG")
+    scene.must_hold("the title the glossary target went into", title)
+    scene.must_refuse(
+        "the glossary target's writer approves the title",
+        await scene.approve(scene.owner, title["id"]),
+        403,
+        "four_eyes",
+    )
+    return Exposure(claim, sku="MUG")
+
+
 PROBES = [
     # --- look-alike letters of scripts the folding does not know ----------------------------
     Attack("probe: an Armenian vo (U+0578) for the n of 'warranty'",
@@ -92,6 +124,9 @@ PROBES = [
     Attack("probe: an agent's plain message with a Mongolian variation selector in 'refund'",
            an_agent_writes_legal_text_as_a_plain_message(
                "You get a full ref\u180bund and a two-year warr\u180banty.")),
+    # --- four-eyes on glossary targets ------------------------------------------------------
+    Attack("probe: an editor's note on the term makes the owner's glossary claim not theirs",
+           an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim),
     # --- languages the shop does not sell ----------------------------------------------------
     Attack("probe: an English claim kept untranslated in a shop that sells no English",
            an_english_claim_kept_in_a_shop_that_sells_no_english),
