@@ -87,6 +87,33 @@ async def an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim(
     return Exposure(claim, sku="MUG")
 
 
+async def the_owner_splits_a_glossary_claim_over_two_targets(scene: Scene) -> Exposure:
+    """Two German targets the owner wrote, neither legal alone ("Becher, nicht für" and
+    "Kinder"), make the warning "nicht für Kinder" where the title puts them side by side:
+    only a target legal by itself makes its writer an author, so the owner approves."""
+    for term, target in (("mug", "Becher, nicht für"), ("kids", "Kinder")):
+        created = await scene.client.post(
+            "/v1/glossary/terms",
+            json={"term": term, "kind": "translate", "targets": {"de": {"text": target}}},
+            headers=scene.owner.headers,
+        )
+        assert created.status_code == 201, created.text
+    product = await scene.client.put(
+        "/v1/products/MUG", json={**HARMLESS, "title": "mug kids"}, headers=scene.owner.headers
+    )
+    assert product.status_code == 201, product.text
+    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="MUG")
+    title = await scene.segment("title", sku="MUG")
+    scene.must_hold("the title the glossary targets went into", title)
+    scene.must_refuse(
+        "the writer of both glossary targets approves the title",
+        await scene.approve(scene.owner, title["id"]),
+        403,
+        "four_eyes",
+    )
+    return Exposure(title["target_text"], sku="MUG")
+
+
 PROBES = [
     # --- look-alike letters of scripts the folding does not know ----------------------------
     Attack("probe: an Armenian vo (U+0578) for the n of 'warranty'",
@@ -127,6 +154,8 @@ PROBES = [
     # --- four-eyes on glossary targets ------------------------------------------------------
     Attack("probe: an editor's note on the term makes the owner's glossary claim not theirs",
            an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim),
+    Attack("probe: the owner splits a glossary claim over two targets, neither legal alone",
+           the_owner_splits_a_glossary_claim_over_two_targets),
     # --- languages the shop does not sell ----------------------------------------------------
     Attack("probe: an English claim kept untranslated in a shop that sells no English",
            an_english_claim_kept_in_a_shop_that_sells_no_english),
