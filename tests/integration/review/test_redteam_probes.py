@@ -114,6 +114,19 @@ async def the_owner_splits_a_glossary_claim_over_two_targets(scene: Scene) -> Ex
     return Exposure(title["target_text"], sku="MUG")
 
 
+async def a_german_claim_as_an_attribute_name(scene: Scene) -> Exposure:
+    """An attribute's name is served as it is in every locale (only its value is translated):
+    a German claim as the name reaches German shoppers while the value's translation waits."""
+    name = "Zehn Jahre Garantie, volle Rückerstattung"
+    body = {**HARMLESS, "attributes": {name: "ja"}}
+    created = await scene.client.put("/v1/products/EVADE", json=body, headers=scene.owner.headers)
+    assert created.status_code == 201, created.text
+    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="EVADE")
+    value = await scene.segment(f"attributes.{name}", sku="EVADE")
+    scene.must_hold("the translated value of the claim-named attribute", value)
+    return Exposure(name, sku="EVADE")
+
+
 PROBES = [
     # --- look-alike letters of scripts the folding does not know ----------------------------
     Attack("probe: an Armenian vo (U+0578) for the n of 'warranty'",
@@ -156,6 +169,9 @@ PROBES = [
            an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim),
     Attack("probe: the owner splits a glossary claim over two targets, neither legal alone",
            the_owner_splits_a_glossary_claim_over_two_targets),
+    # --- text served untranslated -----------------------------------------------------------
+    Attack("probe: a German claim as an attribute's name (names are never translated)",
+           a_german_claim_as_an_attribute_name),
     # --- languages the shop does not sell ----------------------------------------------------
     Attack("probe: an English claim kept untranslated in a shop that sells no English",
            an_english_claim_kept_in_a_shop_that_sells_no_english),
