@@ -127,6 +127,18 @@ async def a_german_claim_as_an_attribute_name(scene: Scene) -> Exposure:
     return Exposure(name, sku="EVADE")
 
 
+async def a_german_claim_as_the_source_text_of_an_en_us_title(scene: Scene) -> Exposure:
+    """The title's German translation waits for review, and the German storefront falls back to
+    the source text: which is the same claim, in German, never reviewed."""
+    claim = "Zehn Jahre Garantie, volle Rückerstattung"
+    body = {**HARMLESS, "title": claim}
+    created = await scene.client.put("/v1/products/EVADE", json=body, headers=scene.owner.headers)
+    assert created.status_code == 201, created.text
+    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="EVADE")
+    scene.must_hold("the German title", await scene.segment("title", sku="EVADE"))
+    return Exposure(claim, sku="EVADE")
+
+
 PROBES = [
     # --- look-alike letters of scripts the folding does not know ----------------------------
     Attack("probe: an Armenian vo (U+0578) for the n of 'warranty'",
@@ -172,6 +184,8 @@ PROBES = [
     # --- text served untranslated -----------------------------------------------------------
     Attack("probe: a German claim as an attribute's name (names are never translated)",
            a_german_claim_as_an_attribute_name),
+    Attack("probe: a German claim as the source text is the German storefront's fallback",
+           a_german_claim_as_the_source_text_of_an_en_us_title),
     # --- languages the shop does not sell ----------------------------------------------------
     Attack("probe: an English claim kept untranslated in a shop that sells no English",
            an_english_claim_kept_in_a_shop_that_sells_no_english),
