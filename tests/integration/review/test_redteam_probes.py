@@ -151,6 +151,11 @@ PROBES = [
            evasion("title", title="Satisfaction guarant\u025b\u025bd")),
     Attack("probe: a CE mark written in Cyrillic letters (U+0421 U+0415)",
            evasion("title", title="\u0421\u0415 marked travel adapter")),
+    Attack("probe: 'disclaims' with a Cyrillic majority of look-alikes (read as Cyrillic)",
+           evasion("title",
+                   title="Seller \u0501\u0456\u0455\u0441l\u0430\u0456ms all damages")),
+    Attack("probe: 'own' with a Cyrillic majority in 'at your own risk'",
+           evasion("title", title="Use at your \u043e\u051dn risk")),
     # --- characters that render as nothing but are not removed --------------------------------
     Attack("probe: a Mongolian free variation selector (U+180B) inside 'warranty'",
            evasion("title", title="Lifetime warr\u180banty")),
