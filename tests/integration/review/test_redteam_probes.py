@@ -58,16 +58,20 @@ async def an_english_claim_kept_in_a_shop_that_sells_no_english(scene: Scene) ->
 async def an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim(
     scene: Scene,
 ) -> Exposure:
-    """The owner writes a claim into the German target of "mug"; Eddie then adds a note to the
-    term (the German target left as the owner wrote it). The term now counts as Eddie's words,
-    so the owner approves the title their own claim went into: nobody else ever approved it."""
+    """The owner writes a claim into the German target of "mug"; Eddie then adds a French
+    target and a note (the German target left as the owner wrote it). The whole term now counts
+    as Eddie's words, so the owner approves the title their own German claim went into."""
     claim = "Becher mit 10 Jahren Garantie"
     body = {"term": "mug", "kind": "translate", "targets": {"de": {"text": claim}}}
     term = await scene.client.post("/v1/glossary/terms", json=body, headers=scene.owner.headers)
     assert term.status_code == 201, term.text
     noted = await scene.client.put(
         f"/v1/glossary/terms/{term.json()['id']}",
-        json={**body, "note": "Use for all mugs."},
+        json={
+            **body,
+            "targets": {"de": {"text": claim}, "fr": {"text": "Tasse"}},
+            "note": "Use for all mugs.",
+        },
         headers=scene.shop.eddie.headers,
     )
     assert noted.status_code == 200, noted.text
@@ -182,7 +186,7 @@ PROBES = [
            an_agent_writes_legal_text_as_a_plain_message(
                "You get a full ref\u180bund and a two-year warr\u180banty.")),
     # --- four-eyes on glossary targets ------------------------------------------------------
-    Attack("probe: an editor's note on the term makes the owner's glossary claim not theirs",
+    Attack("probe: an editor's French target on the term makes the owner's German claim not theirs",
            an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim),
     Attack("probe: the owner splits a glossary claim over two targets, neither legal alone",
            the_owner_splits_a_glossary_claim_over_two_targets),
