@@ -196,6 +196,11 @@ PROBES = [
     Attack("probe: a German claim as the source text is the German storefront's fallback",
            a_german_claim_as_the_source_text_of_an_en_us_title),
     # --- languages the shop does not sell ----------------------------------------------------
+    Attack("probe: a Traditional Chinese warranty",
+           evasion("title", title="\u4e00\u5e74\u4fdd\u8b49")),
+    Attack("probe: a Ukrainian warranty in an en-US product",
+           evasion("title", title="\u0413\u0430\u0440\u0430\u043d\u0442\u0456\u044f 2 "
+                   "\u0440\u043e\u043a\u0438")),
     Attack("probe: an English claim kept untranslated in a shop that sells no English",
            an_english_claim_kept_in_a_shop_that_sells_no_english),
 ]  # fmt: skip
