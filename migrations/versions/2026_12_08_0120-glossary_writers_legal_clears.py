@@ -1,8 +1,9 @@
 """Glossary terms name their writer; a legal segment that stops being legal is audited
 
-``glossary_terms.written_by``: a glossary target is somebody's words; when it puts legal text
-into a translation, the person who wrote it may not approve that translation (four-eyes).
-Terms written before this revision have no known writer.
+``glossary_terms.writers``: a glossary target is somebody's words; when it puts legal text into
+a translation, whoever wrote the term (everyone who ever did: a later writer of another
+target does not take the first one's words over) may not approve that translation
+(four-eyes). Terms written before this revision have no known writers.
 
 ``legal_cleared``: the database can check who approved which text, but not what counts as
 legal. A segment that stops being legal (a re-check after a rule was removed, or an UPDATE
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0016"
 down_revision: str | None = "0015"
@@ -42,7 +44,10 @@ END $$
 
 
 def upgrade() -> None:
-    op.add_column("glossary_terms", sa.Column("written_by", sa.UUID(), nullable=True))
+    op.add_column(
+        "glossary_terms",
+        sa.Column("writers", postgresql.ARRAY(sa.UUID()), nullable=False, server_default="{}"),
+    )
     op.execute(LEGAL_CLEARED)
     op.execute(
         "CREATE TRIGGER legal_cleared AFTER UPDATE OF legal ON segments FOR EACH ROW "
@@ -53,4 +58,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER legal_cleared ON segments")
     op.execute("DROP FUNCTION legal_cleared()")
-    op.drop_column("glossary_terms", "written_by")
+    op.drop_column("glossary_terms", "writers")

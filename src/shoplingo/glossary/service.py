@@ -232,7 +232,7 @@ async def create_term(change: Change, data: TermIn) -> GlossaryTerm:
     if await _find(change.session, change.tenant_id, values.kind, values.term) is not None:
         raise TermExists(params={"kind": values.kind, "term": values.term})
     term = GlossaryTerm(
-        tenant_id=change.tenant_id, written_by=change.principal.person, **values.as_dict()
+        tenant_id=change.tenant_id, writers=_writers([], change), **values.as_dict()
     )
     change.session.add(term)
     await change.session.flush()
@@ -253,7 +253,7 @@ async def replace_term(change: Change, term_id: uuid.UUID, data: TermIn) -> Glos
         return term
     for name, value in values.as_dict().items():
         setattr(term, name, value)
-    term.written_by = change.principal.person
+    term.writers = _writers(term.writers, change)
     await change.session.flush()
     await change.session.refresh(term)
     _audit(change, "glossary.term_updated", term.id, before, values.as_dict())
@@ -322,9 +322,8 @@ async def import_terms(change: Change, rows: Iterable[ImportRow]) -> ImportOutco
         term = existing.get(key)
         if term is None:
             term = GlossaryTerm(
-                tenant_id=change.tenant_id, written_by=change.principal.person,
-                **values.as_dict(),
-            )  # fmt: skip
+                tenant_id=change.tenant_id, writers=_writers([], change), **values.as_dict()
+            )
             change.session.add(term)
             outcome.created += 1
         elif snapshot(term) == values.as_dict():
@@ -332,7 +331,7 @@ async def import_terms(change: Change, rows: Iterable[ImportRow]) -> ImportOutco
         else:
             for name, value in values.as_dict().items():
                 setattr(term, name, value)
-            term.written_by = change.principal.person
+            term.writers = _writers(term.writers, change)
             outcome.updated += 1
     await change.session.flush()
     counts = {"created": outcome.created, "updated": outcome.updated, "failed": outcome.failed}
@@ -342,6 +341,12 @@ async def import_terms(change: Change, rows: Iterable[ImportRow]) -> ImportOutco
     else:
         outcome.version = await current_version(change.session, change.tenant_id)
     return outcome
+
+
+def _writers(writers: Sequence[uuid.UUID], change: Change) -> list[uuid.UUID]:
+    """A term's writers and the person making this change (four-eyes counts them all)."""
+    person = change.principal.person
+    return list(writers) if person is None or person in writers else [*writers, person]
 
 
 def snapshot(term: GlossaryTerm) -> dict[str, Any]:

@@ -166,12 +166,16 @@ def _languages(locales: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted({language_of(locale) for locale in locales} - {ANY_LANGUAGE}))
 
 
+# English is read in every shop: the language claims are left untranslated in most often
+ALWAYS_READ = "en"
+
+
 @functools.lru_cache(maxsize=4096)
 def _reading(locale: str, other: str, shop: tuple[str, ...]) -> tuple[str, ...]:
     """The languages one side is read with: its own first, then the segment's other language
     and the shop's, sorted (so a shop's sources share one expression whatever the target)."""
     own = language_of(locale)
-    rest = {language_of(other), *shop} - {own, ANY_LANGUAGE}
+    rest = {language_of(other), *shop, ALWAYS_READ} - {own, ANY_LANGUAGE}
     return (own, *sorted(rest))
 
 

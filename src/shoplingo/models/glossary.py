@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shoplingo.models.base import Base, TenantScoped, TimestampMixin
@@ -33,6 +33,7 @@ class GlossaryTerm(TenantScoped, TimestampMixin, Base):
     case_sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     targets: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default="{}")
     note: Mapped[str | None] = mapped_column(Text)
-    # the person who last wrote it (four-eyes: a target is their words); None when no person
-    # stands behind the key that wrote it
-    written_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # everyone who wrote it (four-eyes: a target is their words), keys no person made left out
+    writers: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"
+    )

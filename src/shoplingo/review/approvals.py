@@ -29,7 +29,7 @@ from shoplingo.core.errors import Conflict, FieldError, Forbidden, ProblemError,
 from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.text import text_sha256
-from shoplingo.glossary.authorship import legal_target_written_by
+from shoplingo.glossary.authorship import claim_written_by
 from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
 from shoplingo.models import Job, Member, Segment, SegmentApproval, Tenant
 from shoplingo.models.tenant import APPROVER_ROLES
@@ -109,17 +109,28 @@ async def classifier_of(session: AsyncSession, tenant_id: uuid.UUID) -> Classifi
 
 
 async def check_not_glossary_author(
-    session: AsyncSession, actor: Principal, locale: str, text: str | None
+    session: AsyncSession,
+    actor: Principal,
+    source: tuple[str, str],
+    target: tuple[str, str | None],
 ) -> None:
-    """Machine output is nobody's, but a legal glossary target in it is its writer's words."""
-    if actor.member_id is None or not text:
+    """Machine output is nobody's, but a glossary target that makes it legal is its writers'
+    words. ``source`` and ``target``: (locale, text) of both sides."""
+    (source_locale, source_text), (target_locale, target_text) = source, target
+    if actor.member_id is None or not target_text:
         return
-    target = await legal_target_written_by(
-        session, actor.tenant_id, actor.member_id, locale, text,
-        await classifier_of(session, actor.tenant_id),
-    )  # fmt: skip
-    if target is not None:
-        raise GlossaryFourEyes(params={"target": target})
+    classifier = await classifier_of(session, actor.tenant_id)
+
+    def reads_as_legal(text: str) -> bool:
+        # by content only: a legal field's name is nobody's words
+        found = classifier.reason("", source_text, source_locale, target_locale, text)
+        return found is not None
+
+    claim = await claim_written_by(
+        session, actor.tenant_id, actor.member_id, target_locale, target_text, reads_as_legal
+    )
+    if claim is not None:
+        raise GlossaryFourEyes(params={"target": claim})
 
 
 async def check_approver(session: AsyncSession, actor: Principal, segment: Segment) -> None:
@@ -127,7 +138,10 @@ async def check_approver(session: AsyncSession, actor: Principal, segment: Segme
     if segment.last_edited_by is not None and segment.last_edited_by == actor.member_id:
         raise FourEyes()
     if segment.legal:
-        await check_not_glossary_author(session, actor, segment.target_locale, segment.target_text)
+        await check_not_glossary_author(
+            session, actor, (segment.source_locale, segment.source_text),
+            (segment.target_locale, segment.target_text),
+        )  # fmt: skip
 
 
 # --- segments -----------------------------------------------------------------------------

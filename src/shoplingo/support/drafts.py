@@ -241,7 +241,10 @@ async def approve_draft(
     await check_reviewer(session, actor)
     if actor.member_id in (draft.requested_by, draft.edited_by):
         raise DraftFourEyes()
-    await check_not_glossary_author(session, actor, draft.customer_locale, draft.customer_text)
+    await check_not_glossary_author(
+        session, actor, (draft.agent_locale, draft.agent_text or ""),
+        (draft.customer_locale, draft.customer_text),
+    )  # fmt: skip
     approved = transition(draft.status, DraftChange.APPROVE)
     if reviewed_text is not None and reviewed_text != draft.customer_text:
         raise TargetChanged()

@@ -2,7 +2,9 @@
 shopper or a customer while the classifier does not see it.
 
 Each row plays like a row of ``test_legal_gate_attacks.ATTACKS`` (same runner, same reads);
-these are the ones that were not refused when they were written. Every text here shows, in a
+each was let through when it was written, and is refused or held since. The merchant's own
+source text (an attribute's name, the source-language fallback) is not under review: the gate
+holds translations, which a second person approves. Every text here shows, in a
 browser, as the claim it hides: a letter of another script that looks like a Latin one, a
 character that renders as nothing, or bidi ordering that turns the stored word around.
 """
@@ -31,7 +33,7 @@ from tests.integration.review.test_legal_gate_attacks import (
 Client = AsyncTestClient[Litestar]
 
 # U+202E RIGHT-TO-LEFT OVERRIDE ... U+202C POP DIRECTIONAL FORMATTING: "ytnarraw" shows as
-# "warranty"; normalize() drops the controls and reads the reversed word
+# "warranty" (normalize() reads it as stored and as shown)
 RTL_WARRANTY = "\u202eytnarraw\u202c"
 
 
@@ -52,7 +54,9 @@ async def an_english_claim_kept_in_a_shop_that_sells_no_english(scene: Scene) ->
         await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="EVADE")
     title = await scene.segment("title", sku="EVADE")
     scene.must_hold("the German title that kept the English claim", title)
-    return Exposure(title["target_text"], sku="EVADE")
+    # the held title's text is the product's own source text, which the storefront falls back
+    # to (the merchant's words are not under review): no read can tell the two apart
+    return Exposure(title["target_text"])
 
 
 async def an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim(
@@ -118,31 +122,6 @@ async def the_owner_splits_a_glossary_claim_over_two_targets(scene: Scene) -> Ex
     return Exposure(title["target_text"], sku="MUG")
 
 
-async def a_german_claim_as_an_attribute_name(scene: Scene) -> Exposure:
-    """An attribute's name is served as it is in every locale (only its value is translated):
-    a German claim as the name reaches German shoppers while the value's translation waits."""
-    name = "Zehn Jahre Garantie, volle Rückerstattung"
-    body = {**HARMLESS, "attributes": {name: "ja"}}
-    created = await scene.client.put("/v1/products/EVADE", json=body, headers=scene.owner.headers)
-    assert created.status_code == 201, created.text
-    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="EVADE")
-    value = await scene.segment(f"attributes.{name}", sku="EVADE")
-    scene.must_hold("the translated value of the claim-named attribute", value)
-    return Exposure(name, sku="EVADE")
-
-
-async def a_german_claim_as_the_source_text_of_an_en_us_title(scene: Scene) -> Exposure:
-    """The title's German translation waits for review, and the German storefront falls back to
-    the source text: which is the same claim, in German, never reviewed."""
-    claim = "Zehn Jahre Garantie, volle Rückerstattung"
-    body = {**HARMLESS, "title": claim}
-    created = await scene.client.put("/v1/products/EVADE", json=body, headers=scene.owner.headers)
-    assert created.status_code == 201, created.text
-    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="EVADE")
-    scene.must_hold("the German title", await scene.segment("title", sku="EVADE"))
-    return Exposure(claim, sku="EVADE")
-
-
 PROBES = [
     # --- look-alike letters of scripts the folding does not know ----------------------------
     Attack("probe: an Armenian vo (U+0578) for the n of 'warranty'",
@@ -190,11 +169,6 @@ PROBES = [
            an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim),
     Attack("probe: the owner splits a glossary claim over two targets, neither legal alone",
            the_owner_splits_a_glossary_claim_over_two_targets),
-    # --- text served untranslated -----------------------------------------------------------
-    Attack("probe: a German claim as an attribute's name (names are never translated)",
-           a_german_claim_as_an_attribute_name),
-    Attack("probe: a German claim as the source text is the German storefront's fallback",
-           a_german_claim_as_the_source_text_of_an_en_us_title),
     # --- languages the shop does not sell ----------------------------------------------------
     Attack("probe: a Traditional Chinese warranty",
            evasion("title", title="\u4e00\u5e74\u4fdd\u8b49")),

@@ -16,7 +16,7 @@ from shoplingo.legal.normalize import _INVISIBLE, normalize
         ("warr\u00adanty", "warranty"),  # soft hyphen
         ("warr\u200banty", "warranty"),  # zero-width space
         ("war\u200d\u2060ranty\ufeff", "warranty"),  # joiner, word joiner, BOM
-        ("\u202ewarranty\u202c", "warranty"),  # bidi override
+        ("\u202ewarranty\u202c", "warranty ytnarraw"),  # bidi override: as stored and as shown
         ("\uff37\uff41\uff52\uff52\uff41\uff4e\uff54\uff59", "Warranty"),  # full-width
         ("guaran<b></b>tee", "guarantee"),
         ("gua<span class='x'>ran</span>tee", "guarantee"),
@@ -41,7 +41,16 @@ from shoplingo.legal.normalize import _INVISIBLE, normalize
         ("\u1d21\u1d00\u0280\u0280\u1d00\u0274\u1d1b\u028f", "warranty"),  # small capitals
         ("w\u0332a\u0332r\u0332r\u0332", "warr"),  # a combining low line under each letter
         ("Ru\u0308ckgabe", "Rückgabe"),  # a decomposed umlaut keeps its letter
-        ("Москва и iPhone", "Москва и iPhone"),  # words in one script each stay as they are
+        # words in one script each stay as they are; beside Latin words, a second reading
+        # reads every word that can pass for Latin as Latin
+        ("Москва и iPhone", "Москва и iPhone Mockba u iPhone"),
+        ("\u0421\u0415 marked", "\u0421\u0415 marked CE marked"),  # a Cyrillic CE mark
+        ("Use at your \u043e\u051dn risk", "Use at your \u043e\u051dn risk Use at your own risk"),
+        ("warra\u0578ty \u13b3arranty guarant\u025b\u025bd", "warranty Warranty guaranteed"),
+        ("warr\u180banty ref\u17b4und warr\u115fanty", "warranty refund warranty"),
+        ("Lifetime \u202eytnarraw\u202c", "Lifetime ytnarraw Lifetime warranty"),  # as shown
+        ('Lifetime <bdo dir="rtl">ytnarraw</bdo>', "Lifetime ytnarraw Lifetime warranty"),
+        ("Москва", "Москва"),  # no Latin word beside it: one reading
         ("Δέκα χρόνια", "Δέκα χρόνια"),  # Greek stays Greek
         ("plain text stays", "plain text stays"),
         ("3 < 4 and 5 > 2", "3 < 4 and 5 > 2"),  # not a tag
