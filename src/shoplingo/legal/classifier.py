@@ -44,6 +44,7 @@ import re2
 from shoplingo.core.versioned import VersionedCache
 from shoplingo.legal.defaults import defaults
 from shoplingo.legal.normalize import normalize
+from shoplingo.models import Tenant
 
 ANY_LANGUAGE = "*"
 _DEFAULTS = defaults()
@@ -492,3 +493,13 @@ def classifier_for(
     if found is None:
         found = _cache.put(tenant_id, version, Classifier(LegalRules.from_settings(settings)))
     return found.for_shop(locales)
+
+
+def tenant_classifier(tenant_id: uuid.UUID, tenant: Tenant | None) -> Classifier:
+    """:func:`classifier_for` a tenant as stored: its rules, for the locales its shop sells
+    (the default rules when the tenant is gone)."""
+    if tenant is None:
+        return classifier_for(tenant_id, None, ())
+    return classifier_for(
+        tenant_id, tenant.settings, shop_locales(tenant.source_locale, tenant.target_locales)
+    )

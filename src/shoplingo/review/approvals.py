@@ -30,7 +30,7 @@ from shoplingo.core.i18n import N_
 from shoplingo.core.jobs import send_after_commit
 from shoplingo.core.text import text_sha256
 from shoplingo.glossary.authorship import claim_written_by
-from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
+from shoplingo.legal.classifier import Classifier, tenant_classifier
 from shoplingo.models import Job, Member, Segment, SegmentApproval, Tenant
 from shoplingo.models.tenant import APPROVER_ROLES
 from shoplingo.qa.issues import blocking
@@ -100,12 +100,7 @@ class GlossaryFourEyes(FourEyes):
 
 async def classifier_of(session: AsyncSession, tenant_id: uuid.UUID) -> Classifier:
     """The tenant's legal classifier, for the languages its shop sells."""
-    tenant = await session.get(Tenant, tenant_id)
-    return classifier_for(
-        tenant_id,
-        tenant.settings if tenant else None,
-        shop_locales(tenant.source_locale, tenant.target_locales) if tenant else (),
-    )
+    return tenant_classifier(tenant_id, await session.get(Tenant, tenant_id))
 
 
 async def check_not_glossary_author(

@@ -25,7 +25,7 @@ from shoplingo.core.jobs import create_job
 from shoplingo.core.language import Detected, detect_language, language_of
 from shoplingo.core.locales import InvalidLocaleError, canonical_locale
 from shoplingo.core.pagination import keyset_page
-from shoplingo.legal.classifier import classifier_for, shop_locales
+from shoplingo.legal.classifier import tenant_classifier
 from shoplingo.models import Conversation, Job, Message, Product, ReplyDraft
 from shoplingo.settings import Settings
 from shoplingo.support.errors import (
@@ -276,10 +276,7 @@ async def _refuse_legal_text(session: AsyncSession, conversation: Conversation, 
     """An agent's message goes to the customer as it is (or translated): legal text in it goes
     through a reply draft instead, which a second person approves."""
     tenant = await get_tenant(session, conversation.tenant_id)
-    classifier = classifier_for(
-        tenant.id, tenant.settings, shop_locales(tenant.source_locale, tenant.target_locales)
-    )
-    reason = classifier.reason(
+    reason = tenant_classifier(tenant.id, tenant).reason(
         "reply", text, conversation.agent_locale, conversation.customer_locale
     )
     if reason is not None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shoplingo.core import audit
 from shoplingo.core.auth import Principal
 from shoplingo.core.errors import FieldError, ValidationFailed
-from shoplingo.legal.classifier import classifier_for, shop_locales
+from shoplingo.legal.classifier import tenant_classifier
 from shoplingo.models import SupportPolicy
 from shoplingo.support.errors import PolicyExists, blank, checked_locale, policy_not_found
 from shoplingo.support.schemas import PolicyIn
@@ -46,10 +46,7 @@ async def _checked_policy(
     locale = checked_locale("locale", data.locale, errors) if data.locale else tenant.source_locale
     if errors:
         raise ValidationFailed(errors=errors)
-    classifier = classifier_for(
-        tenant_id, tenant.settings, shop_locales(tenant.source_locale, tenant.target_locales)
-    )
-    reason = classifier.content_reason(f"{name}\n{text}", locale)
+    reason = tenant_classifier(tenant_id, tenant).content_reason(f"{name}\n{text}", locale)
     return name, text, locale, reason
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from shoplingo.legal.classifier import Classifier, classifier_for, shop_locales
+from shoplingo.legal.classifier import Classifier, tenant_classifier
 from shoplingo.models import Product, SegmentApproval, Tenant, Variant
 from shoplingo.translation.memory import source_hash
 from shoplingo.translation.sources import product_sources
@@ -187,12 +187,7 @@ async def servable_texts(
     text (stale) then falls back to the current text, never to its outdated source. Without it
     the segment's own source text is used. One query, for the segments needing a fallback.
     """
-    tenant = await session.get(Tenant, tenant_id)
-    classifier = classifier_for(
-        tenant_id,
-        tenant.settings if tenant else None,
-        shop_locales(tenant.source_locale, tenant.target_locales) if tenant else (),
-    )
+    classifier = tenant_classifier(tenant_id, await session.get(Tenant, tenant_id))
     current = current_sources or {}
     served: dict[uuid.UUID, Served] = {}
     waiting: dict[uuid.UUID, tuple[str, str, str, str]] = {}

@@ -152,6 +152,19 @@ class Scene:
         assert created.status_code == 201, created.text
         return Person(id="", key=created.json()["key"])
 
+    async def owner_approves_the_translation_of(self, title: str, step: str) -> dict[str, Any]:
+        """A product titled ``title`` translated into German (the glossary in force): its title
+        (answered) must wait for review, and the owner's approval of it be refused."""
+        created = await self.client.put(
+            "/v1/products/MUG", json={**HARMLESS, "title": title}, headers=self.owner.headers
+        )
+        assert created.status_code == 201, created.text
+        await translate(self.client, self.shop.tenant, self.shop.settings, sku="MUG")
+        translated = await self.segment("title", sku="MUG")
+        self.must_hold("the title the glossary went into", translated)
+        self.must_refuse(step, await self.approve(self.owner, translated["id"]), 403, "four_eyes")
+        return translated
+
     async def desk(self) -> Desk:
         if self.support is None:
             self.support = await open_desk(
@@ -341,18 +354,8 @@ async def the_glossary_author_approves_the_claim_their_term_put_in(scene: Scene)
         headers=scene.owner.headers,
     )
     assert term.status_code == 201, term.text
-    created = await scene.client.put(
-        "/v1/products/MUG", json={**HARMLESS, "title": "Stoneware mug"}, headers=scene.owner.headers
-    )
-    assert created.status_code == 201, created.text
-    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="MUG")
-    title = await scene.segment("title", sku="MUG")
-    scene.must_hold("the title the glossary target went into", title)
-    scene.must_refuse(
-        "the glossary term's author approves the title",
-        await scene.approve(scene.owner, title["id"]),
-        403,
-        "four_eyes",
+    await scene.owner_approves_the_translation_of(
+        "Stoneware mug", "the glossary term's author approves the title"
     )
     return Exposure(claim, sku="MUG")
 
@@ -634,15 +637,22 @@ async def exposed(reads: ShopperReads, scene: Scene, target: Exposure) -> list[s
     return showing
 
 
-@pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
-async def test_the_attempt_is_refused_or_held_and_no_read_shows_its_text(
+async def play(
     client: Client, shop: Shop, raw: asyncpg.Connection, fake_llm: str, attack: Attack
-) -> None:
+) -> dict[str, list[str]]:
+    """The attack's steps the app let through, and the reads that show its text."""
     async with watching(client, shop.tenant, shop.settings) as reads:
         scene = Scene(client=client, shop=shop, raw=raw, fake_llm=fake_llm)
         target = await attack.run(scene)
         showing = await exposed(reads, scene, target)
-    assert {"let through": scene.let_through, "shown by": showing} == {
+    return {"let through": scene.let_through, "shown by": showing}
+
+
+@pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
+async def test_the_attempt_is_refused_or_held_and_no_read_shows_its_text(
+    client: Client, shop: Shop, raw: asyncpg.Connection, fake_llm: str, attack: Attack
+) -> None:
+    assert await play(client, shop, raw, fake_llm, attack) == {
         "let through": [],
         "shown by": [],
     }

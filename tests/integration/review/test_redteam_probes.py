@@ -18,7 +18,6 @@ from litestar.testing import AsyncTestClient
 
 from tests.fixtures.fake_llm import model_answers
 from tests.fixtures.review import Shop, translate
-from tests.fixtures.shopper_reads import watching
 from tests.integration.review.test_legal_gate_attacks import (
     HARMLESS,
     Attack,
@@ -27,7 +26,7 @@ from tests.integration.review.test_legal_gate_attacks import (
     an_agent_writes_legal_text_as_a_plain_message,
     an_editor_writes_into_the_german_title,
     evasion,
-    exposed,
+    play,
 )
 
 Client = AsyncTestClient[Litestar]
@@ -63,8 +62,8 @@ async def an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim(
     scene: Scene,
 ) -> Exposure:
     """The owner writes a claim into the German target of "mug"; Eddie then adds a French
-    target and a note (the German target left as the owner wrote it). The whole term now counts
-    as Eddie's words, so the owner approves the title their own German claim went into."""
+    target and a note (the German target left as the owner wrote it): the German claim stays
+    the owner's words, so the owner may not approve the title it went into."""
     claim = "Becher mit 10 Jahren Garantie"
     body = {"term": "mug", "kind": "translate", "targets": {"de": {"text": claim}}}
     term = await scene.client.post("/v1/glossary/terms", json=body, headers=scene.owner.headers)
@@ -79,26 +78,16 @@ async def an_editor_s_note_on_the_term_launders_the_owner_s_glossary_claim(
         headers=scene.shop.eddie.headers,
     )
     assert noted.status_code == 200, noted.text
-    created = await scene.client.put(
-        "/v1/products/MUG", json={**HARMLESS, "title": "Stoneware mug"}, headers=scene.owner.headers
-    )
-    assert created.status_code == 201, created.text
-    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="MUG")
-    title = await scene.segment("title", sku="MUG")
-    scene.must_hold("the title the glossary target went into", title)
-    scene.must_refuse(
-        "the glossary target's writer approves the title",
-        await scene.approve(scene.owner, title["id"]),
-        403,
-        "four_eyes",
+    await scene.owner_approves_the_translation_of(
+        "Stoneware mug", "the glossary target's writer approves the title"
     )
     return Exposure(claim, sku="MUG")
 
 
 async def the_owner_splits_a_glossary_claim_over_two_targets(scene: Scene) -> Exposure:
     """Two German targets the owner wrote, neither legal alone ("Becher, nicht für" and
-    "Kinder"), make the warning "nicht für Kinder" where the title puts them side by side:
-    only a target legal by itself makes its writer an author, so the owner approves."""
+    "Kinder"), make the warning "nicht für Kinder" where the title puts them side by side: the
+    owner wrote the claim, whichever target holds which word."""
     for term, target in (("mug", "Becher, nicht für"), ("kids", "Kinder")):
         created = await scene.client.post(
             "/v1/glossary/terms",
@@ -106,18 +95,8 @@ async def the_owner_splits_a_glossary_claim_over_two_targets(scene: Scene) -> Ex
             headers=scene.owner.headers,
         )
         assert created.status_code == 201, created.text
-    product = await scene.client.put(
-        "/v1/products/MUG", json={**HARMLESS, "title": "mug kids"}, headers=scene.owner.headers
-    )
-    assert product.status_code == 201, product.text
-    await translate(scene.client, scene.shop.tenant, scene.shop.settings, sku="MUG")
-    title = await scene.segment("title", sku="MUG")
-    scene.must_hold("the title the glossary targets went into", title)
-    scene.must_refuse(
-        "the writer of both glossary targets approves the title",
-        await scene.approve(scene.owner, title["id"]),
-        403,
-        "four_eyes",
+    title = await scene.owner_approves_the_translation_of(
+        "mug kids", "the writer of both glossary targets approves the title"
     )
     return Exposure(title["target_text"], sku="MUG")
 
@@ -184,11 +163,7 @@ PROBES = [
 async def test_the_probe_is_refused_or_held_and_no_read_shows_its_text(
     client: Client, shop: Shop, raw: asyncpg.Connection, fake_llm: str, attack: Attack
 ) -> None:
-    async with watching(client, shop.tenant, shop.settings) as reads:
-        scene = Scene(client=client, shop=shop, raw=raw, fake_llm=fake_llm)
-        target = await attack.run(scene)
-        showing = await exposed(reads, scene, target)
-    assert {"let through": scene.let_through, "shown by": showing} == {
+    assert await play(client, shop, raw, fake_llm, attack) == {
         "let through": [],
         "shown by": [],
     }
